@@ -1,0 +1,12 @@
+package cliutil
+
+// Environment variables read by the binaries. Library packages never read the environment;
+// the command layer reads these and passes values in as options.
+const (
+	EnvBuildkitHost   = "BUILDKIT_HOST"      // BuildKit address (tcp://, unix://)
+	EnvCosignRepo     = "COSIGN_REPOSITORY"  // signatures repository, as cosign reads it
+	EnvCosignPassword = "COSIGN_PASSWORD"    // password of an encrypted private key; never logged
+	EnvStateDir       = "MCPBUILD_STATE"     // local stack state directory (hack/stack)
+	EnvRegistry       = "MCPBUILD_REGISTRY"  // default registry host when none is given
+	EnvRekorURL       = "MCPBUILD_REKOR_URL" // default Rekor URL (local stack)
+)
