@@ -1,0 +1,32 @@
+package sign
+
+import (
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Cosign's storage layout, shared by publish (writer) and verify (reader). Pure: no I/O.
+const (
+	SimpleSigningMediaType = "application/vnd.dev.cosign.simplesigning.v1+json"
+	DSSEMediaType          = "application/vnd.dsse.envelope.v1+json"
+
+	SignatureAnnotation   = "dev.cosignproject.cosign/signature"
+	BundleAnnotation      = "dev.sigstore.cosign/bundle"
+	CertificateAnnotation = "dev.sigstore.cosign/certificate"
+	ChainAnnotation       = "dev.sigstore.cosign/chain"
+
+	RevisionClaim = "org.opencontainers.image.revision"
+	SourceClaim   = "org.opencontainers.image.source"
+
+	SignatureSuffix   = "sig"
+	AttestationSuffix = "att"
+)
+
+// Tag returns <repo>:sha256-<hex>.<suffix>, where cosign stores the signatures (suffix
+// "sig") or attestations ("att") of the image with digest d.
+func Tag(repo name.Repository, d v1.Hash, suffix string) name.Tag {
+	t := strings.ReplaceAll(d.String(), ":", "-") + "." + suffix
+	return repo.Tag(t)
+}
