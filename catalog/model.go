@@ -1,5 +1,7 @@
 package catalog
 
+import "gopkg.in/yaml.v3"
+
 // Server is one servers/<name>/server.yaml entry of Docker's MCP registry format.
 // The whole upstream schema is modelled so that well-formed files load without loss;
 // the fields mcpbuild acts on (name, image, type, source) are validated strictly.
@@ -21,6 +23,18 @@ type Server struct {
 
 	// Path is the file the entry was loaded from (not part of the YAML).
 	Path string `yaml:"-" json:"-"`
+
+	pos map[string]*yaml.Node // dotted field path -> value node, for Position
+}
+
+// Position returns the line and column of a field's value in the file ("source.commit",
+// "tools[0].container.image"; "" is the top-level mapping), or 0, 0 when the file does
+// not set it.
+func (s *Server) Position(field string) (line, col int) {
+	if n, ok := s.pos[field]; ok && n != nil {
+		return n.Line, n.Column
+	}
+	return 0, 0
 }
 
 // Source says where a "server" entry's image is built from.

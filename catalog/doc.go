@@ -1,0 +1,18 @@
+// Package catalog reads and validates a catalog of MCP servers in Docker's MCP registry
+// format: one servers/<name>/server.yaml per entry.
+//
+// The whole upstream schema is modelled (Server and the types it holds), so every
+// well-formed entry of Docker's registry loads. The fields mcpbuild acts on are checked
+// strictly: the name matches its folder, a "server" entry is pinned to a full 40-hex
+// lowercase commit of an https, git, ssh or file repository, directory and dockerfile stay
+// inside the repository, and image is a repository without tag or digest. "remote" and
+// "poci" entries are checked for their own fields and are not Buildable.
+//
+// Every problem of every file is reported in one run, as a *Diagnostic located at the
+// offending YAML node ("servers/fetch/server.yaml:12:11: source.commit: ..."). Keys the
+// schema does not know are warnings (Docker's parser drops them silently), or errors with
+// Options.Strict. Malformed input (invalid YAML, duplicate keys, empty, non-UTF-8, over
+// 1 MiB, several documents, a non-mapping top level) is an error, never a panic.
+//
+// The package does no network I/O and reads no environment variables.
+package catalog

@@ -1,0 +1,139 @@
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MaxFileSize is the largest server.yaml accepted (1 MiB).
+const MaxFileSize = 1 << 20
+
+// Parse decodes and validates one server.yaml held in data. path is used in diagnostics
+// and its parent folder is the name the entry must carry. Parse does no I/O.
+//
+// It returns the entry (nil when the file cannot be decoded at all), the warnings, and an
+// error joining one *Diagnostic per problem (nil when the entry is valid).
+func Parse(path string, data []byte, opts Options) (*Server, []*Diagnostic, error) {
+	folder := filepath.Base(filepath.Dir(path))
+	s, warns, errs := parse(path, folder, data, opts)
+	return s, warns, joinDiags(errs)
+}
+
+// parse is Parse with the expected folder name given explicitly (Load resolves it from
+// the absolute path, so that "server.yaml" in the current directory works too).
+func parse(path, folder string, data []byte, opts Options) (*Server, []*Diagnostic, []*Diagnostic) {
+	fileErr := func(line, col int, format string, args ...any) []*Diagnostic {
+		return []*Diagnostic{{Path: path, Line: line, Col: col, Message: fmt.Sprintf(format, args...)}}
+	}
+	if len(data) > MaxFileSize {
+		return nil, nil, fileErr(1, 1, "file is %d bytes, over the %d-byte (1 MiB) limit", len(data), MaxFileSize)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil, fileErr(1, 1, "file is empty")
+	}
+	if line, col, b, ok := firstInvalidUTF8(data); ok {
+		return nil, nil, fileErr(line, col, "file is not valid UTF-8 (byte 0x%02x)", b)
+	}
+	if line, col, r, ok := firstControlChar(data); ok {
+		return nil, nil, fileErr(line, col, "control character %U is not allowed in YAML", r)
+	}
+
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil, fileErr(1, 1, "file is empty (no YAML document)")
+		}
+		return nil, nil, []*Diagnostic{yamlErr(path, err)}
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, nil, fileErr(next.Line, next.Column, "file holds more than one YAML document; a server.yaml holds exactly one")
+	case !errors.Is(err, io.EOF):
+		return nil, nil, []*Diagnostic{yamlErr(path, err)}
+	}
+
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind == yaml.AliasNode || root.Kind != yaml.MappingNode {
+		return nil, nil, fileErr(root.Line, root.Column, "top level must be a mapping of server.yaml keys, got %s", kindName(root))
+	}
+
+	d := newDecoder(path, opts.Strict)
+	d.pos[""] = root
+	s := &Server{Path: path}
+	d.decode(root, reflect.ValueOf(s).Elem(), "", 0)
+	s.pos = d.vals
+	if !d.halted {
+		v := &validator{d: d, s: s}
+		v.validate(folder)
+	}
+	sortDiags(d.errs)
+	sortDiags(d.warns)
+	return s, d.warns, d.errs
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlErr turns a yaml.v3 syntax error ("yaml: line 3: ...", no column) into a Diagnostic.
+// yaml.v3 does not report the column of syntax errors; column 1 stands for "this line".
+func yamlErr(path string, err error) *Diagnostic {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Diagnostic{Path: path, Line: line, Col: 1, Message: "invalid YAML: " + m[2]}
+	}
+	if len(msg) > 6 && msg[:6] == "yaml: " {
+		msg = msg[6:]
+	}
+	return &Diagnostic{Path: path, Line: 1, Col: 1, Message: "invalid YAML: " + msg}
+}
+
+// firstInvalidUTF8 finds the first byte that is not part of valid UTF-8.
+func firstInvalidUTF8(data []byte) (line, col int, b byte, found bool) {
+	line, col = 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return line, col, data[i], true
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return 0, 0, 0, false
+}
+
+// firstControlChar finds the first character YAML forbids (C0 controls other than tab,
+// LF and CR, DEL, C1 controls other than NEL, surrogates and U+FFFE/U+FFFF); yaml.v3
+// rejects them without a position. A leading byte-order mark is allowed.
+func firstControlChar(data []byte) (line, col int, r rune, found bool) {
+	line, col = 1, 1
+	for i, c := range string(data) {
+		switch {
+		case c == '\n':
+			line, col = line+1, 1
+			continue
+		case c == '\t' || c == '\r' || c == 0x85 || (c == 0xFEFF && i == 0):
+		case c < 0x20, c == 0x7F, c >= 0x80 && c < 0xA0, c >= 0xD800 && c <= 0xDFFF, c == 0xFFFE, c == 0xFFFF:
+			return line, col, c, true
+		}
+		col++
+	}
+	return 0, 0, 0, false
+}
