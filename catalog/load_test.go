@@ -38,7 +38,7 @@ func TestLoadDecodesEveryKey(t *testing.T) {
 	}
 	s := servers[0]
 	checks := []struct {
-		what     string
+		what      string
 		got, want any
 	}{
 		{"path", s.Path, filepath.Join(goodRoot, "weather-kit", "server.yaml")},
