@@ -1,0 +1,117 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/identity"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+)
+
+// BuildKit builds with a buildkitd over its gRPC API.
+type BuildKit struct {
+	c       *client.Client
+	addr    string
+	plan    PlanOptions
+	opts    options
+	version string
+}
+
+var _ Builder = (*BuildKit)(nil)
+
+// NewBuildKit connects to the buildkitd at addr (unix:///path or tcp://host:port) and
+// checks that it answers. plan.Registry is required. An unreachable daemon is an
+// *UnreachableError naming addr.
+func NewBuildKit(ctx context.Context, addr string, plan PlanOptions, opts ...Option) (*BuildKit, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if plan.Registry == "" {
+		return nil, fmt.Errorf("new buildkit builder: no registry given")
+	}
+	u, err := url.Parse(addr)
+	if err != nil || (u.Scheme != "unix" && u.Scheme != "tcp") {
+		return nil, fmt.Errorf("buildkit address %q: want unix:///path/to/buildkitd.sock or tcp://host:port", addr)
+	}
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return nil, &UnreachableError{Service: ServiceBuildKit, Addr: addr, Err: err}
+	}
+	hctx, cancel := context.WithTimeout(ctx, o.connectTimout)
+	defer cancel()
+	info, err := c.Info(hctx)
+	if err != nil {
+		c.Close()
+		return nil, &UnreachableError{Service: ServiceBuildKit, Addr: addr, Err: err}
+	}
+	b := &BuildKit{c: c, addr: addr, plan: plan, opts: o, version: info.BuildkitVersion.Version}
+	o.logger.Debug("connected to buildkitd", "addr", addr, "version", b.version)
+	return b, nil
+}
+
+// Version is the buildkitd version that answered.
+func (b *BuildKit) Version() string { return b.version }
+
+// Close closes the connection to buildkitd.
+func (b *BuildKit) Close() error { return b.c.Close() }
+
+// Build plans s, solves it, and returns the pushed image by digest with its provenance.
+func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
+	so, err := Plan(s, b.plan)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := ImageTag(s, b.plan.Registry, b.plan.Tag)
+	if err != nil {
+		return nil, err
+	}
+	ref := identity.NewID()
+	so.Ref = ref
+	so.Session = append(so.Session, b.opts.attachables...)
+	ctxURL := so.FrontendAttrs["context"]
+	log := b.opts.logger.With("server", s.Name, "ref", ref)
+	log.Info("building", "context", ctxURL, "image", tag.String())
+
+	var status chan *client.SolveStatus
+	if b.opts.progress != nil {
+		status = b.opts.progress.channel()
+	}
+	resp, err := b.c.Solve(ctx, nil, *so, status)
+	if err != nil {
+		return nil, classify(err, s.Name, s.Source.Project, s.Source.Commit, ctxURL, b.plan.Registry, b.addr)
+	}
+	dgst := resp.ExporterResponse[exptypes.ExporterImageDigestKey]
+	if dgst == "" {
+		return nil, fmt.Errorf("building server %s: %w", s.Name, errNoDigest)
+	}
+	img, err := name.NewDigest(tag.Context().Name()+"@"+dgst, name.StrictValidation)
+	if err != nil {
+		return nil, fmt.Errorf("building server %s: bad digest %q from buildkit: %w", s.Name, dgst, err)
+	}
+	res := &Result{
+		Server:     s.Name,
+		Image:      img,
+		Tag:        tag,
+		Commit:     s.Source.Commit,
+		Project:    s.Source.Project,
+		Directory:  s.Source.Directory,
+		ContextURL: ctxURL,
+		BuildRef:   ref,
+	}
+	if b.opts.provenance {
+		if res.Provenance, err = readProvenance(ctx, b.c, ref, img); err != nil {
+			return nil, fmt.Errorf("building server %s: %w", s.Name, err)
+		}
+	}
+	log.Info("pushed", slog.String("image", img.String()))
+	return res, nil
+}

@@ -1,0 +1,107 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/moby/buildkit/util/grpcerrors"
+	"google.golang.org/grpc/codes"
+)
+
+// Services named by UnreachableError.
+const (
+	ServiceBuildKit  = "buildkit"
+	ServiceRegistry  = "registry"
+	ServiceGitRemote = "git remote"
+)
+
+// UnreachableError says that a piece of infrastructure could not be reached, so nothing
+// about the build itself was decided.
+type UnreachableError struct {
+	Service string // ServiceBuildKit, ServiceRegistry or ServiceGitRemote
+	Addr    string // what was dialled: BuildKit address, registry host, git URL
+	Err     error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%s %s unreachable: %v", e.Service, e.Addr, e.Err)
+}
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// CommitNotFoundError says that the git remote does not have the pinned commit (or the
+// pinned directory at that commit).
+type CommitNotFoundError struct {
+	Server, Project, Commit string
+	URL                     string // the URL fetched (after mirroring)
+	Err                     error
+}
+
+func (e *CommitNotFoundError) Error() string {
+	via := ""
+	if e.URL != "" && !strings.HasPrefix(e.URL, e.Project) {
+		via = " (fetched from " + e.URL + ")"
+	}
+	return fmt.Sprintf("server %s: commit %s not found in %s%s: %v", e.Server, e.Commit, e.Project, via, e.Err)
+}
+func (e *CommitNotFoundError) Unwrap() error { return e.Err }
+
+// BuildKit reports git and push failures only as text (the stderr of git, the error
+// of the pusher), so the classification below has to look at it; it is kept in this
+// one place. Markers are lower case.
+var (
+	missingCommitMarkers = []string{
+		"reference is not a tree", "not our ref", "unadvertised object",
+		"couldn't find remote ref", "did not match any", "invalid subdir", "bad object",
+	}
+	networkMarkers = []string{
+		"connection refused", "could not resolve host", "no such host", "i/o timeout",
+		"no route to host", "network is unreachable", "connection timed out",
+		"unable to connect", "connection reset", "unable to access", "could not read from remote",
+		"tls handshake timeout", "server misbehaving",
+	}
+	gitMarkers  = []string{"failed to fetch remote", "git fetch", "git source", "ls-remote", "unable to connect to"}
+	pushMarkers = []string{"failed to push", "pushing", "push ", "failed to do request", "failed to authorize", "unexpected status from"}
+)
+
+func containsAny(s string, subs []string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// classify turns a solve error into UnreachableError or CommitNotFoundError when it is
+// one of those, else wraps it with the server name.
+func classify(err error, server, project, commit, contextURL, registry, buildkitAddr string) error {
+	if err == nil {
+		return nil
+	}
+	switch grpcerrors.Code(err) {
+	case codes.Unavailable:
+		return &UnreachableError{Service: ServiceBuildKit, Addr: buildkitAddr, Err: err}
+	}
+	msg := strings.ToLower(err.Error())
+	switch {
+	case containsAny(msg, missingCommitMarkers):
+		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, URL: contextURL, Err: err}
+	case containsAny(msg, networkMarkers) && containsAny(msg, gitMarkers):
+		return &UnreachableError{Service: ServiceGitRemote, Addr: remoteOf(contextURL), Err: err}
+	case containsAny(msg, networkMarkers) && (containsAny(msg, pushMarkers) || strings.Contains(msg, registry)):
+		return &UnreachableError{Service: ServiceRegistry, Addr: registry, Err: err}
+	}
+	if errors.Is(err, errNoDigest) {
+		return err
+	}
+	return fmt.Errorf("building server %s: %w", server, err)
+}
+
+// remoteOf strips the "#ref:dir" part of a git context URL.
+func remoteOf(contextURL string) string {
+	r, _, _ := strings.Cut(contextURL, "#")
+	return r
+}
+
+var errNoDigest = errors.New("buildkit returned no image digest")

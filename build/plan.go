@@ -1,0 +1,178 @@
+package build
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/moby/buildkit/client"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+)
+
+// Frontend and exporter settings of every plan.
+const (
+	frontendDockerfile = "dockerfile.v0"
+	// sourceDateEpochContext makes the dockerfile frontend (BuildKit >= 0.23) resolve
+	// SOURCE_DATE_EPOCH to the committer time of the git context's commit, i.e. of the
+	// pin itself, inside buildkitd. The client needs no git access and never clones.
+	sourceDateEpochContext = "context"
+	// DefaultTag is pushed when PlanOptions.Tag is empty.
+	DefaultTag = "latest"
+)
+
+var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// PlanOptions are the inputs of Plan other than the catalog entry.
+type PlanOptions struct {
+	// Registry is the registry host[:port] to push to (required).
+	Registry string
+	// Tag is pushed along with the digest; DefaultTag when empty.
+	Tag string
+	// Mirrors rewrite the project URL before it is fetched.
+	Mirrors Mirrors
+	// Insecure pushes over plain HTTP. Loopback and localhost registries always are
+	// (the go-containerregistry rule: name.Registry.Scheme() == "http").
+	Insecure bool
+	// NoCache ignores BuildKit's build cache (the git checkout is still shared).
+	NoCache bool
+}
+
+// Plan returns the SolveOpt that builds s: pure, no I/O. It does not set SolveOpt.Ref or
+// Session; the Builder does.
+func Plan(s *catalog.Server, opts PlanOptions) (*client.SolveOpt, error) {
+	if s == nil {
+		return nil, fmt.Errorf("planning build: nil server")
+	}
+	if !s.Buildable() {
+		return nil, fmt.Errorf("planning build for server %s: type %q is not built from source", s.Name, s.Type)
+	}
+	ctxURL, err := ContextURL(s, opts.Mirrors)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := ImageTag(s, opts.Registry, opts.Tag)
+	if err != nil {
+		return nil, err
+	}
+	attrs := map[string]string{
+		"context":                     ctxURL,
+		"label:" + RevisionLabel:      s.Source.Commit,
+		"label:" + SourceLabel:        s.Source.Project,
+		"build-arg:SOURCE_DATE_EPOCH": sourceDateEpochContext,
+	}
+	if df := s.Source.Dockerfile; df != "" {
+		if err := checkRelPath(df); err != nil {
+			return nil, fmt.Errorf("planning build for server %s: source.dockerfile %q: %w", s.Name, df, err)
+		}
+		attrs["filename"] = path.Clean(df)
+	}
+	if t := s.Source.BuildTarget; t != "" {
+		attrs["target"] = t
+	}
+	if opts.NoCache {
+		attrs["no-cache"] = ""
+	}
+	exp := map[string]string{
+		"name":              tag.String(),
+		"push":              "true",
+		"oci-mediatypes":    "true",
+		"rewrite-timestamp": "true",
+	}
+	if opts.Insecure || tag.Registry.Scheme() == "http" {
+		exp["registry.insecure"] = "true"
+	}
+	return &client.SolveOpt{
+		Frontend:      frontendDockerfile,
+		FrontendAttrs: attrs,
+		Exports:       []client.ExportEntry{{Type: client.ExporterImage, Attrs: exp}},
+	}, nil
+}
+
+// ImageTag returns <registry>/<image>:<tag> for s.
+func ImageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
+	if registry == "" {
+		return name.Tag{}, fmt.Errorf("planning build for server %s: no registry given", s.Name)
+	}
+	if strings.Contains(registry, "/") {
+		return name.Tag{}, fmt.Errorf("planning build for server %s: registry %q must be HOST[:PORT] without a path", s.Name, registry)
+	}
+	if s.Image == "" {
+		return name.Tag{}, fmt.Errorf("planning build for server %s: image is empty", s.Name)
+	}
+	if tag == "" {
+		tag = DefaultTag
+	}
+	repo, err := name.NewRepository(registry+"/"+s.Image, name.StrictValidation)
+	if err != nil {
+		return name.Tag{}, fmt.Errorf("planning build for server %s: image %q: %w", s.Name, s.Image, err)
+	}
+	t, err := name.NewTag(repo.Name()+":"+tag, name.StrictValidation)
+	if err != nil {
+		return name.Tag{}, fmt.Errorf("planning build for server %s: tag %q: %w", s.Name, tag, err)
+	}
+	return t, nil
+}
+
+// ContextURL returns the git context BuildKit fetches for s: the (mirrored) project URL,
+// "#<commit>" and ":<directory>". A commit SHA as the ref makes BuildKit check out
+// exactly that commit; the branch is never consulted. http(s) URLs get a ".git" suffix
+// when they lack one, because the dockerfile frontend only treats such URLs as git.
+func ContextURL(s *catalog.Server, mirrors Mirrors) (string, error) {
+	src := s.Source
+	if !commitRE.MatchString(src.Commit) {
+		return "", fmt.Errorf("planning build for server %s: source.commit %q is not a full 40-character lowercase hex commit", s.Name, src.Commit)
+	}
+	if src.Project == "" {
+		return "", fmt.Errorf("planning build for server %s: source.project is empty", s.Name)
+	}
+	remote := mirrors.Rewrite(src.Project)
+	u, err := url.Parse(remote)
+	if err != nil {
+		return "", fmt.Errorf("planning build for server %s: project URL %q: %w", s.Name, remote, err)
+	}
+	if u.Fragment != "" || u.RawQuery != "" {
+		return "", fmt.Errorf("planning build for server %s: project URL %q must not have a query or fragment", s.Name, remote)
+	}
+	switch u.Scheme {
+	case "https", "http":
+		remote = strings.TrimSuffix(remote, "/")
+		if !strings.HasSuffix(remote, ".git") {
+			remote += ".git"
+		}
+	case "git", "ssh":
+	case "file":
+		return "", fmt.Errorf("planning build for server %s: BuildKit cannot fetch %q (file://); serve it over git:// or https:// and use --source-mirror", s.Name, remote)
+	default:
+		return "", fmt.Errorf("planning build for server %s: project URL %q: unsupported scheme %q", s.Name, remote, u.Scheme)
+	}
+	ref := remote + "#" + src.Commit
+	if dir := src.Directory; dir != "" {
+		if err := checkRelPath(dir); err != nil {
+			return "", fmt.Errorf("planning build for server %s: source.directory %q: %w", s.Name, dir, err)
+		}
+		if c := path.Clean(dir); c != "." {
+			ref += ":" + c
+		}
+	}
+	return ref, nil
+}
+
+// checkRelPath rejects absolute paths and paths that leave their root.
+func checkRelPath(p string) error {
+	if strings.HasPrefix(p, "/") {
+		return fmt.Errorf("must be relative")
+	}
+	if strings.ContainsAny(p, "#:?\\") {
+		return fmt.Errorf("must not contain '#', ':', '?' or '\\'")
+	}
+	for _, e := range strings.Split(p, "/") {
+		if e == ".." {
+			return fmt.Errorf("must not contain '..'")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/spf13/cobra"
+
+	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+)
+
+// stackSocket is the local stack's buildkitd socket, relative to the repository root.
+var stackSocket = filepath.Join(".stack", "buildkitd", "buildkitd.sock")
+
+// buildOptions are the flags of `mcpbuild build` (and of commands that build first).
+type buildOptions struct {
+	registry     string
+	tag          string
+	buildkitAddr string
+	jobs         int
+	progress     string
+	output       string
+	mirrors      []string
+	noCache      bool
+	insecure     bool
+	strict       bool
+}
+
+// AddFlags registers the build flags on cmd.
+func (o *buildOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.registry, "registry", "", "registry HOST[:PORT] to push to (default $"+cliutil.EnvRegistry+")")
+	f.StringVar(&o.tag, "tag", build.DefaultTag, "tag pushed along with the digest")
+	f.StringVar(&o.buildkitAddr, "buildkit-addr", "", "BuildKit address, unix:// or tcp:// (default $"+cliutil.EnvBuildkitHost+", then the local stack's socket)")
+	f.IntVarP(&o.jobs, "jobs", "j", 4, "number of servers built in parallel")
+	f.StringVar(&o.progress, "progress", "auto", "progress output on stderr: auto, plain or quiet")
+	f.StringVarP(&o.output, "output", "o", "text", "result format on stdout: text or json")
+	f.StringArrayVar(&o.mirrors, "source-mirror", nil, "FROM=TO: fetch project URLs starting with FROM from TO instead (repeatable, like git insteadOf)")
+	f.BoolVar(&o.noCache, "no-cache", false, "do not use BuildKit's build cache")
+	f.BoolVar(&o.insecure, "insecure-registry", false, "push over plain HTTP (loopback registries always are)")
+	f.BoolVar(&o.strict, "strict", false, "treat unknown keys in server.yaml as errors")
+}
+
+// Validate checks the flags; every error is a usage error. It does not change o.
+func (o *buildOptions) Validate() error {
+	if o.jobs < 1 {
+		return cliutil.Usagef("--jobs %d: want at least 1", o.jobs)
+	}
+	switch o.progress {
+	case "auto", "plain", "quiet", "tty":
+	default:
+		return cliutil.Usagef("--progress %q: want auto, plain or quiet", o.progress)
+	}
+	switch o.output {
+	case "text", "json":
+	default:
+		return cliutil.Usagef("--output %q: want text or json", o.output)
+	}
+	if o.tag == "" {
+		return cliutil.Usagef("--tag must not be empty")
+	}
+	if _, err := name.NewTag("example.invalid/x:"+o.tag, name.StrictValidation); err != nil {
+		return cliutil.Usagef("--tag %q: %v", o.tag, err)
+	}
+	if o.registry != "" {
+		if err := checkRegistry(o.registry); err != nil {
+			return cliutil.Usagef("--registry %q: %v", o.registry, err)
+		}
+	}
+	if _, err := build.ParseMirrors(o.mirrors); err != nil {
+		return cliutil.Usagef("--source-mirror: %v", err)
+	}
+	return nil
+}
+
+func checkRegistry(r string) error {
+	if strings.Contains(r, "/") {
+		return fmt.Errorf("want HOST[:PORT] without scheme or path")
+	}
+	_, err := name.NewRegistry(r, name.StrictValidation)
+	return err
+}
+
+// planOptions resolves defaults from the environment and returns the library options.
+func (o *buildOptions) planOptions(getenv func(string) string) (build.PlanOptions, error) {
+	reg := o.registry
+	if reg == "" {
+		reg = getenv(cliutil.EnvRegistry)
+		if reg == "" {
+			return build.PlanOptions{}, cliutil.Usagef("no registry: use --registry HOST[:PORT] or set %s", cliutil.EnvRegistry)
+		}
+		if err := checkRegistry(reg); err != nil {
+			return build.PlanOptions{}, cliutil.Usagef("$%s %q: %v", cliutil.EnvRegistry, reg, err)
+		}
+	}
+	mirrors, err := build.ParseMirrors(o.mirrors)
+	if err != nil {
+		return build.PlanOptions{}, cliutil.Usagef("--source-mirror: %v", err)
+	}
+	return build.PlanOptions{Registry: reg, Tag: o.tag, Mirrors: mirrors, Insecure: o.insecure, NoCache: o.noCache}, nil
+}
+
+// buildkitAddress is --buildkit-addr, else $BUILDKIT_HOST, else the local stack's socket
+// found in wd or one of its parents (<wd>/.stack/... when there is none, so that the
+// unreachable error names a path).
+func buildkitAddress(flag string, getenv func(string) string, wd string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := getenv(cliutil.EnvBuildkitHost); env != "" {
+		return env
+	}
+	if state := getenv(cliutil.EnvStateDir); state != "" {
+		return "unix://" + filepath.Join(state, "buildkitd", "buildkitd.sock")
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, stackSocket)); err == nil {
+			return "unix://" + filepath.Join(dir, stackSocket)
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	return "unix://" + filepath.Join(wd, stackSocket)
+}
+
+func newBuildCmd(ro *rootOptions) *cobra.Command {
+	o := &buildOptions{}
+	cmd := &cobra.Command{
+		Use:   "build [flags] PATTERN...",
+		Short: "Build and push the images of catalog entries at their pinned commits",
+		Long: `Build every "server" entry matched by PATTERN (servers/... recursively, servers/NAME,
+or a server.yaml path) from exactly source.commit and source.directory with BuildKit,
+label it org.opencontainers.image.revision=<commit>, and push it to
+<registry>/<image>:<tag>. Prints "name image@digest commit" per server (or JSON).
+Remote and poci entries are skipped with a note on stderr.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cliutil.Usagef("build: no PATTERN given (e.g. servers/...)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			results, err := runBuild(cmd.Context(), cmd, ro, o, args)
+			if werr := writeResults(cmd.OutOrStdout(), o.output, results); werr != nil {
+				return errors.Join(err, werr)
+			}
+			return err
+		},
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+// runBuild loads the catalog, builds its buildable entries and returns the results in
+// catalog order; failures are joined in the error.
+func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *buildOptions, patterns []string) ([]*build.Result, error) {
+	stderr := cmd.ErrOrStderr()
+	log := ro.logger(cmd)
+	po, err := o.planOptions(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	servers, err := loadBuildable(stderr, patterns, o.strict)
+	if err != nil || len(servers) == 0 {
+		return nil, err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	addr := buildkitAddress(o.buildkitAddr, os.Getenv, wd)
+	progress, err := build.NewProgress(stderr, o.progress)
+	if err != nil {
+		return nil, cliutil.Usagef("--progress: %v", err)
+	}
+	auth := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(stderr)),
+	})
+	bk, err := build.NewBuildKit(ctx, addr, po, build.WithLogger(log), build.WithProgress(progress), build.WithSession(auth))
+	if err != nil {
+		_ = progress.Close()
+		return nil, err
+	}
+	defer bk.Close()
+	results, err := buildServers(ctx, bk, servers, o.jobs)
+	if perr := progress.Close(); perr != nil {
+		log.Warn("progress display", "error", perr)
+	}
+	return results, err
+}
+
+// loadBuildable loads the catalog, prints warnings, and notes the entries it skips.
+func loadBuildable(stderr io.Writer, patterns []string, strict bool) ([]*catalog.Server, error) {
+	all, warnings, err := catalog.Load(patterns, catalog.Options{Strict: strict})
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*catalog.Server
+	for _, s := range all {
+		if !s.Buildable() {
+			fmt.Fprintf(stderr, "note: skipping server %s: type %q is not built from source\n", s.Name, s.Type)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// buildServers builds every server, at most jobs at a time, and returns the successful
+// results in input order and every failure joined.
+func buildServers(ctx context.Context, b build.Builder, servers []*catalog.Server, jobs int) ([]*build.Result, error) {
+	lim, err := build.NewLimiter(b, jobs)
+	if err != nil {
+		return nil, cliutil.Usagef("%v", err)
+	}
+	results := make([]*build.Result, len(servers))
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Go(func() {
+			results[i], errs[i] = lim.Build(ctx, s)
+		})
+	}
+	wg.Wait()
+	var ok []*build.Result
+	for _, r := range results {
+		if r != nil {
+			ok = append(ok, r)
+		}
+	}
+	return ok, errors.Join(errs...)
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+)
+
+// exitCode is the one place that maps an error to mcpbuild's exit code:
+// usage errors 2, unreachable infrastructure 3 (BuildKit, registry, git remote, or any
+// transient network fault), everything else (invalid catalog, failed build) 1.
+// When several builds failed for different reasons, usage wins, then unreachable.
+func exitCode(err error) int {
+	if err == nil {
+		return cliutil.ExitOK
+	}
+	var usage *cliutil.UsageError
+	if errors.As(err, &usage) {
+		return cliutil.ExitUsage
+	}
+	var bu *build.UnreachableError
+	var cu *cliutil.UnreachableError
+	if errors.As(err, &bu) || errors.As(err, &cu) {
+		return cliutil.ExitUnreachable
+	}
+	var missing *build.CommitNotFoundError
+	if errors.As(err, &missing) {
+		return cliutil.ExitFailed
+	}
+	if cliutil.IsTransient(err) {
+		return cliutil.ExitUnreachable
+	}
+	return cliutil.ExitFailed
+}
