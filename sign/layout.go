@@ -22,6 +22,19 @@ const (
 
 	SignatureSuffix   = "sig"
 	AttestationSuffix = "att"
+
+	// PredicateTypeAnnotation is the layer annotation cosign sets on attestations.
+	PredicateTypeAnnotation = "predicateType"
+	// InTotoPayloadType is the DSSE payloadType of an in-toto statement.
+	InTotoPayloadType = "application/vnd.in-toto+json"
+	// SLSAProvenanceV1 is the predicate type of SLSA v1 provenance
+	// (`cosign verify-attestation --type slsaprovenance1`).
+	SLSAProvenanceV1 = "https://slsa.dev/provenance/v1"
+
+	// MaxEmbeddedData is the largest layer content that is also embedded in its manifest
+	// descriptor's OCI "data" field (payloads and envelopes larger than this are read from
+	// their blob only).
+	MaxEmbeddedData = 16 << 10
 )
 
 // Tag returns <repo>:sha256-<hex>.<suffix>, where cosign stores the signatures (suffix

@@ -1,0 +1,203 @@
+package sign
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	"github.com/sigstore/sigstore/pkg/signature/dsse"
+)
+
+// statementHead is the part of an in-toto statement that attestation handling reads.
+type statementHead struct {
+	Type          string `json:"_type"`
+	PredicateType string `json:"predicateType"`
+	Subject       []struct {
+		Name   string            `json:"name"`
+		Digest map[string]string `json:"digest"`
+	} `json:"subject"`
+}
+
+func (st *statementHead) names(h v1.Hash) bool {
+	for _, s := range st.Subject {
+		if s.Digest[h.Algorithm] == h.Hex {
+			return true
+		}
+	}
+	return false
+}
+
+// bindStatement checks an in-toto statement for img and returns the bytes to sign: the
+// statement as given when a subject names img's digest; with the subject set to img when
+// the statement has none; an error when its subjects name other artifacts only.
+func bindStatement(img name.Digest, h v1.Hash, statement []byte) ([]byte, *statementHead, error) {
+	if len(bytes.TrimSpace(statement)) == 0 {
+		return nil, nil, errors.New("empty in-toto statement for " + img.String())
+	}
+	var head statementHead
+	if err := json.Unmarshal(statement, &head); err != nil {
+		return nil, nil, fmt.Errorf("decoding in-toto statement for %s: %w", img, err)
+	}
+	if head.PredicateType == "" {
+		return nil, nil, fmt.Errorf("in-toto statement for %s has no predicateType", img)
+	}
+	if head.names(h) {
+		return statement, &head, nil
+	}
+	if len(head.Subject) > 0 {
+		return nil, nil, fmt.Errorf("in-toto statement subjects do not name %s", img)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(statement, &doc); err != nil {
+		return nil, nil, fmt.Errorf("decoding in-toto statement for %s: %w", img, err)
+	}
+	subj, err := json.Marshal([]map[string]any{{
+		"name": img.Repository.Name(), "digest": map[string]string{h.Algorithm: h.Hex},
+	}})
+	if err != nil {
+		return nil, nil, err
+	}
+	doc["subject"] = subj
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	head.Subject = append(head.Subject, struct {
+		Name   string            `json:"name"`
+		Digest map[string]string `json:"digest"`
+	}{img.Repository.Name(), map[string]string{h.Algorithm: h.Hex}})
+	return out, &head, nil
+}
+
+// Attest signs an in-toto statement about img (e.g. SLSA v1 provenance) as a DSSE envelope
+// (payloadType application/vnd.in-toto+json), records it in the log as a dsse entry, and
+// appends it to <sigrepo>:sha256-<hex>.att as cosign attest does (layer media type
+// application/vnd.dsse.envelope.v1+json, annotation predicateType). When this key already
+// attested a statement of the same predicate type about img, that one is reused.
+func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte) (*Attached, error) {
+	h, err := v1.NewHash(img.DigestStr())
+	if err != nil {
+		return nil, fmt.Errorf("attesting %s: %w", img, err)
+	}
+	body, head, err := bindStatement(img, h, statement)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := s.signer.PublicKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pubPEM, err := PublicKeyPEM(ctx, s.signer)
+	if err != nil {
+		return nil, err
+	}
+	find := func(ctx context.Context, existing []Layer) (*Layer, error) {
+		return s.findAttestation(ctx, existing, h, head.PredicateType, pub)
+	}
+	create := func(ctx context.Context) (oci.Signature, error) {
+		env, err := dsse.WrapSigner(messageSigner{ctx: ctx, s: s.signer}, InTotoPayloadType).SignMessage(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("signing attestation for %s: %w", img, err)
+		}
+		opts := []static.Option{
+			static.WithLayerMediaType(types.MediaType(DSSEMediaType)),
+			static.WithAnnotations(map[string]string{PredicateTypeAnnotation: head.PredicateType}),
+		}
+		if s.tlog != nil {
+			b, err := s.tlog.UploadAttestation(ctx, env, pubPEM)
+			if err != nil {
+				return nil, fmt.Errorf("recording attestation of %s: %w", img, err)
+			}
+			opts = append(opts, static.WithBundle(b))
+		}
+		return static.NewAttestation(env, opts...)
+	}
+	a, err := s.store.Attach(ctx, h, AttestationSuffix, find, create)
+	if err != nil {
+		return nil, fmt.Errorf("attaching attestation of %s: %w", img, err)
+	}
+	return attached(a)
+}
+
+// FindAttestation returns this key's attestation of predicateType about img when attached
+// (with its log entry when the service logs), else nil. Read-only.
+func (s *Service) FindAttestation(ctx context.Context, img name.Digest, predicateType string) (*Attached, error) {
+	h, err := v1.NewHash(img.DigestStr())
+	if err != nil {
+		return nil, err
+	}
+	pub, err := s.signer.PublicKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	layers, err := s.store.List(ctx, h, AttestationSuffix)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.findAttestation(ctx, layers, h, predicateType, pub)
+	if err != nil || l == nil {
+		return nil, err
+	}
+	return attached(&Attachment{Tag: Tag(s.store.Repository(), h, AttestationSuffix), Layer: *l})
+}
+
+func (s *Service) findAttestation(ctx context.Context, layers []Layer, h v1.Hash, predicateType string, pub crypto.PublicKey) (*Layer, error) {
+	v, err := verifierFor(pub)
+	if err != nil {
+		return nil, err
+	}
+	for i := range layers {
+		l := &layers[i]
+		if l.MediaType != DSSEMediaType || l.Annotations[PredicateTypeAnnotation] != predicateType {
+			continue
+		}
+		if s.tlog != nil {
+			body, ok := decodeBundleBody(l.Annotations[BundleAnnotation])
+			if !ok || body.Kind != "dsse" || !hasVerifier(body, pub) {
+				continue
+			}
+		}
+		env, err := s.store.Content(ctx, *l)
+		if err != nil {
+			return nil, err
+		}
+		var payload []byte
+		wv := dsse.WrapVerifier(v, dsse.WithExpectedPayloadType(InTotoPayloadType), dsse.WithDecodedPayload(&payload))
+		if wv.VerifySignature(bytes.NewReader(env), nil) != nil {
+			continue
+		}
+		var head statementHead
+		if json.Unmarshal(payload, &head) != nil || head.PredicateType != predicateType || !head.names(h) {
+			continue
+		}
+		return l, nil
+	}
+	return nil, nil
+}
+
+func hasVerifier(body *rekorBody, pub crypto.PublicKey) bool {
+	for _, sg := range body.Spec.Signatures {
+		pemBytes, err := base64.StdEncoding.DecodeString(sg.Verifier)
+		if err != nil {
+			continue
+		}
+		if k, err := LoadPublicKey(pemBytes); err == nil && keysEqual(k, pub) {
+			return true
+		}
+	}
+	return false
+}
+
+func keysEqual(a, b crypto.PublicKey) bool {
+	ea, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && ea.Equal(b)
+}

@@ -1,0 +1,8 @@
+//go:build kms_azure
+
+package sign
+
+// Registers sigstore's azure KMS provider. Not built by default: it needs cloud credentials
+// and network to be useful, and its module must be added first:
+//   go get github.com/sigstore/sigstore/pkg/signature/kms/azure@v1.10.8
+import _ "github.com/sigstore/sigstore/pkg/signature/kms/azure"

@@ -1,0 +1,257 @@
+package sign
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	"github.com/sigstore/cosign/v2/pkg/oci/static"
+)
+
+// Service signs image digests and attaches signatures and attestations in cosign's layout:
+// sign, record in the transparency log, then push (never push before the log entry).
+type Service struct {
+	signer Signer
+	store  *Store
+	tlog   TLog
+	log    *slog.Logger
+}
+
+// Option configures a Service.
+type Option func(*options) error
+
+type options struct {
+	noTLog bool
+	log    *slog.Logger
+}
+
+// WithoutTLogUnsafe allows a nil TLog: signatures are pushed without a transparency-log
+// entry (`--tlog-upload=false`). Verifiers that require the log will reject them.
+func WithoutTLogUnsafe() Option { return func(o *options) error { o.noTLog = true; return nil } }
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("nil logger")
+		}
+		o.log = l
+		return nil
+	}
+}
+
+// New returns a Service. tlog is required unless WithoutTLogUnsafe is given, and must then
+// be nil.
+func New(signer Signer, store *Store, tlog TLog, opts ...Option) (*Service, error) {
+	o := options{log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case signer == nil:
+		return nil, errors.New("sign.New: nil signer")
+	case store == nil:
+		return nil, errors.New("sign.New: nil store")
+	case tlog == nil && !o.noTLog:
+		return nil, errors.New("sign.New: nil transparency log (pass WithoutTLogUnsafe to sign without one)")
+	case tlog != nil && o.noTLog:
+		return nil, errors.New("sign.New: WithoutTLogUnsafe given together with a transparency log")
+	}
+	return &Service{signer: signer, store: store, tlog: tlog, log: o.log}, nil
+}
+
+// Store returns the signatures store.
+func (s *Service) Store() *Store { return s.store }
+
+// Attached describes a signature or attestation present in the signatures repository.
+type Attached struct {
+	Tag      name.Tag
+	Digest   v1.Hash // digest of the layer (payload or envelope)
+	LogIndex int64   // Rekor log index from the bundle; -1 when there is none
+	Appended bool    // false: it was already there, nothing was written or logged
+}
+
+func attached(a *Attachment) (*Attached, error) {
+	out := &Attached{Tag: a.Tag, Digest: a.Layer.Digest, LogIndex: -1, Appended: a.Appended}
+	if raw, ok := a.Layer.Annotations[BundleAnnotation]; ok {
+		var b bundle.RekorBundle
+		if err := json.Unmarshal([]byte(raw), &b); err != nil {
+			return nil, fmt.Errorf("decoding bundle annotation in %s: %w", a.Tag, err)
+		}
+		out.LogIndex = b.Payload.LogIndex
+	}
+	return out, nil
+}
+
+// SignImage signs img's simple-signing payload with claims (see Payload), uploads a
+// hashedrekord entry and appends the signature to <sigrepo>:sha256-<hex>.sig. When a
+// signature of this key over the identical payload is already there (with a log entry for
+// it, unless the service has no log), it is reused: no new layer, no new log entry.
+func (s *Service) SignImage(ctx context.Context, img name.Digest, claims map[string]string) (*Attached, error) {
+	payload, err := Payload(img, claims)
+	if err != nil {
+		return nil, err
+	}
+	h, err := v1.NewHash(img.DigestStr())
+	if err != nil {
+		return nil, fmt.Errorf("signing %s: %w", img, err)
+	}
+	pub, err := s.signer.PublicKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pubPEM, err := PublicKeyPEM(ctx, s.signer)
+	if err != nil {
+		return nil, err
+	}
+	find := func(_ context.Context, existing []Layer) (*Layer, error) {
+		return s.findSignature(existing, payload, pub, pubPEM), nil
+	}
+	create := func(ctx context.Context) (oci.Signature, error) {
+		sig, err := s.signer.Sign(ctx, payload)
+		if err != nil {
+			return nil, fmt.Errorf("signing %s: %w", img, err)
+		}
+		var opts []static.Option
+		if s.tlog != nil {
+			b, err := s.tlog.UploadSignature(ctx, sig, payload, pubPEM)
+			if err != nil {
+				return nil, fmt.Errorf("recording signature of %s: %w", img, err)
+			}
+			s.log.Debug("tlog entry created", "image", img.String(), "logIndex", b.Payload.LogIndex)
+			opts = append(opts, static.WithBundle(b))
+		}
+		return static.NewSignature(payload, base64.StdEncoding.EncodeToString(sig), opts...)
+	}
+	a, err := s.store.Attach(ctx, h, SignatureSuffix, find, create)
+	if err != nil {
+		return nil, fmt.Errorf("attaching signature of %s: %w", img, err)
+	}
+	return attached(a)
+}
+
+// FindSignature returns the signature of this key over img's payload with claims when it is
+// already attached (with its log entry when the service has a log), else nil. Read-only.
+func (s *Service) FindSignature(ctx context.Context, img name.Digest, claims map[string]string) (*Attached, error) {
+	payload, err := Payload(img, claims)
+	if err != nil {
+		return nil, err
+	}
+	h, err := v1.NewHash(img.DigestStr())
+	if err != nil {
+		return nil, err
+	}
+	pub, err := s.signer.PublicKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pubPEM, err := PublicKeyPEM(ctx, s.signer)
+	if err != nil {
+		return nil, err
+	}
+	layers, err := s.store.List(ctx, h, SignatureSuffix)
+	if err != nil {
+		return nil, err
+	}
+	l := s.findSignature(layers, payload, pub, pubPEM)
+	if l == nil {
+		return nil, nil
+	}
+	return attached(&Attachment{Tag: Tag(s.store.Repository(), h, SignatureSuffix), Layer: *l})
+}
+
+// findSignature returns the first layer that is a signature by pub over exactly payload,
+// and, when the service logs, carries a bundle whose hashedrekord body binds that
+// signature, key and payload hash.
+func (s *Service) findSignature(layers []Layer, payload []byte, pub crypto.PublicKey, pubPEM []byte) *Layer {
+	want := sha256.Sum256(payload)
+	for i := range layers {
+		l := &layers[i]
+		if l.MediaType != SimpleSigningMediaType || l.Digest.Algorithm != "sha256" || l.Digest.Hex != hex.EncodeToString(want[:]) {
+			continue
+		}
+		b64 := l.Annotations[SignatureAnnotation]
+		sig, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil || VerifySignature(pub, payload, sig) != nil {
+			continue
+		}
+		if s.tlog != nil && !bundleBindsSignature(l.Annotations[BundleAnnotation], b64, pubPEM, want[:]) {
+			continue
+		}
+		return l
+	}
+	return nil
+}
+
+// rekorBody is the part of a Rekor entry body (hashedrekord or dsse, v0.0.1) that binds it
+// to a signature, key and artifact hash.
+type rekorBody struct {
+	Kind string `json:"kind"`
+	Spec struct {
+		Data struct {
+			Hash struct {
+				Algorithm string `json:"algorithm"`
+				Value     string `json:"value"`
+			} `json:"hash"`
+		} `json:"data"`
+		Signature struct {
+			Content   string `json:"content"`
+			PublicKey struct {
+				Content string `json:"content"`
+			} `json:"publicKey"`
+		} `json:"signature"`
+		Signatures []struct {
+			Signature string `json:"signature"`
+			Verifier  string `json:"verifier"`
+		} `json:"signatures"`
+		EnvelopeHash struct {
+			Value string `json:"value"`
+		} `json:"envelopeHash"`
+	} `json:"spec"`
+}
+
+func decodeBundleBody(annotation string) (*rekorBody, bool) {
+	if annotation == "" {
+		return nil, false
+	}
+	var b bundle.RekorBundle
+	if json.Unmarshal([]byte(annotation), &b) != nil || len(b.SignedEntryTimestamp) == 0 {
+		return nil, false
+	}
+	s, ok := b.Payload.Body.(string)
+	if !ok {
+		return nil, false
+	}
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, false
+	}
+	var body rekorBody
+	if json.Unmarshal(raw, &body) != nil {
+		return nil, false
+	}
+	return &body, true
+}
+
+func bundleBindsSignature(annotation, b64sig string, pubPEM, payloadHash []byte) bool {
+	body, ok := decodeBundleBody(annotation)
+	if !ok || body.Kind != "hashedrekord" {
+		return false
+	}
+	sp := body.Spec
+	return sp.Data.Hash.Algorithm == "sha256" && sp.Data.Hash.Value == hex.EncodeToString(payloadHash) &&
+		sp.Signature.Content == b64sig &&
+		sp.Signature.PublicKey.Content == base64.StdEncoding.EncodeToString(pubPEM)
+}
