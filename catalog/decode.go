@@ -12,6 +12,7 @@ import (
 const (
 	maxDepth = 64      // nesting limit, far beyond any real server.yaml
 	maxNodes = 1 << 20 // node visits, bounds alias expansion ("billion laughs")
+	maxErrs  = 50      // errors reported per file before giving up on it
 )
 
 // decoder turns a yaml.Node tree into the typed model, like yaml.v3's Decode, but keeps
@@ -34,6 +35,14 @@ func newDecoder(path string, strict bool) *decoder {
 }
 
 func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) {
+	if d.halted {
+		return
+	}
+	if len(d.errs) == maxErrs {
+		d.errs = append(d.errs, d.diag(n, field, "too many errors in this file; stopping here"))
+		d.halted = true
+		return
+	}
 	d.errs = append(d.errs, d.diag(n, field, fmt.Sprintf(format, args...)))
 }
 
@@ -113,35 +122,54 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, field string, depth int)
 		d.errorf(n, field, "nesting deeper than %d levels", maxDepth)
 		return
 	}
-	orig := n
+	at := n // where problems are reported: the alias, not its anchor, when aliased
 	if _, seen := d.vals[field]; !seen {
-		d.vals[field] = orig
+		d.vals[field] = at
 	}
 	if n = d.resolve(n, field); n == nil {
 		return
 	}
-	if orig != n {
+	if at != n {
 		d.active[n] = true
 		defer delete(d.active, n)
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // like yaml.v3: null leaves the zero value
 	}
-	switch v.Kind() {
-	case reflect.Pointer:
+	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
-		d.decode(n, v.Elem(), field, depth)
+		v = v.Elem()
+	}
+	switch v.Kind() {
 	case reflect.Struct:
-		d.decodeStruct(n, v, field, depth)
+		fields := yamlFields(v.Type())
+		d.eachPair(at, n, field, depth, func(k, val *yaml.Node) {
+			f := join(field, k.Value)
+			idx, ok := fields[k.Value]
+			if !ok {
+				d.unknown(k, f)
+				return
+			}
+			if _, seen := d.pos[f]; !seen {
+				d.pos[f] = k
+			}
+			d.decode(val, v.Field(idx), f, depth+1)
+		})
 	case reflect.Slice:
 		if v.Type() == reflect.TypeFor[Properties]() {
-			d.decodeProperties(n, v, field, depth)
+			var props Properties
+			d.eachPair(at, n, field, depth, func(k, val *yaml.Node) {
+				p := Property{Name: k.Value}
+				d.decode(val, reflect.ValueOf(&p.Schema).Elem(), join(field, k.Value), depth+1)
+				props = append(props, p)
+			})
+			v.Set(reflect.ValueOf(props))
 			return
 		}
 		if n.Kind != yaml.SequenceNode {
-			d.errorf(n, field, "must be a list, got %s", kindName(n))
+			d.errorf(at, field, "must be a list, got %s", kindName(n))
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -151,7 +179,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, field string, depth int)
 		v.Set(s)
 	case reflect.Map:
 		m := reflect.MakeMap(v.Type())
-		d.eachPair(n, field, depth, func(k, val *yaml.Node) {
+		d.eachPair(at, n, field, depth, func(k, val *yaml.Node) {
 			e := reflect.New(v.Type().Elem()).Elem()
 			d.decode(val, e, join(field, k.Value), depth+1)
 			m.SetMapIndex(reflect.ValueOf(k.Value), e)
@@ -159,38 +187,68 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, field string, depth int)
 		v.Set(m)
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			d.errorf(n, field, "must be a string, got %s", kindName(n))
+			d.errorf(at, field, "must be a string, got %s", kindName(n))
 			return
 		}
 		v.SetString(n.Value) // like yaml.v3, any scalar's text is accepted
 	case reflect.Bool:
 		var b bool
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
-			d.errorf(n, field, "must be true or false, got %s", kindName(n))
+			d.errorf(at, field, "must be true or false, got %s", kindName(n))
 			return
 		}
 		v.SetBool(b)
 	case reflect.Interface:
-		var x any
-		if err := n.Decode(&x); err != nil {
-			d.errorf(n, field, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
-			return
-		}
-		if x != nil {
+		if x := d.decodeAny(at, n, field, depth); x != nil {
 			v.Set(reflect.ValueOf(x))
 		}
 	default:
-		d.errorf(n, field, "cannot decode into %s", v.Type())
+		d.errorf(at, field, "cannot decode into %s", v.Type())
 	}
+}
+
+// decodeAny decodes free-form values (examples, defaults, enums) into nil, bool, int,
+// float64, string, []any or map[string]any, with the same checks as the typed fields.
+func (d *decoder) decodeAny(at, n *yaml.Node, field string, depth int) any {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		var x any
+		if err := n.Decode(&x); err != nil {
+			d.errorf(at, field, "invalid %s value %q", n.ShortTag(), truncate(n.Value, 40))
+			return nil
+		}
+		if _, isBytes := x.([]byte); isBytes {
+			return n.Value // !!binary: keep the text, as a string field would
+		}
+		return x
+	case yaml.SequenceNode:
+		out := make([]any, len(n.Content))
+		for i, item := range n.Content {
+			var x any
+			d.decode(item, reflect.ValueOf(&x).Elem(), fmt.Sprintf("%s[%d]", field, i), depth+1)
+			out[i] = x
+		}
+		return out
+	case yaml.MappingNode:
+		out := map[string]any{}
+		d.eachPair(at, n, field, depth, func(k, val *yaml.Node) {
+			var x any
+			d.decode(val, reflect.ValueOf(&x).Elem(), join(field, k.Value), depth+1)
+			out[k.Value] = x
+		})
+		return out
+	}
+	d.errorf(at, field, "unsupported YAML node")
+	return nil
 }
 
 type pair struct{ k, v *yaml.Node }
 
 // eachPair calls fn for every key/value of a mapping (merge keys expanded, explicit keys
 // winning), after reporting non-scalar and duplicate keys.
-func (d *decoder) eachPair(n *yaml.Node, field string, depth int, fn func(k, v *yaml.Node)) {
+func (d *decoder) eachPair(at, n *yaml.Node, field string, depth int, fn func(k, v *yaml.Node)) {
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, field, "must be a mapping, got %s", kindName(n))
+		d.errorf(at, field, "must be a mapping, got %s", kindName(n))
 		return
 	}
 	var merged, own []pair
@@ -209,7 +267,7 @@ func (d *decoder) eachPair(n *yaml.Node, field string, depth int, fn func(k, v *
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			d.errorf(k, join(field, k.Value), "duplicate key %q (first at line %d)", k.Value, first.Line)
+			d.errorf(k, join(field, k.Value), "duplicate key %q (first at %d:%d)", k.Value, first.Line, first.Column)
 			continue
 		}
 		seen[k.Value] = k
@@ -244,35 +302,9 @@ func (d *decoder) mergePairs(n *yaml.Node, field string, depth int) []pair {
 			d.errorf(s, field, "merge key value must be a mapping, got %s", kindName(s))
 			continue
 		}
-		d.eachPair(s, field, depth+1, func(k, v *yaml.Node) { out = append(out, pair{k, v}) })
+		d.eachPair(s, s, field, depth+1, func(k, v *yaml.Node) { out = append(out, pair{k, v}) })
 	}
 	return out
-}
-
-func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, field string, depth int) {
-	fields := yamlFields(v.Type())
-	d.eachPair(n, field, depth, func(k, val *yaml.Node) {
-		f := join(field, k.Value)
-		idx, ok := fields[k.Value]
-		if !ok {
-			d.unknown(k, f)
-			return
-		}
-		if _, seen := d.pos[f]; !seen {
-			d.pos[f] = k
-		}
-		d.decode(val, v.Field(idx), f, depth+1)
-	})
-}
-
-func (d *decoder) decodeProperties(n *yaml.Node, v reflect.Value, field string, depth int) {
-	var props Properties
-	d.eachPair(n, field, depth, func(k, val *yaml.Node) {
-		p := Property{Name: k.Value}
-		d.decode(val, reflect.ValueOf(&p.Schema).Elem(), join(field, k.Value), depth+1)
-		props = append(props, p)
-	})
-	v.Set(reflect.ValueOf(props))
 }
 
 var fieldCache sync.Map // reflect.Type -> map[string]int

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -53,14 +54,14 @@ func parse(path, folder string, data []byte, opts Options) (*Server, []*Diagnost
 		if errors.Is(err, io.EOF) {
 			return nil, nil, fileErr(1, 1, "file is empty (no YAML document)")
 		}
-		return nil, nil, []*Diagnostic{yamlErr(path, err)}
+		return nil, nil, []*Diagnostic{yamlErr(path, data, err)}
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case err == nil:
 		return nil, nil, fileErr(next.Line, next.Column, "file holds more than one YAML document; a server.yaml holds exactly one")
 	case !errors.Is(err, io.EOF):
-		return nil, nil, []*Diagnostic{yamlErr(path, err)}
+		return nil, nil, []*Diagnostic{yamlErr(path, data, err)}
 	}
 
 	root := &doc
@@ -85,20 +86,61 @@ func parse(path, folder string, data []byte, opts Options) (*Server, []*Diagnost
 	return s, d.warns, d.errs
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
-// yamlErr turns a yaml.v3 syntax error ("yaml: line 3: ...", no column) into a Diagnostic.
-// yaml.v3 does not report the column of syntax errors; column 1 stands for "this line".
-func yamlErr(path string, err error) *Diagnostic {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Diagnostic{Path: path, Line: line, Col: 1, Message: "invalid YAML: " + m[2]}
+// parserProblems are yaml.v3's parser (not scanner) errors. yaml.v3 prints their line
+// 0-based (and omits it for the first line), while scanner errors are printed 1-based.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// yamlErr turns a yaml.v3 syntax error ("yaml: line 3: ...") into a Diagnostic. The line
+// is where the construct holding the problem starts; yaml.v3 does not report a column,
+// so column 1 stands for "this line".
+func yamlErr(path string, data []byte, err error) *Diagnostic {
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &Diagnostic{Path: path, Line: 1, Col: 1, Message: "invalid YAML: " + err.Error()}
 	}
-	if len(msg) > 6 && msg[:6] == "yaml: " {
-		msg = msg[6:]
+	line, _ := strconv.Atoi(m[1]) // 0 when absent
+	if parserProblems[m[2]] || line == 0 {
+		line++
 	}
-	return &Diagnostic{Path: path, Line: 1, Col: 1, Message: "invalid YAML: " + msg}
+	lines := bytes.Count(data, []byte("\n"))
+	if !bytes.HasSuffix(data, []byte("\n")) {
+		lines++
+	}
+	line = min(line, lines)
+	msg := "invalid YAML: " + m[2]
+	if l := lineText(data, line); strings.HasPrefix(l, "\t") && !strings.Contains(m[2], "tab") {
+		msg += " (a tab in indentation; YAML indents with spaces)"
+	}
+	return &Diagnostic{Path: path, Line: line, Col: 1, Message: msg}
+}
+
+// lineText returns the 1-based line n of data.
+func lineText(data []byte, n int) string {
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(data, '\n')
+		if j < 0 {
+			return ""
+		}
+		data = data[j+1:]
+	}
+	if j := bytes.IndexByte(data, '\n'); j >= 0 {
+		data = data[:j]
+	}
+	return string(data)
 }
 
 // firstInvalidUTF8 finds the first byte that is not part of valid UTF-8.

@@ -33,3 +33,23 @@ func TestUpstreamRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedCatalog loads the project's own testdata catalog (the e2e fixtures).
+func TestSharedCatalog(t *testing.T) {
+	servers, warns, err := Load([]string{"../testdata/catalog/servers/..."}, Options{Strict: true})
+	if err != nil {
+		t.Fatalf("Load(testdata/catalog) error:\n%v", err)
+	}
+	if len(warns) != 0 {
+		t.Errorf("warnings: %v", warns)
+	}
+	buildable := 0
+	for _, s := range servers {
+		if s.Buildable() {
+			buildable++
+		}
+	}
+	if buildable < 3 {
+		t.Errorf("testdata catalog has %d buildable servers, want at least 3", buildable)
+	}
+}

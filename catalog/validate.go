@@ -42,8 +42,14 @@ func (v *validator) at(field string) *yaml.Node {
 	}
 }
 
-// missingAt reports a missing field at its enclosing field's key.
+// missing reports a missing field at its enclosing field's key, unless an enclosing
+// field already failed to decode (its problem is reported already).
 func (v *validator) missing(field, format string, args ...any) {
+	for _, e := range v.d.errs {
+		if e.Field != "" && (strings.HasPrefix(field, e.Field+".") || strings.HasPrefix(field, e.Field+"[")) {
+			return
+		}
+	}
 	parent := ""
 	if i := strings.LastIndexAny(field, ".["); i >= 0 {
 		parent = field[:i]
