@@ -29,10 +29,11 @@ func (e *UnreachableError) Error() string {
 }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
-// CommitNotFoundError says that the git remote does not have the pinned commit (or the
-// pinned directory at that commit).
+// CommitNotFoundError says that the git remote does not have the pinned commit, or that
+// the pinned directory does not exist at that commit (Directory set).
 type CommitNotFoundError struct {
 	Server, Project, Commit string
+	Directory               string // set when the commit exists but the directory does not
 	URL                     string // the URL fetched (after mirroring)
 	Err                     error
 }
@@ -40,7 +41,10 @@ type CommitNotFoundError struct {
 func (e *CommitNotFoundError) Error() string {
 	via := ""
 	if e.URL != "" && !strings.HasPrefix(e.URL, e.Project) {
-		via = " (fetched from " + e.URL + ")"
+		via = " (fetched from " + remoteOf(e.URL) + ")"
+	}
+	if e.Directory != "" {
+		return fmt.Sprintf("server %s: directory %q not found at commit %s of %s%s: %v", e.Server, e.Directory, e.Commit, e.Project, via, e.Err)
 	}
 	return fmt.Sprintf("server %s: commit %s not found in %s%s: %v", e.Server, e.Commit, e.Project, via, e.Err)
 }
@@ -52,9 +56,10 @@ func (e *CommitNotFoundError) Unwrap() error { return e.Err }
 var (
 	missingCommitMarkers = []string{
 		"reference is not a tree", "not our ref", "unadvertised object",
-		"couldn't find remote ref", "did not match any", "invalid subdir", "bad object",
+		"couldn't find remote ref", "did not match any", "bad object",
 	}
-	networkMarkers = []string{
+	missingDirMarker = "invalid subdir"
+	networkMarkers   = []string{
 		"connection refused", "could not resolve host", "no such host", "i/o timeout",
 		"no route to host", "network is unreachable", "connection timed out",
 		"unable to connect", "connection reset", "unable to access", "could not read from remote",
@@ -85,6 +90,8 @@ func classify(err error, server, project, commit, contextURL, registry, buildkit
 	}
 	msg := strings.ToLower(err.Error())
 	switch {
+	case strings.Contains(msg, missingDirMarker):
+		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, Directory: dirOf(contextURL), URL: contextURL, Err: err}
 	case containsAny(msg, missingCommitMarkers):
 		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, URL: contextURL, Err: err}
 	case containsAny(msg, networkMarkers) && containsAny(msg, gitMarkers):
@@ -102,6 +109,13 @@ func classify(err error, server, project, commit, contextURL, registry, buildkit
 func remoteOf(contextURL string) string {
 	r, _, _ := strings.Cut(contextURL, "#")
 	return r
+}
+
+// dirOf returns the ":dir" part of a git context URL.
+func dirOf(contextURL string) string {
+	_, frag, _ := strings.Cut(contextURL, "#")
+	_, dir, _ := strings.Cut(frag, ":")
+	return dir
 }
 
 var errNoDigest = errors.New("buildkit returned no image digest")
