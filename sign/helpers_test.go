@@ -1,0 +1,128 @@
+package sign_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
+)
+
+// newRegistry starts ggcr's in-process registry, optionally behind a wrapping handler.
+func newRegistry(t *testing.T, wrap func(http.Handler) http.Handler) string {
+	t.Helper()
+	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// pushImage pushes a random image to host/repo:latest and returns its digest reference.
+func pushImage(t *testing.T, host, repo string) name.Digest {
+	t.Helper()
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(host + "/" + repo + ":latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	return tag.Context().Digest(d.String())
+}
+
+// fakeTLog is an in-memory transparency log: it returns cosign bundles whose bodies are
+// the hashedrekord / dsse bodies Rekor would record (the SET is not a real signature; the
+// real log is exercised by the e2e tests).
+type fakeTLog struct {
+	mu      sync.Mutex
+	next    int64
+	uploads int
+	fail    error
+}
+
+func (f *fakeTLog) entry(body map[string]any) (*bundle.RekorBundle, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	f.uploads++
+	b, _ := json.Marshal(body)
+	f.next++
+	return &bundle.RekorBundle{
+		SignedEntryTimestamp: []byte("not-a-real-set"),
+		Payload: bundle.RekorPayload{
+			Body: base64.StdEncoding.EncodeToString(b), IntegratedTime: 1700000000,
+			LogIndex: f.next, LogID: "fake",
+		},
+	}, nil
+}
+
+func (f *fakeTLog) UploadSignature(_ context.Context, sig, payload, pubPEM []byte) (*bundle.RekorBundle, error) {
+	h := sha256.Sum256(payload)
+	return f.entry(map[string]any{"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": map[string]any{
+		"data":      map[string]any{"hash": map[string]any{"algorithm": "sha256", "value": hex.EncodeToString(h[:])}},
+		"signature": map[string]any{"content": base64.StdEncoding.EncodeToString(sig), "publicKey": map[string]any{"content": base64.StdEncoding.EncodeToString(pubPEM)}},
+	}})
+}
+
+func (f *fakeTLog) UploadAttestation(_ context.Context, env, pubPEM []byte) (*bundle.RekorBundle, error) {
+	var e struct {
+		Signatures []struct {
+			Sig string `json:"sig"`
+		} `json:"signatures"`
+	}
+	if err := json.Unmarshal(env, &e); err != nil || len(e.Signatures) == 0 {
+		return nil, errors.New("fake tlog: bad envelope")
+	}
+	return f.entry(map[string]any{"apiVersion": "0.0.1", "kind": "dsse", "spec": map[string]any{
+		"signatures": []any{map[string]any{"signature": e.Signatures[0].Sig, "verifier": base64.StdEncoding.EncodeToString(pubPEM)}},
+	}})
+}
+
+func (f *fakeTLog) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.uploads
+}
+
+// newService returns a Service signing with key into host/mcp/signatures.
+func newService(t *testing.T, host, key string, tl sign.TLog) *sign.Service {
+	t.Helper()
+	repo, err := name.NewRepository(host + "/mcp/signatures")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []sign.Option
+	if tl == nil {
+		opts = append(opts, sign.WithoutTLogUnsafe())
+	}
+	s, err := sign.New(mustSigner(t, key), sign.NewStore(repo), tl, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
