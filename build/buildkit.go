@@ -79,7 +79,7 @@ func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error
 	so.Session = append(so.Session, b.opts.attachables...)
 	ctxURL := so.FrontendAttrs["context"]
 	log := b.opts.logger.With("server", s.Name, "ref", ref)
-	log.Info("building", "context", ctxURL, "image", tag.String())
+	log.Debug("building", "context", ctxURL, "image", tag.String())
 
 	var status chan *client.SolveStatus
 	if b.opts.progress != nil {
@@ -112,6 +112,6 @@ func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error
 			return nil, fmt.Errorf("building server %s: %w", s.Name, err)
 		}
 	}
-	log.Info("pushed", slog.String("image", img.String()))
+	log.Debug("pushed", slog.String("image", img.String()))
 	return res, nil
 }

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+)
+
+// run executes mcpbuild with args in-process and returns stdout, stderr and the exit code.
+func run(t *testing.T, args ...string) (string, string, int, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := newRootCmd()
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), errb.String(), exitCode(err), err
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Setenv(cliutil.EnvRegistry, "")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "no command given"},
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"build"}, "no PATTERN"},
+		{[]string{"build", "--nope", "servers/..."}, "unknown flag"},
+		{[]string{"build", "-j", "0", "servers/..."}, "--jobs 0"},
+		{[]string{"build", "-j", "x", "servers/..."}, "invalid argument"},
+		{[]string{"build", "--progress", "fancy", "servers/..."}, `--progress "fancy"`},
+		{[]string{"build", "--output", "yaml", "servers/..."}, `--output "yaml"`},
+		{[]string{"build", "--tag", "", "servers/..."}, "--tag must not be empty"},
+		{[]string{"build", "--tag", "a b", "servers/..."}, `--tag "a b"`},
+		{[]string{"build", "--registry", "http://r:5000", "servers/..."}, "without scheme or path"},
+		{[]string{"build", "--registry", "r:5000/ns", "servers/..."}, "without scheme or path"},
+		{[]string{"build", "--source-mirror", "nope", "servers/..."}, "want FROM=TO"},
+		{[]string{"build", "--source-mirror", "https://a/=file:///x", "servers/..."}, "TO must start with"},
+		{[]string{"build", "servers/..."}, "no registry"},
+	}
+	for _, tc := range tests {
+		out, _, code, err := run(t, tc.args...)
+		if code != cliutil.ExitUsage || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("mcpbuild %q: exit %d, err %v; want exit 2 and %q", tc.args, code, err, tc.want)
+		}
+		if tc.args != nil && out != "" {
+			t.Errorf("mcpbuild %q wrote to stdout: %q", tc.args, out)
+		}
+	}
+}
+
+// Invalid catalog input is exit 1 and names the file; nothing is built (no BuildKit here).
+func TestBuildInvalidCatalog(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "servers", "bad", "server.yaml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("name: bad\nimage: mcp/bad\ntype: server\nsource:\n  project: https://github.com/x/y\n  commit: main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, code, err := run(t, "build", "--registry", "127.0.0.1:1", "--buildkit-addr", "unix:///nonexistent.sock", filepath.Join(dir, "servers", "..."))
+	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), p) {
+		t.Errorf("exit %d, err %v; want exit 1 naming %s", code, err, p)
+	}
+}
+
+// An unreachable BuildKit is exit 3 with its address in the message.
+func TestBuildUnreachableBuildKit(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "servers", "ok", "server.yaml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "name: ok\nimage: mcp/ok\ntype: server\nsource:\n  project: https://github.com/x/y\n  commit: " + strings.Repeat("ab", 20) + "\n"
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := "unix://" + filepath.Join(dir, "no-buildkitd.sock")
+	_, _, code, err := run(t, "build", "--registry", "127.0.0.1:1", "--progress", "quiet", "--buildkit-addr", addr, p)
+	if code != cliutil.ExitUnreachable || err == nil || !strings.Contains(err.Error(), addr) {
+		t.Errorf("exit %d, err %v; want exit 3 naming %s", code, err, addr)
+	}
+}
+
+func TestBuildkitAddress(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	root := t.TempDir()
+	sock := filepath.Join(root, ".stack", "buildkitd", "buildkitd.sock")
+	if err := os.MkdirAll(filepath.Dir(sock), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sock, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(root, "a", "b")
+	tests := []struct {
+		name, flag string
+		env        map[string]string
+		wd, want   string
+	}{
+		{"flag wins", "tcp://bk:1234", map[string]string{"BUILDKIT_HOST": "unix:///env.sock"}, sub, "tcp://bk:1234"},
+		{"env", "", map[string]string{"BUILDKIT_HOST": "unix:///env.sock"}, sub, "unix:///env.sock"},
+		{"state dir", "", map[string]string{"MCPBUILD_STATE": "/state"}, sub, "unix:///state/buildkitd/buildkitd.sock"},
+		{"stack socket in a parent", "", nil, sub, "unix://" + sock},
+		{"nothing found", "", nil, "/", "unix:///.stack/buildkitd/buildkitd.sock"},
+	}
+	for _, tc := range tests {
+		if got := buildkitAddress(tc.flag, env(tc.env), tc.wd); got != tc.want {
+			t.Errorf("%s: buildkitAddress() = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func fakeResult(s *catalog.Server) (*build.Result, error) {
+	tag, err := name.NewTag("127.0.0.1:15000/" + s.Image + ":latest")
+	if err != nil {
+		return nil, err
+	}
+	d, err := name.NewDigest(tag.Context().Name() + "@sha256:" + strings.Repeat("0a", 32))
+	if err != nil {
+		return nil, err
+	}
+	return &build.Result{Server: s.Name, Image: d, Tag: tag, Commit: s.Source.Commit, Project: s.Source.Project,
+		Directory: s.Source.Directory, ContextURL: s.Source.Project + "#" + s.Source.Commit}, nil
+}
+
+// buildServers keeps catalog order, builds everything, and joins the failures.
+func TestBuildServersAndOutput(t *testing.T) {
+	mk := func(n string) *catalog.Server {
+		return &catalog.Server{Name: n, Image: "mcp/" + n, Type: catalog.TypeServer,
+			Source: catalog.Source{Project: "git://h/" + n + ".git", Commit: strings.Repeat("1", 40), Directory: "d"}}
+	}
+	boom := errors.New("boom")
+	rec := &build.Recorder{Fake: func(s *catalog.Server) (*build.Result, error) {
+		if s.Name == "c" {
+			return nil, boom
+		}
+		return fakeResult(s)
+	}}
+	res, err := buildServers(context.Background(), rec, []*catalog.Server{mk("a"), mk("b"), mk("c"), mk("d")}, 2)
+	if !errors.Is(err, boom) {
+		t.Errorf("err = %v, want the failure of c", err)
+	}
+	if len(rec.Calls()) != 4 {
+		t.Errorf("built %v, want all four", rec.Calls())
+	}
+	var names []string
+	for _, r := range res {
+		names = append(names, r.Server)
+	}
+	if strings.Join(names, ",") != "a,b,d" {
+		t.Errorf("results %v, want a,b,d in order", names)
+	}
+
+	var text bytes.Buffer
+	if err := writeResults(&text, "text", res); err != nil {
+		t.Fatal(err)
+	}
+	first := strings.Split(text.String(), "\n")[0]
+	if want := "a 127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32) + " " + strings.Repeat("1", 40); first != want {
+		t.Errorf("text line = %q, want %q", first, want)
+	}
+
+	var js bytes.Buffer
+	if err := writeResults(&js, "json", res); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]string
+	if err := json.Unmarshal(js.Bytes(), &got); err != nil {
+		t.Fatalf("json output %q: %v", js.String(), err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("json has %d entries, want 3", len(got))
+	}
+	want := map[string]string{
+		"server": "a", "image": "127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32), "digest": "sha256:" + strings.Repeat("0a", 32),
+		"tag": "127.0.0.1:15000/mcp/a:latest", "commit": strings.Repeat("1", 40), "project": "git://h/a.git",
+		"directory": "d", "context": "git://h/a.git#" + strings.Repeat("1", 40),
+	}
+	for k, v := range want {
+		if got[0][k] != v {
+			t.Errorf("json[0][%q] = %q, want %q", k, got[0][k], v)
+		}
+	}
+	if len(got[0]) != len(want) {
+		t.Errorf("json[0] has fields %v, want exactly %v", got[0], want)
+	}
+	js.Reset()
+	if err := writeResults(&js, "json", nil); err != nil || strings.TrimSpace(js.String()) != "[]" {
+		t.Errorf("empty json output = %q, %v; want []", js.String(), err)
+	}
+}
