@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/sign"
+)
+
+// newGenerateKeyPairCmd returns `mcpbuild generate-key-pair`: a cosign-compatible pair
+// (<prefix>.key encrypted with $COSIGN_PASSWORD, <prefix>.pub).
+func newGenerateKeyPairCmd(_ *rootOptions) *cobra.Command {
+	var prefix string
+	cmd := &cobra.Command{
+		Use:   "generate-key-pair [--output-key-prefix PREFIX]",
+		Short: "Write a cosign-compatible signing key pair (PREFIX.key, PREFIX.pub)",
+		Long: `Generate an ECDSA P-256 key pair in cosign's format: PREFIX.key is encrypted with the
+password in $` + cliutil.EnvCosignPassword + ` (set it, possibly to the empty string; it is never
+read from the command line), PREFIX.pub is the PEM public key. cosign sign/verify accept
+both. Existing files are never overwritten.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cliutil.Usagef("generate-key-pair takes no arguments (got %q)", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pw, ok := os.LookupEnv(cliutil.EnvCosignPassword)
+			if !ok {
+				return cliutil.Usagef("set %s to the password for the new key (it may be empty)", cliutil.EnvCosignPassword)
+			}
+			keyPath, pubPath, err := writeKeyPair(prefix, []byte(pw))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "Private key written to", keyPath)
+			fmt.Fprintln(cmd.ErrOrStderr(), "Public key written to", pubPath)
+			fmt.Fprintln(cmd.OutOrStdout(), pubPath)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&prefix, "output-key-prefix", "cosign", "path prefix of the key files")
+	return cmd
+}
+
+// writeKeyPair writes <prefix>.key (0600) and <prefix>.pub, refusing to replace either.
+func writeKeyPair(prefix string, password []byte) (keyPath, pubPath string, err error) {
+	if prefix == "" {
+		return "", "", cliutil.Usagef("--output-key-prefix must not be empty")
+	}
+	keyPath, pubPath = prefix+".key", prefix+".pub"
+	for _, p := range []string{keyPath, pubPath} {
+		if _, err := os.Stat(p); err == nil {
+			return "", "", cliutil.Usagef("%s already exists; not overwriting it", p)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", "", fmt.Errorf("checking %s: %w", p, err)
+		}
+	}
+	priv, pub, err := sign.GenerateKeyPair(password)
+	if err != nil {
+		return "", "", err
+	}
+	// O_EXCL: never clobber a key that appeared since the check.
+	if err := writeNew(keyPath, priv, 0o600); err != nil {
+		return "", "", err
+	}
+	if err := writeNew(pubPath, pub, 0o644); err != nil {
+		_ = os.Remove(keyPath)
+		return "", "", err
+	}
+	return keyPath, pubPath, nil
+}
+
+func writeNew(path string, b []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		_ = os.Remove(path)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
