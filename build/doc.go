@@ -1,15 +1,48 @@
 // Package build turns a pinned catalog entry into an image in a registry with BuildKit.
 //
 // Plan is a pure function from a catalog.Server to the BuildKit SolveOpt that builds it:
-// the dockerfile.v0 frontend over the git context at exactly source.commit and
-// source.directory, the OCI revision/source labels set as frontend options (they override
-// labels inherited from a base image or set in the Dockerfile), SOURCE_DATE_EPOCH taken
-// from the pinned commit and timestamps rewritten so that two builds of one pin give one
-// manifest digest, and an image exporter that pushes by name.
+// the dockerfile.v0 frontend over the git context "<project>#<commit>:<directory>" (a
+// full commit SHA as the ref: BuildKit checks out exactly that commit and never looks at
+// the branch), the OCI revision/source labels set as frontend "label:" options (they
+// override labels inherited from a base image or set in the Dockerfile), and an image
+// exporter that pushes <registry>/<image>:<tag> with rewrite-timestamp=true.
 //
-// BuildKit (NewBuildKit) runs that plan against a buildkitd and reads the SLSA v1
-// provenance of the build from buildkitd's build history, so the pushed image stays a
-// plain image manifest whose digest does not depend on the provenance.
+// # Reproducibility: SOURCE_DATE_EPOCH
+//
+// The plan passes build-arg:SOURCE_DATE_EPOCH=context. The dockerfile frontend (BuildKit
+// 0.23 and later; the local stack runs v0.34.2) then resolves it inside buildkitd to the
+// committer time of the context's commit, i.e. of the pin, and hands it to the exporter,
+// which rewrites every timestamp to it. So the client neither clones nor even reaches the
+// git remote, which matters for a remote BuildKit (tcp://): only buildkitd needs network
+// access to the git remote and the registry. The result is the same manifest digest as
+// passing the number (checked on this stack), and two no-cache builds of one pin give one
+// digest (e2e test). An older buildkitd rejects the value "context" with an error.
+//
+// # Provenance
+//
+// BuildKit (NewBuildKit) solves with a known SolveOpt.Ref and afterwards reads buildkitd's
+// build history record of that ref (ControlClient().ListenBuildHistory), whose attestation
+// is the SLSA v1 provenance predicate buildkitd wrote for the build (mode=max), from the
+// content store (ContentClient()). Result.Provenance is an in-toto v1 statement with that
+// predicate byte for byte and the pushed digest as subject. Exporting the provenance with
+// attest:provenance instead would turn the pushed tag into an index whose digest changes
+// with every build. Its externalParameters.configSource records the git URI actually
+// fetched (after --source-mirror) with digest.sha1 == the pin (ParseProvenanceSource).
+//
+// # Shared fetches
+//
+// buildkitd keeps one bare clone per remote URL, serializes fetches per remote, and skips
+// the fetch when the pinned commit is already present; its git source cache key is the
+// commit (plus sub-directory). So servers that share a repository are fetched once: the
+// e2e test counts connections to the git remote through a proxy and sees one for two
+// servers of one repository at one commit. A different pinned commit of the same
+// repository costs one incremental fetch into the same clone.
+//
+// # Errors
+//
+// BuildKit reports git and push failures as text only; classify (errors.go) maps them to
+// *UnreachableError (BuildKit, registry or git remote, with its address) and
+// *CommitNotFoundError (commit or directory missing, naming project and commit).
 //
 // Limiter bounds concurrency and Recorder records calls, as decorators of Builder.
 package build
