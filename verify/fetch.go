@@ -1,0 +1,209 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// maxBlob bounds what is read for a payload, bundle, envelope or config blob.
+const maxBlob = 8 << 20
+
+// registryClient reads manifests and blobs with one authenticated transport per registry
+// (one ping/token per registry for the Verifier's lifetime) and no retries: a fault
+// surfaces at once as an indeterminate result.
+type registryClient struct {
+	base     http.RoundTripper // counting transport
+	keychain authn.Keychain
+
+	mu         sync.Mutex
+	transports map[string]http.RoundTripper
+}
+
+func (c *registryClient) transport(ctx context.Context, repo name.Repository) (http.RoundTripper, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := repo.RegistryStr()
+	if t, ok := c.transports[key]; ok {
+		return t, nil
+	}
+	auth, err := c.keychain.Resolve(repo.Registry)
+	if err != nil {
+		return nil, &readError{fmt.Errorf("resolving credentials for %s: %w", key, err)}
+	}
+	t, err := transport.NewWithContext(ctx, repo.Registry, auth, c.base, []string{repo.Scope(transport.PullScope)})
+	if err != nil {
+		return nil, &readError{fmt.Errorf("authenticating to %s: %w", key, err)}
+	}
+	c.transports[key] = t
+	return t, nil
+}
+
+// manifest is a manifest read from the registry; Digest is sha256 of Raw.
+type manifest struct {
+	Raw       []byte
+	MediaType string
+	Digest    v1.Hash
+}
+
+// getManifest GETs ref's manifest (index or image). It returns errNotFound wrapped when the
+// registry answered 404 (a definite absence); any other error is indeterminate.
+func (c *registryClient) getManifest(ctx context.Context, ref name.Reference) (*manifest, error) {
+	t, err := c.transport(ctx, ref.Context())
+	if err != nil {
+		return nil, err
+	}
+	chainOf(ctx).hop()
+	d, err := remote.Get(ref, remote.WithTransport(t), remote.WithContext(ctx))
+	if err != nil {
+		return nil, classify(fmt.Errorf("reading manifest %s: %w", ref, err))
+	}
+	sum := sha256.Sum256(d.Manifest)
+	h := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
+	return &manifest{Raw: d.Manifest, MediaType: string(d.MediaType), Digest: h}, nil
+}
+
+// getBlob GETs a blob by digest; ggcr verifies the digest while reading.
+func (c *registryClient) getBlob(ctx context.Context, repo name.Repository, h v1.Hash) ([]byte, error) {
+	t, err := c.transport(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	chainOf(ctx).hop()
+	l, err := remote.Layer(repo.Digest(h.String()), remote.WithTransport(t), remote.WithContext(ctx))
+	if err != nil {
+		return nil, classify(fmt.Errorf("reading blob %s@%s: %w", repo, h, err))
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return nil, classify(fmt.Errorf("reading blob %s@%s: %w", repo, h, err))
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxBlob+1))
+	if err != nil {
+		return nil, classify(fmt.Errorf("reading blob %s@%s: %w", repo, h, err))
+	}
+	if len(b) > maxBlob {
+		return nil, &contentError{fmt.Errorf("blob %s@%s is larger than %d bytes", repo, h, maxBlob)}
+	}
+	return b, nil
+}
+
+// descriptorContent returns a descriptor's content: from its OCI "data" field when set
+// (checking that it hashes to the descriptor's digest), else from a blob GET.
+func (c *registryClient) descriptorContent(ctx context.Context, repo name.Repository, d v1.Descriptor) ([]byte, error) {
+	if len(d.Data) > 0 {
+		sum := sha256.Sum256(d.Data)
+		if d.Digest.Algorithm != "sha256" || d.Digest.Hex != hex.EncodeToString(sum[:]) {
+			return nil, &contentError{fmt.Errorf("embedded data does not match descriptor digest %s", d.Digest)}
+		}
+		return d.Data, nil
+	}
+	return c.getBlob(ctx, repo, d.Digest)
+}
+
+// errNotFound marks a 404 answer: the registry says the thing does not exist.
+var errNotFound = errors.New("not found")
+
+// contentError marks bad content served by the registry (digest mismatch, oversize): a
+// definite failure of whatever was being read, not a transport fault.
+type contentError struct{ err error }
+
+func (e *contentError) Error() string { return e.err.Error() }
+func (e *contentError) Unwrap() error { return e.err }
+
+type notFoundError struct{ err error }
+
+func (e *notFoundError) Error() string        { return e.err.Error() }
+func (e *notFoundError) Unwrap() error        { return e.err }
+func (e *notFoundError) Is(target error) bool { return target == errNotFound }
+
+// readError marks a failed registry read: network fault, timeout, 5xx, 429, auth. It
+// decides nothing about the image.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// classify sorts a registry error: 404 is a definite absence, the rest a failed read.
+func classify(err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+		return &notFoundError{err}
+	}
+	return &readError{err}
+}
+
+// chain tracks the sequential round trips of one line of dependent requests. Every
+// registry request adds one hop to its context's chain; requests run by fetchAll start
+// from the same depth, so parallel requests count as one round trip whatever the timing.
+type chain struct {
+	mu    sync.Mutex
+	depth int
+}
+
+type chainKey struct{}
+
+func chainOf(ctx context.Context) *chain {
+	if c, ok := ctx.Value(chainKey{}).(*chain); ok {
+		return c
+	}
+	return &chain{}
+}
+
+func (c *chain) get() int { c.mu.Lock(); defer c.mu.Unlock(); return c.depth }
+func (c *chain) hop()     { c.mu.Lock(); c.depth++; c.mu.Unlock() }
+func (c *chain) raise(d int) {
+	c.mu.Lock()
+	c.depth = max(c.depth, d)
+	c.mu.Unlock()
+}
+
+// fetchAll runs fns in parallel (nil entries are skipped) and waits for all of them.
+func fetchAll(ctx context.Context, fns ...func(context.Context)) {
+	parent := chainOf(ctx)
+	start := parent.get()
+	var wg sync.WaitGroup
+	var children []*chain
+	for _, f := range fns {
+		if f == nil {
+			continue
+		}
+		ch := &chain{depth: start}
+		children = append(children, ch)
+		wg.Add(1)
+		go func() { defer wg.Done(); f(context.WithValue(ctx, chainKey{}, ch)) }()
+	}
+	wg.Wait()
+	for _, ch := range children {
+		parent.raise(ch.get())
+	}
+}
+
+func parseManifest(raw []byte) (*v1.Manifest, error) {
+	m, err := v1.ParseManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil, &contentError{fmt.Errorf("parsing manifest: %w", err)}
+	}
+	return m, nil
+}
+
+func parseIndex(raw []byte) (*v1.IndexManifest, error) {
+	m, err := v1.ParseIndexManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil, &contentError{fmt.Errorf("parsing index: %w", err)}
+	}
+	return m, nil
+}

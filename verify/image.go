@@ -1,0 +1,73 @@
+package verify
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+)
+
+// ImageOptions configure the one-shot Image call.
+type ImageOptions struct {
+	// Key is the publisher's public key (required).
+	Key crypto.PublicKey
+	// RekorKey is the transparency log's public key. Required unless InsecureIgnoreTLog.
+	RekorKey crypto.PublicKey
+	// InsecureIgnoreTLog accepts signatures without a verified Rekor bundle.
+	InsecureIgnoreTLog bool
+	// Pin is what the image must have been built from (Commit required; Project is
+	// compared with the provenance's git source).
+	Pin catalog.Pin
+	// SignaturesRepository overrides <registry>/mcp/signatures.
+	SignaturesRepository string
+	// RequireProvenance and RequireSignedRevision tighten the policy.
+	RequireProvenance     bool
+	RequireSignedRevision bool
+	// Options are passed to New (transport, keychain, logger, stats...).
+	Options []Option
+}
+
+// Image verifies one image reference ("registry/repo:tag" or "...@sha256:...") for a
+// gateway that starts it: it builds a Verifier from opts and returns the verdict by
+// value. As with Verify, an error means "could not decide" (or bad options), and a
+// decided "no" is a Verdict with Verified false. For many images, build one Verifier with
+// New and call Verify: it reuses connections and authentication.
+func Image(ctx context.Context, ref string, opts ImageOptions) (Verdict, error) {
+	r, err := name.ParseReference(ref, name.StrictValidation)
+	if err != nil {
+		return Verdict{}, fmt.Errorf("parsing image reference %q: %w", ref, err)
+	}
+	vopts := append([]Option{}, opts.Options...)
+	switch {
+	case opts.InsecureIgnoreTLog && opts.RekorKey != nil:
+		return Verdict{}, errors.New("both RekorKey and InsecureIgnoreTLog are set")
+	case opts.InsecureIgnoreTLog:
+		vopts = append(vopts, WithoutTLogUnsafe())
+	case opts.RekorKey != nil:
+		vopts = append(vopts, WithRekorPublicKey(opts.RekorKey))
+	}
+	if opts.SignaturesRepository != "" {
+		sr, err := name.NewRepository(opts.SignaturesRepository)
+		if err != nil {
+			return Verdict{}, fmt.Errorf("parsing signatures repository %q: %w", opts.SignaturesRepository, err)
+		}
+		vopts = append(vopts, WithSignaturesRepository(sr))
+	}
+	v, err := New(opts.Key, vopts...)
+	if err != nil {
+		return Verdict{}, err
+	}
+	p := Policy{Pin: opts.Pin, RequireSignedRevision: opts.RequireSignedRevision}
+	if opts.RequireProvenance {
+		p.Provenance = ProvenanceRequired
+	}
+	vd, err := v.Verify(ctx, r, p)
+	if vd == nil {
+		return Verdict{}, err
+	}
+	return *vd, err
+}

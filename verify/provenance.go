@@ -1,0 +1,180 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/in-toto/in-toto-golang/in_toto"
+	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
+	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	"github.com/sigstore/sigstore/pkg/signature/dsse"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/sign"
+)
+
+const inTotoPayloadType = "application/vnd.in-toto+json"
+
+// checkProvenance verifies the SLSA v1 provenance attestations stored at
+// <sigrepo>:sha256-<hex>.att (cosign layout, DSSE envelopes): the envelope verifies with
+// the key, its Rekor bundle verifies (unless the tlog is skipped), the subject is this
+// digest and the git source is the pinned project at the pinned commit.
+func (v *Verifier) checkProvenance(ctx context.Context, sigRepo name.Repository, digest v1.Hash, m *manifest, err error, p Policy) Check {
+	absent := func(why string) Check {
+		if p.Provenance == ProvenanceRequired {
+			return fail(CheckProvenance, why+" (provenance required)")
+		}
+		return skipped(CheckProvenance, why)
+	}
+	if errors.Is(err, errNotFound) {
+		return absent("no attestations for " + digest.String() + " in " + sigRepo.Name())
+	}
+	if err != nil {
+		return errCheck(CheckProvenance, fmt.Errorf("looking up attestations in %s: %w", sigRepo, err))
+	}
+	am, err := parseManifest(m.Raw)
+	if err != nil {
+		return errCheck(CheckProvenance, err)
+	}
+	var layers []v1.Descriptor
+	for _, l := range am.Layers {
+		if pt, ok := l.Annotations["predicateType"]; ok && pt != slsa1.PredicateSLSAProvenance {
+			continue // another kind of attestation (SBOM...), not ours to judge
+		}
+		layers = append(layers, l)
+	}
+	if len(layers) > maxSignatures {
+		layers = layers[:maxSignatures]
+	}
+	results := make([]Check, len(layers))
+	fns := make([]func(context.Context), len(layers))
+	for i, l := range layers {
+		fns[i] = func(ctx context.Context) { results[i] = v.checkAttestation(ctx, sigRepo, l, digest, p.Pin) }
+	}
+	fetchAll(ctx, fns...)
+	var first *Check
+	for i, r := range results {
+		if r.Status == StatusPass || r.Status == StatusError {
+			return r
+		}
+		if first == nil && r.Status == StatusFail {
+			first = &results[i]
+		}
+	}
+	if first != nil {
+		return *first
+	}
+	return absent("no SLSA v1 provenance among the attestations of " + digest.String())
+}
+
+func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository, l v1.Descriptor, digest v1.Hash, pin catalog.Pin) Check {
+	env, err := v.reg.descriptorContent(ctx, sigRepo, l)
+	if err != nil {
+		return errCheck(CheckProvenance, fmt.Errorf("reading attestation: %w", err))
+	}
+	dv := dsse.WrapVerifier(v.sigVer, dsse.WithExpectedPayloadType(inTotoPayloadType))
+	if err := dv.VerifySignature(bytes.NewReader(env), nil); err != nil {
+		return fail(CheckProvenance, fmt.Sprintf("attestation envelope does not verify with the key: %v", err))
+	}
+	var e struct {
+		Payload string `json:"payload"`
+	}
+	if err := json.Unmarshal(env, &e); err != nil {
+		return fail(CheckProvenance, fmt.Sprintf("parsing attestation envelope: %v", err))
+	}
+	stmtJSON, err := base64.StdEncoding.DecodeString(e.Payload)
+	if err != nil {
+		return fail(CheckProvenance, fmt.Sprintf("decoding attestation payload: %v", err))
+	}
+	if v.rekor != nil {
+		var b *bundle.RekorBundle
+		if raw, ok := l.Annotations[sign.BundleAnnotation]; ok {
+			b = &bundle.RekorBundle{}
+			_ = json.Unmarshal([]byte(raw), b) // a bad bundle fails verifyRekorBundle
+		}
+		tl := v.verifyRekorBundle(ctx, b, []string{"intoto", "dsse"}, func(o ...static.Option) (oci.Signature, error) {
+			return static.NewAttestation(env, o...)
+		})
+		if tl.Status != StatusPass {
+			tl.Name, tl.Detail = CheckProvenance, "attestation transparency log: "+tl.Detail
+			return tl
+		}
+	}
+	return provenanceMatches(stmtJSON, digest, pin)
+}
+
+// provenanceMatches checks a verified in-toto statement: SLSA v1, subject == digest, and
+// every git source naming the pinned project at the pinned commit (at least one).
+func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
+	var st struct {
+		in_toto.StatementHeader
+		Predicate slsa1.ProvenancePredicate `json:"predicate"`
+	}
+	if err := json.Unmarshal(stmtJSON, &st); err != nil {
+		return fail(CheckProvenance, fmt.Sprintf("parsing provenance statement: %v", err))
+	}
+	if st.PredicateType != slsa1.PredicateSLSAProvenance {
+		return fail(CheckProvenance, fmt.Sprintf("predicate type %q is not SLSA v1", st.PredicateType))
+	}
+	subjectOK := false
+	for _, s := range st.Subject {
+		if s.Digest["sha256"] == digest.Hex {
+			subjectOK = true
+		}
+	}
+	if !subjectOK {
+		return fail(CheckProvenance, "provenance subject is not "+digest.String())
+	}
+	var sources []slsa1.ResourceDescriptor
+	if ep, ok := st.Predicate.BuildDefinition.ExternalParameters.(map[string]any); ok {
+		if cs, ok := ep["configSource"].(map[string]any); ok {
+			var rd slsa1.ResourceDescriptor
+			if b, err := json.Marshal(cs); err == nil && json.Unmarshal(b, &rd) == nil {
+				sources = append(sources, rd)
+			}
+		}
+	}
+	sources = append(sources, st.Predicate.BuildDefinition.ResolvedDependencies...)
+	want := normalizeGitURI(pin.Project)
+	matched := 0
+	for _, s := range sources {
+		if want == "" || normalizeGitURI(s.URI) != want {
+			continue
+		}
+		matched++
+		if got := s.Digest["sha1"]; got != pin.Commit {
+			return fail(CheckProvenance, fmt.Sprintf("provenance source %s is at commit %q, pin is %q", s.URI, got, pin.Commit))
+		}
+	}
+	if matched == 0 {
+		return fail(CheckProvenance, fmt.Sprintf("provenance names no source from project %q", pin.Project))
+	}
+	return Check{Name: CheckProvenance, Status: StatusPass, Detail: fmt.Sprintf("SLSA v1 provenance for %s built from %s@%s", digest, pin.Project, pin.Commit)}
+}
+
+// normalizeGitURI reduces a git URL to host/path for comparison: no scheme, "git+"
+// prefix, user info, fragment, query, "@ref" suffix, ".git" or trailing slash.
+func normalizeGitURI(s string) string {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "git+")
+	if i := strings.IndexAny(s, "#?"); i >= 0 {
+		s = s[:i]
+	}
+	if u, err := url.Parse(s); err == nil && u.Host != "" {
+		s = strings.ToLower(u.Host) + u.Path
+	}
+	if i := strings.LastIndex(s, "@"); i > strings.LastIndex(s, "/") {
+		s = s[:i]
+	}
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git")
+	return s
+}

@@ -1,0 +1,133 @@
+package verify
+
+import (
+	"context"
+	"crypto"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/go-openapi/runtime"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	"github.com/sigstore/rekor/pkg/generated/models"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/tuf"
+)
+
+// rekorTrust holds the transparency log's public key, given or fetched once.
+type rekorTrust struct {
+	key    crypto.PublicKey
+	url    string
+	client *http.Client
+
+	mu   sync.Mutex
+	keys *cosign.TrustedTransparencyLogPubKeys
+	pub  crypto.PublicKey
+}
+
+// get returns the trusted log keys, fetching <url>/api/v1/log/publicKey the first time
+// when no key was given. A failed fetch is retried at the next call.
+func (r *rekorTrust) get(ctx context.Context) (*cosign.TrustedTransparencyLogPubKeys, crypto.PublicKey, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.keys != nil {
+		return r.keys, r.pub, nil
+	}
+	pub := r.key
+	if pub == nil {
+		var err error
+		if pub, err = r.fetch(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	pemBytes, err := cryptoutils.MarshalPublicKeyToPEM(pub)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encoding rekor public key: %w", err)
+	}
+	keys := cosign.NewTrustedTransparencyLogPubKeys()
+	if err := keys.AddTransparencyLogPubKey(pemBytes, tuf.Active); err != nil {
+		return nil, nil, fmt.Errorf("loading rekor public key: %w", err)
+	}
+	r.keys, r.pub = &keys, pub
+	return r.keys, r.pub, nil
+}
+
+func (r *rekorTrust) fetch(ctx context.Context) (crypto.PublicKey, error) {
+	u := strings.TrimSuffix(r.url, "/") + "/api/v1/log/publicKey"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetching rekor public key: %w", err)
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, &readError{fmt.Errorf("fetching rekor public key from %s: %w", u, err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return nil, &readError{fmt.Errorf("fetching rekor public key from %s: %w", u, err)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, &readError{fmt.Errorf("fetching rekor public key from %s: status %s", u, resp.Status)}
+	}
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey(body)
+	if err != nil {
+		return nil, &readError{fmt.Errorf("parsing rekor public key from %s: %w", u, err)}
+	}
+	return pub, nil
+}
+
+// checkLegacyTLog verifies a signature's Rekor bundle offline: the SET against the log
+// key, and the hashedrekord body against this signature, this payload's hash and the key.
+func (v *Verifier) checkLegacyTLog(ctx context.Context, c *candidate) Check {
+	if v.rekor == nil {
+		return skipped(CheckTLog, "transparency log not checked (insecure opt-out)")
+	}
+	return v.verifyRekorBundle(ctx, c.bundle, []string{"hashedrekord"}, func(o ...static.Option) (oci.Signature, error) {
+		return static.NewSignature(c.payload, c.b64sig, o...)
+	})
+}
+
+// verifyRekorBundle checks b is a well-formed bundle of the wanted entry kind and runs
+// cosign's VerifyBundle on the signature made by mk.
+func (v *Verifier) verifyRekorBundle(ctx context.Context, b *bundle.RekorBundle, kinds []string, mk func(...static.Option) (oci.Signature, error)) Check {
+	if b == nil {
+		return fail(CheckTLog, "no Rekor bundle ("+"dev.sigstore.cosign/bundle annotation missing)")
+	}
+	body, ok := b.Payload.Body.(string)
+	if !ok || len(b.SignedEntryTimestamp) == 0 {
+		return fail(CheckTLog, "Rekor bundle is malformed (no body or no signed entry timestamp)")
+	}
+	pe, err := models.UnmarshalProposedEntry(base64.NewDecoder(base64.StdEncoding, strings.NewReader(body)), runtime.JSONConsumer())
+	if err != nil {
+		return fail(CheckTLog, fmt.Sprintf("decoding Rekor entry body: %v", err))
+	}
+	if !slices.Contains(kinds, pe.Kind()) {
+		return fail(CheckTLog, fmt.Sprintf("Rekor entry kind is %q, want %s", pe.Kind(), strings.Join(kinds, " or ")))
+	}
+	keys, _, err := v.rekor.get(ctx)
+	if err != nil {
+		return Check{Name: CheckTLog, Status: StatusError, Detail: err.Error()}
+	}
+	sig, err := mk(static.WithBundle(b))
+	if err != nil {
+		return fail(CheckTLog, err.Error())
+	}
+	verified, err := cosign.VerifyBundle(sig, &cosign.CheckOpts{RekorPubKeys: keys, SigVerifier: v.sigVer})
+	if err != nil {
+		return fail(CheckTLog, fmt.Sprintf("Rekor bundle does not verify: %v", err))
+	}
+	if !verified {
+		return fail(CheckTLog, "Rekor bundle not verified")
+	}
+	return Check{Name: CheckTLog, Status: StatusPass, Detail: fmt.Sprintf(
+		"%s entry logIndex %d verified offline (SET by log %.12s…); body matches signature, payload hash and key",
+		pe.Kind(), b.Payload.LogIndex, b.Payload.LogID)}
+}

@@ -1,0 +1,133 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+)
+
+// MediaType identifies version 1 of the Verdict JSON contract. Fields are only ever added
+// to a version; a change of meaning gets a new media type.
+const MediaType = "application/vnd.mcpbuild.verdict.v1+json"
+
+// Status is the outcome of one check.
+type Status string
+
+// Check outcomes. StatusError means the check could not be carried out (indeterminate).
+const (
+	StatusPass    Status = "pass"
+	StatusFail    Status = "fail"
+	StatusSkipped Status = "skipped"
+	StatusError   Status = "error"
+)
+
+// Names of the checks, in the order they are reported.
+const (
+	CheckDigest         = "digest"
+	CheckSignature      = "signature"
+	CheckTLog           = "tlog"
+	CheckLabel          = "label"
+	CheckSignedRevision = "signed-revision"
+	CheckProvenance     = "provenance"
+)
+
+var checkOrder = []string{CheckDigest, CheckSignature, CheckTLog, CheckLabel, CheckSignedRevision, CheckProvenance}
+
+// Check is the result of one check with a human-readable detail.
+type Check struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Verdict is the machine contract of a verification (see MediaType).
+type Verdict struct {
+	MediaType string      `json:"mediaType"`
+	Image     string      `json:"image"`
+	Digest    string      `json:"digest,omitempty"`
+	Pin       catalog.Pin `json:"pin"`
+	Checks    []Check     `json:"checks"`
+	Verified  bool        `json:"verified"`
+	// Reason names the first check that did not pass, as "<check>: <detail>".
+	Reason string `json:"reason,omitempty"`
+}
+
+// Check returns the named check (zero Check when absent).
+func (v *Verdict) Check(name string) Check {
+	for _, c := range v.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	return Check{}
+}
+
+// FirstFailure returns the first check, in report order, whose status is fail or error.
+func (v *Verdict) FirstFailure() (Check, bool) {
+	for _, c := range v.Checks {
+		if c.Status == StatusFail || c.Status == StatusError {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
+// Err returns nil when the image is verified, else a *Failure carrying the verdict.
+func (v *Verdict) Err() error {
+	if v.Verified {
+		return nil
+	}
+	return &Failure{Verdict: v}
+}
+
+// finish orders the checks, sets Verified and Reason. Verified requires every check to be
+// pass or skipped, and the signature and digest checks to pass.
+func (v *Verdict) finish() {
+	byName := map[string]Check{}
+	for _, c := range v.Checks {
+		byName[c.Name] = c
+	}
+	v.Checks = v.Checks[:0]
+	for _, n := range checkOrder {
+		c, ok := byName[n]
+		if !ok {
+			c = Check{Name: n, Status: StatusSkipped, Detail: "not reached"}
+		}
+		v.Checks = append(v.Checks, c)
+	}
+	v.Verified = byName[CheckDigest].Status == StatusPass && byName[CheckSignature].Status == StatusPass
+	if c, bad := v.FirstFailure(); bad {
+		v.Verified = false
+		v.Reason = c.Name + ": " + c.Detail
+	} else if !v.Verified {
+		v.Reason = "signature: not checked"
+	}
+}
+
+// Failure is a decided "not verified": the registry answered and a check failed.
+type Failure struct{ Verdict *Verdict }
+
+func (f *Failure) Error() string {
+	return fmt.Sprintf("%s not verified: %s", f.Verdict.Image, f.Verdict.Reason)
+}
+
+// Indeterminate means the verifier could not decide: a registry or Rekor request failed
+// (unreachable, timeout, 5xx, 429, dropped connection, authentication). It is never a
+// statement that the image is unsigned.
+type Indeterminate struct {
+	Image string
+	Check string // the check that could not be carried out
+	Err   error
+}
+
+func (e *Indeterminate) Error() string {
+	return fmt.Sprintf("could not verify %s (%s): %v", e.Image, e.Check, e.Err)
+}
+func (e *Indeterminate) Unwrap() error { return e.Err }
+
+// IsIndeterminate reports whether err (or anything it wraps) is an *Indeterminate.
+func IsIndeterminate(err error) bool {
+	var ie *Indeterminate
+	return errors.As(err, &ie)
+}

@@ -1,0 +1,238 @@
+package verify
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/sign"
+)
+
+// ProvenanceMode says how the provenance check is applied.
+type ProvenanceMode int
+
+const (
+	// ProvenanceIfPresent verifies a SLSA provenance attestation when one is stored, and
+	// reports the check as skipped when there is none (default).
+	ProvenanceIfPresent ProvenanceMode = iota
+	// ProvenanceRequired fails when no valid provenance attestation is stored.
+	ProvenanceRequired
+	// ProvenanceSkip does not look for attestations (one registry request less).
+	ProvenanceSkip
+)
+
+// Policy is what an image must satisfy: built from Pin, signed, logged, attested.
+type Policy struct {
+	Pin catalog.Pin
+	// RequireSignedRevision fails signatures that carry no revision claim.
+	RequireSignedRevision bool
+	Provenance            ProvenanceMode
+}
+
+var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+func (p Policy) validate() error {
+	if !commitRE.MatchString(p.Pin.Commit) {
+		return fmt.Errorf("policy pin commit %q is not a 40-hex git commit", p.Pin.Commit)
+	}
+	return nil
+}
+
+// Verifier verifies images against one signing key and transparency-log policy. It is
+// safe for concurrent use and reuses registry connections and authentication.
+type Verifier struct {
+	key    crypto.PublicKey
+	sigVer signature.Verifier
+	o      *options
+	reg    *registryClient
+	rekor  *rekorTrust
+}
+
+// New returns a Verifier trusting key (the publisher's public key). It refuses an
+// incomplete configuration: key is required, and so is a transparency-log policy
+// (WithRekorPublicKey, WithRekorURL, or the explicit opt-out WithoutTLogUnsafe).
+func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
+	if key == nil {
+		return nil, errors.New("no public key: the signing key to trust is required")
+	}
+	o, err := makeOptions(opts...)
+	if err != nil {
+		return nil, err
+	}
+	sv, err := signature.LoadVerifier(key, crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("loading public key: %w", err)
+	}
+	v := &Verifier{key: key, sigVer: sv, o: o}
+	v.reg = &registryClient{
+		base:       &countingTransport{inner: o.transport, stats: o.stats, kind: kindRegistry},
+		keychain:   o.keychain,
+		transports: map[string]http.RoundTripper{},
+	}
+	if !o.noTLog {
+		v.rekor = &rekorTrust{key: o.rekorKey, url: o.rekorURL,
+			client: &http.Client{Transport: &countingTransport{inner: o.transport, stats: o.stats, kind: kindRekor}}}
+	}
+	return v, nil
+}
+
+// SignaturesRepository returns where signatures of images in repo are looked up.
+func (v *Verifier) SignaturesRepository(repo name.Repository) name.Repository {
+	if v.o.sigRepo != nil {
+		return *v.o.sigRepo
+	}
+	return repo.Registry.Repo("mcp", "signatures")
+}
+
+// fetched holds what the first round trips read.
+type fetched struct {
+	img    *manifest
+	imgErr error
+	cfg    *v1.ConfigFile
+	cfgErr error
+	sig    *manifest
+	sigErr error
+	att    *manifest
+	attErr error
+}
+
+// Verify checks ref against p. The Verdict records every check. The error is non-nil
+// only when nothing definite could be decided: it is then an *Indeterminate (and the
+// Verdict shows which check errored). A definite "no" is a Verdict with Verified false.
+func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (*Verdict, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	vd := &Verdict{MediaType: MediaType, Image: ref.String(), Pin: p.Pin}
+	repo := ref.Context()
+	sigRepo := v.SignaturesRepository(repo)
+	wantAtt := p.Provenance != ProvenanceSkip
+
+	var f fetched
+	root := &chain{}
+	ctx = context.WithValue(ctx, chainKey{}, root)
+	defer func() { v.o.stats.addRoundTrips(root.get()) }()
+	getSig := func(h v1.Hash) func(context.Context) {
+		return func(ctx context.Context) {
+			f.sig, f.sigErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.SignatureSuffix))
+		}
+	}
+	getAtt := func(h v1.Hash) func(context.Context) {
+		if !wantAtt {
+			return nil
+		}
+		return func(ctx context.Context) {
+			f.att, f.attErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.AttestationSuffix))
+		}
+	}
+	getImg := func(ctx context.Context) { f.img, f.imgErr = v.reg.getManifest(ctx, ref) }
+	getCfg := func(ctx context.Context) { f.cfg, f.cfgErr = v.config(ctx, repo, f.img) }
+
+	if d, ok := ref.(name.Digest); ok {
+		h, err := v1.NewHash(d.DigestStr())
+		if err != nil {
+			return nil, fmt.Errorf("parsing digest of %s: %w", ref, err)
+		}
+		fetchAll(ctx, getImg, getSig(h), getAtt(h))
+		if f.imgErr == nil {
+			getCfg(ctx)
+		}
+	} else {
+		getImg(ctx)
+		if f.imgErr == nil {
+			fetchAll(ctx, getCfg, getSig(f.img.Digest), getAtt(f.img.Digest))
+		}
+	}
+
+	if f.imgErr != nil {
+		vd.Checks = append(vd.Checks, errCheck(CheckDigest, f.imgErr))
+		return v.conclude(vd)
+	}
+	digest := f.img.Digest
+	vd.Digest = digest.String()
+	how := "referenced by digest"
+	if _, ok := ref.(name.Tag); ok {
+		how = "tag " + ref.Identifier() + " resolved once"
+	}
+	vd.Checks = append(vd.Checks, Check{Name: CheckDigest, Status: StatusPass, Detail: digest.String() + " (" + how + ")"})
+
+	s := v.checkSignatures(ctx, sigRepo, repo, digest, f.sig, f.sigErr)
+	vd.Checks = append(vd.Checks, s.sig, s.tlog)
+	vd.Checks = append(vd.Checks, labelCheck(f.cfg, f.cfgErr, p.Pin.Commit))
+	vd.Checks = append(vd.Checks, claimCheck(s, p))
+	if wantAtt {
+		vd.Checks = append(vd.Checks, v.checkProvenance(ctx, sigRepo, digest, f.att, f.attErr, p))
+	} else {
+		vd.Checks = append(vd.Checks, Check{Name: CheckProvenance, Status: StatusSkipped, Detail: "not requested"})
+	}
+	return v.conclude(vd)
+}
+
+// conclude finishes the verdict. It is indeterminate when some check errored and none
+// failed definitively.
+func (v *Verifier) conclude(vd *Verdict) (*Verdict, error) {
+	vd.finish()
+	var errored *Check
+	for i, c := range vd.Checks {
+		if c.Status == StatusFail {
+			v.o.logger.Debug("not verified", "image", vd.Image, "reason", vd.Reason)
+			return vd, nil
+		}
+		if c.Status == StatusError && errored == nil {
+			errored = &vd.Checks[i]
+		}
+	}
+	if errored != nil {
+		return vd, &Indeterminate{Image: vd.Image, Check: errored.Name, Err: errors.New(errored.Detail)}
+	}
+	v.o.logger.Debug("verified", "image", vd.Image, "digest", vd.Digest)
+	return vd, nil
+}
+
+// errCheck turns a read error into a check: a 404 or bad content is a definite fail,
+// anything else (network, 5xx, 429, auth, timeout) is an error.
+func errCheck(name string, err error) Check {
+	var ce *contentError
+	if errors.Is(err, errNotFound) || errors.As(err, &ce) {
+		return Check{Name: name, Status: StatusFail, Detail: err.Error()}
+	}
+	return Check{Name: name, Status: StatusError, Detail: err.Error()}
+}
+
+func labelCheck(cfg *v1.ConfigFile, err error, pin string) Check {
+	if err != nil {
+		return errCheck(CheckLabel, fmt.Errorf("reading image config: %w", err))
+	}
+	got, ok := cfg.Config.Labels[sign.RevisionClaim]
+	switch {
+	case !ok:
+		return Check{Name: CheckLabel, Status: StatusFail, Detail: "image config has no " + sign.RevisionClaim + " label"}
+	case got != pin:
+		return Check{Name: CheckLabel, Status: StatusFail, Detail: fmt.Sprintf("label %s=%q, pin is %q", sign.RevisionClaim, got, pin)}
+	}
+	return Check{Name: CheckLabel, Status: StatusPass, Detail: sign.RevisionClaim + "=" + got}
+}
+
+func claimCheck(s signed, p Policy) Check {
+	if s.sig.Status != StatusPass {
+		return Check{Name: CheckSignedRevision, Status: StatusSkipped, Detail: "no verified signature"}
+	}
+	got, ok := s.claims[sign.RevisionClaim]
+	switch {
+	case !ok && p.RequireSignedRevision:
+		return Check{Name: CheckSignedRevision, Status: StatusFail, Detail: "signature carries no " + sign.RevisionClaim + " claim"}
+	case !ok:
+		return Check{Name: CheckSignedRevision, Status: StatusSkipped, Detail: "signature carries no revision claim"}
+	case got != p.Pin.Commit:
+		return Check{Name: CheckSignedRevision, Status: StatusFail, Detail: fmt.Sprintf("signed claim %s=%q, pin is %q", sign.RevisionClaim, got, p.Pin.Commit)}
+	}
+	return Check{Name: CheckSignedRevision, Status: StatusPass, Detail: "signed " + sign.RevisionClaim + "=" + got}
+}

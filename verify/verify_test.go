@@ -1,0 +1,186 @@
+package verify_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/verify"
+)
+
+func (f *fixture) verifier(opts ...verify.Option) (*verify.Verifier, *verify.Stats) {
+	f.t.Helper()
+	st := &verify.Stats{}
+	base := []verify.Option{verify.WithRekorPublicKey(&f.rekorKey.PublicKey), verify.WithSignaturesRepository(f.sigRepo), verify.WithStats(st)}
+	v, err := verify.New(&f.key.PublicKey, append(base, opts...)...)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return v, st
+}
+
+func policy() verify.Policy {
+	return verify.Policy{Pin: catalog.Pin{Project: project, Commit: pinCommit}}
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestNewRefusesIncompleteConfig(t *testing.T) {
+	f := newFixture(t)
+	cases := map[string]struct {
+		key  bool
+		opts []verify.Option
+	}{
+		"no key":          {key: false, opts: []verify.Option{verify.WithoutTLogUnsafe()}},
+		"no tlog policy":  {key: true},
+		"two tlog policy": {key: true, opts: []verify.Option{verify.WithoutTLogUnsafe(), verify.WithRekorPublicKey(&f.rekorKey.PublicKey)}},
+		"bad rekor url":   {key: true, opts: []verify.Option{verify.WithRekorURL("ftp://x")}},
+	}
+	for n, c := range cases {
+		t.Run(n, func(t *testing.T) {
+			var err error
+			if c.key {
+				_, err = verify.New(&f.key.PublicKey, c.opts...)
+			} else {
+				_, err = verify.New(nil, c.opts...)
+			}
+			if err == nil {
+				t.Fatal("New() accepted an incomplete configuration")
+			}
+		})
+	}
+	if _, err := verify.New(&f.key.PublicKey, verify.WithoutTLogUnsafe()); err != nil {
+		t.Fatalf("New() with explicit opt-out = %v", err)
+	}
+}
+
+func TestVerifyByTagAndDigest(t *testing.T) {
+	f := newFixture(t)
+	repo := f.repo("mcp/alpha")
+	img := f.pushImage(repo, "latest", pinCommit)
+	f.sign(img)
+	v, st := f.verifier()
+
+	vd, err := v.Verify(ctxT(t), repo.Tag("latest"), verify.Policy{Pin: policy().Pin, Provenance: verify.ProvenanceSkip, RequireSignedRevision: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !vd.Verified || vd.Digest != img.DigestStr() {
+		t.Fatalf("Verify(tag) = %+v, want verified %s", vd, img.DigestStr())
+	}
+	for _, c := range []string{verify.CheckDigest, verify.CheckSignature, verify.CheckTLog, verify.CheckLabel, verify.CheckSignedRevision} {
+		if got := vd.Check(c).Status; got != verify.StatusPass {
+			t.Errorf("check %s = %s (%s), want pass", c, got, vd.Check(c).Detail)
+		}
+	}
+	s := st.Snapshot()
+	if s.RegistryRequests != 3 || s.RoundTrips > 2 || s.Methods["HEAD"] != 0 {
+		t.Errorf("by tag: %v, want 3 GET requests in 2 round trips", s)
+	}
+
+	v2, st2 := f.verifier()
+	vd, err = v2.Verify(ctxT(t), img, policy())
+	if err != nil || !vd.Verified {
+		t.Fatalf("Verify(digest) = %+v, %v", vd, err)
+	}
+	if got := vd.Check(verify.CheckProvenance).Status; got != verify.StatusSkipped {
+		t.Errorf("provenance without attestation = %s, want skipped", got)
+	}
+	if s := st2.Snapshot(); s.RegistryRequests != 4 || s.RoundTrips > 2 {
+		t.Errorf("by digest with provenance lookup: %v, want 4 requests in 2 round trips", s)
+	}
+}
+
+func TestVerifyWithProvenanceAndBlobPayload(t *testing.T) {
+	f := newFixture(t)
+	repo := f.repo("mcp/beta")
+	img := f.pushImage(repo, "v1", pinCommit)
+	f.sign(img, sigSpec{noData: true}) // cosign-made: payload only as a blob
+	f.attest(img, provSpec{})
+	v, st := f.verifier()
+	p := policy()
+	p.Provenance = verify.ProvenanceRequired
+	vd, err := v.Verify(ctxT(t), repo.Tag("v1"), p)
+	if err != nil || !vd.Verified {
+		t.Fatalf("Verify = %+v, %v", vd, err)
+	}
+	if c := vd.Check(verify.CheckProvenance); c.Status != verify.StatusPass {
+		t.Errorf("provenance = %+v, want pass", c)
+	}
+	if s := st.Snapshot(); s.RegistryRequests != 5 {
+		t.Errorf("stats %v: want 5 requests (manifest, config, .sig, .att, payload blob)", s)
+	}
+}
+
+func TestVerdictJSONContract(t *testing.T) {
+	f := newFixture(t)
+	repo := f.repo("mcp/json")
+	img := f.pushImage(repo, "latest", pinCommit)
+	f.sign(img)
+	v, _ := f.verifier()
+	vd, err := v.Verify(ctxT(t), img, policy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(vd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"mediaType", "image", "digest", "pin", "checks", "verified"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("verdict JSON lacks %q: %s", k, b)
+		}
+	}
+	if m["mediaType"] != verify.MediaType || m["verified"] != true {
+		t.Errorf("verdict JSON = %s", b)
+	}
+	if n := len(m["checks"].([]any)); n != 6 {
+		t.Errorf("verdict has %d checks, want 6", n)
+	}
+}
+
+func TestMultiPlatformIndex(t *testing.T) {
+	f := newFixture(t)
+	repo := f.repo("mcp/multi")
+	idx := f.pushIndex(repo, "latest", pinCommit)
+	f.sign(idx)
+	v, _ := f.verifier()
+	vd, err := v.Verify(ctxT(t), repo.Tag("latest"), policy())
+	if err != nil || !vd.Verified || vd.Digest != idx.DigestStr() {
+		t.Fatalf("Verify(index) = %+v, %v", vd, err)
+	}
+}
+
+func TestInsecureIgnoreTLog(t *testing.T) {
+	f := newFixture(t)
+	repo := f.repo("mcp/notlog")
+	img := f.pushImage(repo, "latest", pinCommit)
+	f.sign(img, sigSpec{noBundle: true})
+	v, _ := f.verifier()
+	vd, err := v.Verify(ctxT(t), img, policy())
+	if err != nil || vd.Verified || vd.Check(verify.CheckTLog).Status != verify.StatusFail {
+		t.Fatalf("missing bundle with tlog policy: %+v, %v", vd, err)
+	}
+	v2, err := verify.New(&f.key.PublicKey, verify.WithoutTLogUnsafe(), verify.WithSignaturesRepository(f.sigRepo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vd, err = v2.Verify(ctxT(t), img, policy())
+	if err != nil || !vd.Verified || vd.Check(verify.CheckTLog).Status != verify.StatusSkipped {
+		t.Fatalf("missing bundle with WithoutTLogUnsafe: %+v, %v", vd, err)
+	}
+}
+
+var _ name.Reference
