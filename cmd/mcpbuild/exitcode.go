@@ -5,6 +5,7 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/sign"
 )
 
 // exitCode is the one place that maps an error to mcpbuild's exit code:
@@ -21,7 +22,8 @@ func exitCode(err error) int {
 	}
 	var bu *build.UnreachableError
 	var cu *cliutil.UnreachableError
-	if errors.As(err, &bu) || errors.As(err, &cu) {
+	var tl *sign.TLogError // Rekor unreachable or failing (publish)
+	if errors.As(err, &bu) || errors.As(err, &cu) || errors.As(err, &tl) {
 		return cliutil.ExitUnreachable
 	}
 	var missing *build.CommitNotFoundError

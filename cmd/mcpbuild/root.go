@@ -48,5 +48,7 @@ Exit codes: 0 ok, 1 invalid input or a failed build, 2 usage error,
 		return &cliutil.UsageError{Err: err}
 	})
 	cmd.AddCommand(newBuildCmd(ro))
+	cmd.AddCommand(newPublishCmd(ro))
+	cmd.AddCommand(newGenerateKeyPairCmd(ro))
 	return cmd
 }

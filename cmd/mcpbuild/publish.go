@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/spf13/cobra"
+
+	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/sign"
+)
+
+// signOptions are the signing flags of `mcpbuild publish`.
+type signOptions struct {
+	key        string
+	sigRepo    string
+	rekorURL   string
+	tlogUpload bool
+}
+
+// AddFlags registers the signing flags on cmd.
+func (o *signOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.key, "key", "", "signing key: a cosign key file (password in $"+cliutil.EnvCosignPassword+") or a KMS URI")
+	f.StringVar(&o.sigRepo, "signatures-repo", "", "repository for signatures and attestations (default $"+cliutil.EnvCosignRepo+", then <registry>/mcp/signatures)")
+	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor transparency log URL (default $"+cliutil.EnvRekorURL+", then "+sign.DefaultRekorURL+")")
+	f.BoolVar(&o.tlogUpload, "tlog-upload", true, "record signatures in the transparency log (false: push signatures without log entries)")
+}
+
+// Validate checks the flags; every error is a usage error.
+func (o *signOptions) Validate() error {
+	if o.key == "" {
+		return cliutil.Usagef("--key is required (a cosign key file or a KMS URI)")
+	}
+	if !o.tlogUpload && o.rekorURL != "" {
+		return cliutil.Usagef("--rekor-url given with --tlog-upload=false")
+	}
+	return nil
+}
+
+// signaturesRepo resolves --signatures-repo, $COSIGN_REPOSITORY, <registry>/mcp/signatures.
+func (o *signOptions) signaturesRepo(getenv func(string) string, registry string, insecure bool) (name.Repository, error) {
+	src, repo := "--signatures-repo", o.sigRepo
+	if repo == "" {
+		src, repo = "$"+cliutil.EnvCosignRepo, getenv(cliutil.EnvCosignRepo)
+	}
+	if repo == "" {
+		src, repo = "default", registry+"/mcp/signatures"
+	}
+	opts := []name.Option{name.StrictValidation}
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	r, err := name.NewRepository(repo, opts...)
+	if err != nil {
+		return name.Repository{}, cliutil.Usagef("signatures repository %q (%s): %v", repo, src, err)
+	}
+	return r, nil
+}
+
+func (o *signOptions) rekor(getenv func(string) string) string {
+	if o.rekorURL != "" {
+		return o.rekorURL
+	}
+	if u := getenv(cliutil.EnvRekorURL); u != "" {
+		return u
+	}
+	return sign.DefaultRekorURL
+}
+
+func newPublishCmd(ro *rootOptions) *cobra.Command {
+	bo, so := &buildOptions{}, &signOptions{}
+	cmd := &cobra.Command{
+		Use:   "publish [build flags] --key KEY [--signatures-repo REPO] [--rekor-url URL] [--tlog-upload] PATTERN...",
+		Short: "Build, push, sign and attest catalog entries, idempotently",
+		Long: `For every "server" entry matched by PATTERN: if <registry>/<image>:<tag> already carries
+the pin as its revision label, a signature by KEY for its digest and a provenance
+attestation by KEY, report it "unchanged" and touch nothing. Otherwise build and push it
+(as mcpbuild build does), sign the digest (cosign simple-signing payload with claims
+org.opencontainers.image.revision=<commit> and org.opencontainers.image.source=<project>),
+record the signature in Rekor, push it to <sigrepo>:sha256-<hex>.sig, then sign the SLSA v1
+provenance as an in-toto DSSE envelope, record it, and push it to <sigrepo>:sha256-<hex>.att.
+Nothing is pushed for a server whose Rekor upload failed.
+
+One report at the end (text or --output json); progress lines on stderr. A failing server
+does not stop the others. Exit codes: 0 all published or unchanged, 1 a server failed,
+2 usage or key error (missing key file, wrong $COSIGN_PASSWORD), 3 BuildKit, registry or
+Rekor unreachable.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cliutil.Usagef("publish: no PATTERN given (e.g. servers/...)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := bo.Validate(); err != nil {
+				return err
+			}
+			if err := so.Validate(); err != nil {
+				return err
+			}
+			reports, err := runPublish(cmd.Context(), cmd, ro, bo, so, args)
+			if err != nil {
+				return err
+			}
+			if werr := writeReports(cmd.OutOrStdout(), bo.output, reports); werr != nil {
+				return werr
+			}
+			return sign.Failures(reports)
+		},
+	}
+	bo.AddFlags(cmd)
+	so.AddFlags(cmd)
+	return cmd
+}
+
+// runPublish wires the catalog, the builder and the signing service together. Errors it
+// returns stop the whole run before anything is pushed; per-server failures are in the
+// reports.
+func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *buildOptions, so *signOptions, patterns []string) ([]sign.Report, error) {
+	stderr := cmd.ErrOrStderr()
+	log := ro.logger(cmd)
+	po, err := bo.planOptions(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	sigRepo, err := so.signaturesRepo(os.Getenv, po.Registry, bo.insecure)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := sign.OpenSigner(ctx, so.key, func() ([]byte, error) {
+		return []byte(os.Getenv(cliutil.EnvCosignPassword)), nil
+	})
+	if err != nil {
+		// Only a KMS can be unreachable (IsTransient would also match a file's ENOENT).
+		if sign.IsKMSRef(so.key) && cliutil.IsTransient(err) {
+			return nil, &cliutil.UnreachableError{Addr: so.key, Err: err}
+		}
+		return nil, &cliutil.UsageError{Err: err}
+	}
+	servers, err := loadBuildable(stderr, patterns, bo.strict)
+	if err != nil || len(servers) == 0 {
+		return nil, err
+	}
+
+	var tlog sign.TLog
+	var sopts = []sign.Option{sign.WithLogger(log)}
+	if so.tlogUpload {
+		url := so.rekor(os.Getenv)
+		rk, err := sign.NewRekor(url, 3)
+		if err != nil {
+			return nil, cliutil.Usagef("--rekor-url %q: %v", url, err)
+		}
+		if err := rk.Ping(ctx); err != nil {
+			return nil, &cliutil.UnreachableError{Addr: url, Err: err}
+		}
+		tlog = rk
+	} else {
+		sopts = append(sopts, sign.WithoutTLogUnsafe())
+		log.Warn("--tlog-upload=false: signatures get no transparency-log entry")
+	}
+	ropts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	svc, err := sign.New(signer, sign.NewStore(sigRepo, ropts...), tlog, sopts...)
+	if err != nil {
+		return nil, err
+	}
+
+	lb := &lazyBuilder{open: func(ctx context.Context) (*build.BuildKit, *build.Progress, error) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, nil, err
+		}
+		progress, err := build.NewProgress(stderr, bo.progress)
+		if err != nil {
+			return nil, nil, cliutil.Usagef("--progress: %v", err)
+		}
+		auth := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+			AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(stderr)),
+		})
+		bk, err := build.NewBuildKit(ctx, buildkitAddress(bo.buildkitAddr, os.Getenv, wd), po,
+			build.WithLogger(log), build.WithProgress(progress), build.WithSession(auth))
+		if err != nil {
+			_ = progress.Close()
+			return nil, nil, err
+		}
+		return bk, progress, nil
+	}}
+	defer lb.close(log)
+
+	jobs := make([]sign.Job, 0, len(servers))
+	for _, s := range servers {
+		tag, err := build.ImageTag(s, po.Registry, po.Tag)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, sign.Job{
+			Name: s.Name, Image: tag, Commit: s.Source.Commit, Source: s.Source.Project,
+			Build: func(ctx context.Context) (*sign.Built, error) { return lb.build(ctx, s) },
+		})
+	}
+	pub := sign.NewPublisher(svc, sign.WithProgress(stderr), sign.WithPublishLogger(log), sign.WithRemoteOptions(ropts...))
+	return pub.Publish(ctx, jobs, bo.jobs), nil
+}
+
+// lazyBuilder connects to BuildKit on the first build only, so that a publish with every
+// server unchanged neither needs nor contacts BuildKit.
+type lazyBuilder struct {
+	open     func(ctx context.Context) (*build.BuildKit, *build.Progress, error)
+	once     sync.Once
+	bk       *build.BuildKit
+	progress *build.Progress
+	err      error
+}
+
+func (l *lazyBuilder) build(ctx context.Context, s *catalog.Server) (*sign.Built, error) {
+	l.once.Do(func() { l.bk, l.progress, l.err = l.open(ctx) })
+	if l.err != nil {
+		return nil, l.err
+	}
+	res, err := l.bk.Build(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if res.Provenance == nil {
+		return nil, errors.New("build of server " + s.Name + " returned no provenance")
+	}
+	return &sign.Built{Image: res.Image, Provenance: res.Provenance}, nil
+}
+
+func (l *lazyBuilder) close(log interface{ Warn(string, ...any) }) {
+	if l.bk != nil {
+		_ = l.bk.Close()
+	}
+	if l.progress != nil {
+		if err := l.progress.Close(); err != nil {
+			log.Warn("progress display", "error", err)
+		}
+	}
+}

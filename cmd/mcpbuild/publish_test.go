@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/sign"
+)
+
+const (
+	testKey  = "../../testdata/keys/test-only-a.key"
+	testPass = "test-only-password"
+	testPin  = "0123456789abcdef0123456789abcdef01234567"
+)
+
+// catalogDir writes servers/alpha/server.yaml pinned to testPin and returns its pattern.
+func catalogDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "servers", "alpha")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	y := "name: alpha\nimage: mcp/alpha\ntype: server\nsource:\n  project: https://example.com/alpha.git\n  commit: " + testPin + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "server.yaml"), []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "server.yaml")
+}
+
+func closedAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func publishEnv(t *testing.T) {
+	t.Setenv(cliutil.EnvCosignPassword, testPass)
+	t.Setenv(cliutil.EnvCosignRepo, "")
+	t.Setenv(cliutil.EnvRekorURL, "")
+	t.Setenv(cliutil.EnvRegistry, "")
+	t.Setenv(cliutil.EnvBuildkitHost, "unix:///nonexistent/buildkitd.sock")
+}
+
+func TestPublishErrorsBeforeAnyWork(t *testing.T) {
+	publishEnv(t)
+	pattern := catalogDir(t)
+	reg := closedAddr(t)
+	tests := []struct {
+		name string
+		args []string
+		pw   string
+		code int
+		want string
+	}{
+		{"no key", []string{"publish", "--registry", reg, pattern}, testPass, cliutil.ExitUsage, "--key is required"},
+		{"missing key file", []string{"publish", "--registry", reg, "--key", "/nonexistent/cosign.key", pattern}, testPass, cliutil.ExitUsage, "/nonexistent/cosign.key"},
+		{"wrong password", []string{"publish", "--registry", reg, "--key", testKey, pattern}, "nope", cliutil.ExitUsage, "wrong password"},
+		{"malformed key", []string{"publish", "--registry", reg, "--key", "../../testdata/keys/test-only-a.pub", pattern}, testPass, cliutil.ExitUsage, "not a cosign private key"},
+		{"bad signatures repo", []string{"publish", "--registry", reg, "--key", testKey, "--signatures-repo", "Bad Repo", pattern}, testPass, cliutil.ExitUsage, `signatures repository "Bad Repo"`},
+		{"rekor down", []string{"publish", "--registry", reg, "--key", testKey, "--rekor-url", "http://" + closedAddr(t), pattern}, testPass, cliutil.ExitUnreachable, "unreachable"},
+		{"rekor url without tlog", []string{"publish", "--registry", reg, "--key", testKey, "--tlog-upload=false", "--rekor-url", "http://x", pattern}, testPass, cliutil.ExitUsage, "--tlog-upload=false"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(cliutil.EnvCosignPassword, tc.pw)
+			out, errOut, code, err := run(t, tc.args...)
+			if code != tc.code || err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("exit %d, err %v; want exit %d and %q", code, err, tc.code, tc.want)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+			if strings.Contains(errOut, "building") || strings.Contains(errOut, "checking") {
+				t.Errorf("work started: %s", errOut)
+			}
+			if tc.pw != "" && strings.Contains(errOut+err.Error(), tc.pw) {
+				t.Error("password leaked")
+			}
+		})
+	}
+}
+
+// An image already published (label == pin, signed and attested by this key) is reported
+// unchanged without BuildKit (whose address here does not exist).
+func TestPublishUnchangedWithoutBuildKit(t *testing.T) {
+	publishEnv(t)
+	ctx := context.Background()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	img, _ := random.Image(32, 1)
+	cf, _ := img.ConfigFile()
+	cf.Config.Labels = map[string]string{sign.RevisionClaim: testPin}
+	img, _ = mutate.ConfigFile(img, cf)
+	tag, _ := name.NewTag(host + "/mcp/alpha:latest")
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	dig := tag.Context().Digest(d.String())
+	signer, err := sign.LoadKeyFile(testKey, []byte(testPass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigRepo, _ := name.NewRepository(host + "/mcp/signatures")
+	svc, _ := sign.New(signer, sign.NewStore(sigRepo), nil, sign.WithoutTLogUnsafe())
+	claims := map[string]string{sign.RevisionClaim: testPin, sign.SourceClaim: "https://example.com/alpha.git"}
+	if _, err := svc.SignImage(ctx, dig, claims); err != nil {
+		t.Fatal(err)
+	}
+	st := `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"sha256":"` + d.Hex + `"}}],"predicateType":"` + sign.SLSAProvenanceV1 + `","predicate":{}}`
+	if _, err := svc.Attest(ctx, dig, []byte(st)); err != nil {
+		t.Fatal(err)
+	}
+
+	out, errOut, code, err := run(t, "publish", "--registry", host, "--key", testKey, "--tlog-upload=false", "-o", "json", catalogDir(t))
+	if code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, errOut)
+	}
+	var rs []sign.Report
+	if err := json.Unmarshal([]byte(out), &rs); err != nil || len(rs) != 1 {
+		t.Fatalf("stdout %q: %v", out, err)
+	}
+	r := rs[0]
+	if r.Status != sign.Unchanged || r.Image != dig.String() || r.Commit != testPin ||
+		r.Signature != sign.Tag(sigRepo, d, "sig").String() || r.Attestation != sign.Tag(sigRepo, d, "att").String() {
+		t.Errorf("report %+v", r)
+	}
+	if !strings.Contains(errOut, "alpha: unchanged") {
+		t.Errorf("progress on stderr: %q", errOut)
+	}
+
+	// Text output: one line naming status, image and commit.
+	out, _, code, _ = run(t, "publish", "--registry", host, "--key", testKey, "--tlog-upload=false", catalogDir(t))
+	if code != 0 || !strings.HasPrefix(out, "alpha unchanged "+dig.String()+" commit="+testPin) {
+		t.Errorf("text report %q (exit %d)", out, code)
+	}
+}
+
+func TestPublishRegistryDown(t *testing.T) {
+	publishEnv(t)
+	reg := closedAddr(t)
+	out, errOut, code, err := run(t, "publish", "--registry", reg, "--key", testKey, "--tlog-upload=false", "-o", "json", catalogDir(t))
+	if code != cliutil.ExitUnreachable || err == nil {
+		t.Fatalf("exit %d, %v; want 3\n%s", code, err, errOut)
+	}
+	var rs []sign.Report
+	if jerr := json.Unmarshal([]byte(out), &rs); jerr != nil || len(rs) != 1 || rs[0].Status != sign.Failed ||
+		!strings.Contains(rs[0].Reason, reg) {
+		t.Errorf("report %q: %v", out, jerr)
+	}
+}
