@@ -102,6 +102,11 @@ func checkRemoteURL(r string) string {
 	return ""
 }
 
+// libErr is a library's error text without the input it repeats at its end.
+func libErr(err error, input string) string {
+	return strings.TrimSuffix(err.Error(), ": "+input)
+}
+
 func redact(u *url.URL) string {
 	c := *u
 	if c.User != nil {
@@ -147,7 +152,7 @@ func checkImage(img string) string {
 		return fmt.Sprintf("%q must not carry a tag (%q); the tag is chosen at build time", img, img[i:])
 	}
 	if _, err := name.NewRepository(img); err != nil {
-		return fmt.Sprintf("%q is not a valid OCI repository reference: %v", img, err)
+		return fmt.Sprintf("%q is not a valid OCI repository reference: %s", img, libErr(err, img))
 	}
 	return ""
 }
@@ -155,7 +160,7 @@ func checkImage(img string) string {
 // checkToolImage says why img is not a valid image reference (a tag or digest is fine).
 func checkToolImage(img string) string {
 	if _, err := name.ParseReference(img); err != nil {
-		return fmt.Sprintf("%q is not a valid image reference: %v", img, err)
+		return fmt.Sprintf("%q is not a valid image reference: %s", img, libErr(err, img))
 	}
 	return ""
 }

@@ -51,7 +51,13 @@ func (d *decoder) diag(n *yaml.Node, field, msg string) *Diagnostic {
 	if n != nil && n.Line > 0 {
 		line, col = n.Line, n.Column
 	}
-	return &Diagnostic{Path: d.path, Line: line, Col: col, Field: field, Message: msg}
+	return &Diagnostic{Path: d.path, Line: line, Col: col, Field: oneLine(field), Message: oneLine(msg)}
+}
+
+// oneLine escapes line breaks so that every diagnostic stays on one line (keys and
+// library errors can carry text from the file).
+func oneLine(s string) string {
+	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(s)
 }
 
 func (d *decoder) unknown(key *yaml.Node, field string) {

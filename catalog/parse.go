@@ -33,7 +33,9 @@ func Parse(path string, data []byte, opts Options) (*Server, []*Diagnostic, erro
 // the absolute path, so that "server.yaml" in the current directory works too).
 func parse(path, folder string, data []byte, opts Options) (*Server, []*Diagnostic, []*Diagnostic) {
 	fileErr := func(line, col int, format string, args ...any) []*Diagnostic {
-		return []*Diagnostic{{Path: path, Line: line, Col: col, Message: fmt.Sprintf(format, args...)}}
+		ds := []*Diagnostic{{Path: path, Line: line, Col: col, Message: fmt.Sprintf(format, args...)}}
+		clamp(data, ds)
+		return ds
 	}
 	if len(data) > MaxFileSize {
 		return nil, nil, fileErr(1, 1, "file is %d bytes, over the %d-byte (1 MiB) limit", len(data), MaxFileSize)
@@ -41,11 +43,8 @@ func parse(path, folder string, data []byte, opts Options) (*Server, []*Diagnost
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil, fileErr(1, 1, "file is empty")
 	}
-	if line, col, b, ok := firstInvalidUTF8(data); ok {
-		return nil, nil, fileErr(line, col, "file is not valid UTF-8 (byte 0x%02x)", b)
-	}
-	if line, col, r, ok := firstControlChar(data); ok {
-		return nil, nil, fileErr(line, col, "control character %U is not allowed in YAML", r)
+	if line, col, msg, ok := badChar(data); ok {
+		return nil, nil, fileErr(line, col, "%s", msg)
 	}
 
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -81,9 +80,22 @@ func parse(path, folder string, data []byte, opts Options) (*Server, []*Diagnost
 		v := &validator{d: d, s: s}
 		v.validate(folder)
 	}
+	clamp(data, d.errs)
+	clamp(data, d.warns)
 	sortDiags(d.errs)
 	sortDiags(d.warns)
 	return s, d.warns, d.errs
+}
+
+// clamp moves positions that yaml.v3 puts past the end of a file not ending in a line
+// break (it adds one) back onto the last line.
+func clamp(data []byte, ds []*Diagnostic) {
+	n := lineCount(data)
+	for _, d := range ds {
+		if d.Line > n {
+			d.Line, d.Col = n, 1
+		}
+	}
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
@@ -116,11 +128,7 @@ func yamlErr(path string, data []byte, err error) *Diagnostic {
 	if parserProblems[m[2]] || line == 0 {
 		line++
 	}
-	lines := bytes.Count(data, []byte("\n"))
-	if !bytes.HasSuffix(data, []byte("\n")) {
-		lines++
-	}
-	line = min(line, lines)
+	line = min(line, lineCount(data))
 	msg := "invalid YAML: " + m[2]
 	if l := lineText(data, line); strings.HasPrefix(l, "\t") && !strings.Contains(m[2], "tab") {
 		msg += " (a tab in indentation; YAML indents with spaces)"
@@ -143,39 +151,51 @@ func lineText(data []byte, n int) string {
 	return string(data)
 }
 
-// firstInvalidUTF8 finds the first byte that is not part of valid UTF-8.
-func firstInvalidUTF8(data []byte) (line, col int, b byte, found bool) {
+// isBreak reports whether r at data[i:] ends a line as yaml.v3 counts lines: LF, CR
+// (not followed by LF), NEL, LS and PS.
+func isBreak(data []byte, i int, r rune) bool {
+	switch r {
+	case '\n', 0x85, 0x2028, 0x2029:
+		return true
+	case '\r':
+		return i+1 >= len(data) || data[i+1] != '\n'
+	}
+	return false
+}
+
+// lineCount is the number of lines of data as yaml.v3 counts them.
+func lineCount(data []byte) int {
+	n := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if isBreak(data, i, r) && i+size < len(data) {
+			n++
+		}
+		i += size
+	}
+	return n
+}
+
+// badChar finds the first byte that is not valid UTF-8 or the first character YAML
+// forbids (C0 controls other than tab, LF and CR, DEL, C1 controls other than NEL,
+// U+FFFE, U+FFFF); yaml.v3 rejects both without a position.
+func badChar(data []byte) (line, col int, msg string, found bool) {
 	line, col = 1, 1
 	for i := 0; i < len(data); {
 		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size <= 1 {
-			return line, col, data[i], true
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return line, col, fmt.Sprintf("file is not valid UTF-8 (byte 0x%02x)", data[i]), true
+		case r == '\t' || r == '\r' || r == '\n' || r == 0x85:
+		case r < 0x20, r == 0x7F, r >= 0x80 && r < 0xA0, r == 0xFFFE, r == 0xFFFF:
+			return line, col, fmt.Sprintf("control character %U is not allowed in YAML", r), true
 		}
-		if r == '\n' {
+		if isBreak(data, i, r) {
 			line, col = line+1, 1
-		} else {
+		} else if r != '\r' {
 			col++
 		}
 		i += size
 	}
-	return 0, 0, 0, false
-}
-
-// firstControlChar finds the first character YAML forbids (C0 controls other than tab,
-// LF and CR, DEL, C1 controls other than NEL, surrogates and U+FFFE/U+FFFF); yaml.v3
-// rejects them without a position. A leading byte-order mark is allowed.
-func firstControlChar(data []byte) (line, col int, r rune, found bool) {
-	line, col = 1, 1
-	for i, c := range string(data) {
-		switch {
-		case c == '\n':
-			line, col = line+1, 1
-			continue
-		case c == '\t' || c == '\r' || c == 0x85 || (c == 0xFEFF && i == 0):
-		case c < 0x20, c == 0x7F, c >= 0x80 && c < 0xA0, c >= 0xD800 && c <= 0xDFFF, c == 0xFFFE, c == 0xFFFF:
-			return line, col, c, true
-		}
-		col++
-	}
-	return 0, 0, 0, false
+	return 0, 0, "", false
 }
