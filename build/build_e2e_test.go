@@ -184,18 +184,20 @@ func TestE2ESourceMirrorAndSharedFetch(t *testing.T) {
 	pin := fixtureCommit(t, "mcp-monorepo", "02-add-beta")
 	project := "https://example.invalid/fixtures/mcp-monorepo"
 
-	count := func(names ...string) (int64, []*build.Result) {
+	count := func(jobs ...job) (int64, []*build.Result) {
 		addr, conns := countingProxy(t, gitHost)
 		m, err := build.ParseMirrors([]string{"https://example.invalid/fixtures/=git://" + addr + "/"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := newBuilder(t, e, build.PlanOptions{Mirrors: m})
-		res := make([]*build.Result, len(names))
-		errs := make([]error, len(names))
+		b := newBuilder(t, e, build.PlanOptions{Mirrors: m, NoCache: true}) // no cache: both really check out
+		res := make([]*build.Result, len(jobs))
+		errs := make([]error, len(jobs))
 		var wg sync.WaitGroup
-		for i, n := range names {
-			wg.Go(func() { res[i], errs[i] = b.Build(context.Background(), server(n, project, pin, "servers/"+n)) })
+		for i, j := range jobs {
+			wg.Go(func() {
+				res[i], errs[i] = b.Build(context.Background(), server(j.name, j.repo, j.commit, j.dir()))
+			})
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
@@ -203,11 +205,16 @@ func TestE2ESourceMirrorAndSharedFetch(t *testing.T) {
 		}
 		return conns.Load(), res
 	}
-	one, _ := count("alpha")
-	two, res := count("alpha", "beta")
+	one, _ := count(job{"alpha", project, pin})
+	two, res := count(job{"alpha", project, pin}, job{"beta", project, pin})
 	t.Logf("git connections: one server %d, two servers of the same repository %d", one, two)
 	if one == 0 || two > one {
 		t.Errorf("git connections: one server %d, two servers %d; want the repository fetched once", one, two)
+	}
+	// Control: the proxy does see each fetch; a second repository needs its own.
+	other := "https://example.invalid/fixtures/mcp-pinned"
+	if ctl, _ := count(job{"alpha", project, pin}, job{"pinned", other, fixtureCommit(t, "mcp-pinned", "02-v0.2.0")}); ctl <= one {
+		t.Errorf("control: two repositories took %d connections, want more than %d", ctl, one)
 	}
 	for _, r := range res {
 		_, cfg := remoteImage(t, r.Image)
@@ -222,6 +229,15 @@ func TestE2ESourceMirrorAndSharedFetch(t *testing.T) {
 			t.Errorf("%s: provenance source %+v, want the mirror URL %s at %s", r.Server, src, r.ContextURL, pin)
 		}
 	}
+}
+
+type job struct{ name, repo, commit string }
+
+func (j job) dir() string {
+	if strings.HasSuffix(j.repo, "mcp-monorepo") {
+		return "servers/" + j.name
+	}
+	return ""
 }
 
 func committerTime(t *testing.T, url, commit string) time.Time {
