@@ -17,6 +17,8 @@ var (
 	refLikeRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/+-]*$`)
 	hexRE     = regexp.MustCompile(`^[0-9a-fA-F]+$`)
 	lowerHex  = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	// ociPathRE is the OCI distribution spec's repository name grammar (ggcr is laxer).
+	ociPathRE = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
 )
 
 // checkCommit says why c is not a full lowercase 40-hex commit ("" when it is).
@@ -151,8 +153,12 @@ func checkImage(img string) string {
 	if i := strings.LastIndex(img, ":"); i > strings.LastIndex(img, "/") {
 		return fmt.Sprintf("%q must not carry a tag (%q); the tag is chosen at build time", img, img[i:])
 	}
-	if _, err := name.NewRepository(img); err != nil {
+	repo, err := name.NewRepository(img)
+	if err != nil {
 		return fmt.Sprintf("%q is not a valid OCI repository reference: %s", img, libErr(err, img))
+	}
+	if !ociPathRE.MatchString(repo.RepositoryStr()) {
+		return fmt.Sprintf("%q is not a valid OCI repository reference: each path component must be lowercase letters and digits, separated by '.', '_', '__' or '-'", img)
 	}
 	return ""
 }

@@ -141,6 +141,9 @@ func (v *validator) source() {
 			v.errorf(f.field, "%s", msg)
 		}
 	}
+	if strings.Contains(src.Directory, ":") {
+		v.errorf("source.directory", "%q must not contain ':' (it ends the commit in a BuildKit git context, URL#commit:dir)", src.Directory)
+	}
 	if src.BuildTarget != "" && !targetRE.MatchString(src.BuildTarget) {
 		v.errorf("source.buildTarget", "%q is not a valid Dockerfile stage name", src.BuildTarget)
 	}
