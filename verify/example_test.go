@@ -2,15 +2,8 @@ package verify_test
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
-	"strings"
-	"testing"
-
-	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/verify"
@@ -19,19 +12,17 @@ import (
 // A gateway verifies an MCP server image against the catalog pin before starting it.
 func ExampleImage() {
 	// Test scaffolding: an in-process registry holding a signed image.
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	f := newFixture(&testing.T{})
-	f.host = strings.TrimPrefix(srv.URL, "http://")
-	f.sigRepo = f.repo("mcp/signatures")
-	img := f.pushImage(f.repo("mcp/fetch"), "latest", pinCommit)
-	f.sign(img)
-	publisherKey, rekorKey := &f.key.PublicKey, &f.rekorKey.PublicKey
+	scaffold := &exampleTB{}
+	defer scaffold.done()
+	f := verifytest.New(scaffold)
+	img := f.PushImage(f.Repo("mcp/fetch"), "latest", verifytest.PinCommit)
+	f.Sign(img)
+	publisherKey, rekorKey := &f.Key.PublicKey, &f.RekorKey.PublicKey
 
-	vd, err := verify.Image(context.Background(), f.host+"/mcp/fetch:latest", verify.ImageOptions{
+	vd, err := verify.Image(context.Background(), f.Host+"/mcp/fetch:latest", verify.ImageOptions{
 		Key:      publisherKey,
 		RekorKey: rekorKey,
-		Pin:      catalog.Pin{Project: project, Commit: pinCommit},
+		Pin:      catalog.Pin{Project: verifytest.Project, Commit: verifytest.PinCommit},
 	})
 	switch {
 	case err != nil:
@@ -54,4 +45,14 @@ func ExampleImage() {
 	// provenance skipped
 }
 
-var _ *ecdsa.PublicKey
+// exampleTB lets the example use the test fixture outside a test.
+type exampleTB struct{ cleanups []func() }
+
+func (e *exampleTB) Helper()           {}
+func (e *exampleTB) Fatal(args ...any) { panic(fmt.Sprint(args...)) }
+func (e *exampleTB) Cleanup(f func())  { e.cleanups = append(e.cleanups, f) }
+func (e *exampleTB) done() {
+	for _, f := range e.cleanups {
+		f()
+	}
+}

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"errors"
+	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 	"net/http"
 	"strings"
 	"testing"
@@ -35,18 +36,18 @@ func TestFaultsAreIndeterminate(t *testing.T) {
 	for n, fault := range faults {
 		t.Run(n, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t)
-			repo := f.repo("mcp/faulty")
-			img := f.pushImage(repo, "v1", pinCommit)
-			f.sign(img)
-			f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+			f := verifytest.New(t)
+			repo := f.Repo("mcp/faulty")
+			img := f.PushImage(repo, "v1", verifytest.PinCommit)
+			f.Sign(img)
+			f.Hook = func(w http.ResponseWriter, r *http.Request) bool {
 				if strings.HasSuffix(r.URL.Path, ".sig") {
 					fault(w)
 					return true
 				}
 				return false
 			}
-			v, _ := f.verifier()
+			v, _ := newVerifier(f)
 			vd, err := v.Verify(ctxT(t), repo.Tag("v1"), policy())
 			var ind *verify.Indeterminate
 			if !errors.As(err, &ind) {
@@ -63,11 +64,11 @@ func TestFaultsAreIndeterminate(t *testing.T) {
 }
 
 func TestSlowRegistryTimesOut(t *testing.T) {
-	f := newFixture(t)
-	repo := f.repo("mcp/slow")
-	img := f.pushImage(repo, "v1", pinCommit)
-	f.sign(img)
-	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/slow")
+	img := f.PushImage(repo, "v1", verifytest.PinCommit)
+	f.Sign(img)
+	f.Hook = func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.Contains(r.URL.Path, "/manifests/") {
 			select {
 			case <-r.Context().Done():
@@ -76,7 +77,7 @@ func TestSlowRegistryTimesOut(t *testing.T) {
 		}
 		return false
 	}
-	v, _ := f.verifier()
+	v, _ := newVerifier(f)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -90,13 +91,13 @@ func TestSlowRegistryTimesOut(t *testing.T) {
 }
 
 func TestRekorURLFetchedOnceAndUnreachable(t *testing.T) {
-	f := newFixture(t)
-	repo := f.repo("mcp/rekor")
-	img := f.pushImage(repo, "v1", pinCommit)
-	f.sign(img)
-	rekorPEM := pemOf(t, &f.rekorKey.PublicKey)
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/rekor")
+	img := f.PushImage(repo, "v1", verifytest.PinCommit)
+	f.Sign(img)
+	rekorPEM := verifytest.PEM(t, &f.RekorKey.PublicKey)
 	calls := 0
-	f.hook = func(w http.ResponseWriter, r *http.Request) bool {
+	f.Hook = func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == "/api/v1/log/publicKey" {
 			calls++
 			w.Write(rekorPEM)
@@ -105,7 +106,7 @@ func TestRekorURLFetchedOnceAndUnreachable(t *testing.T) {
 		return false
 	}
 	st := &verify.Stats{}
-	v, err := verify.New(&f.key.PublicKey, verify.WithRekorURL(f.srv.URL), verify.WithSignaturesRepository(f.sigRepo), verify.WithStats(st))
+	v, err := verify.New(&f.Key.PublicKey, verify.WithRekorURL(f.Server.URL), verify.WithSignaturesRepository(f.SigRepo), verify.WithStats(st))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestRekorURLFetchedOnceAndUnreachable(t *testing.T) {
 		t.Fatalf("rekor key fetched %d times (stats %v), want once", calls, st.Snapshot())
 	}
 
-	dead, err := verify.New(&f.key.PublicKey, verify.WithRekorURL("http://127.0.0.1:1"), verify.WithSignaturesRepository(f.sigRepo))
+	dead, err := verify.New(&f.Key.PublicKey, verify.WithRekorURL("http://127.0.0.1:1"), verify.WithSignaturesRepository(f.SigRepo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,9 +132,9 @@ func TestRekorURLFetchedOnceAndUnreachable(t *testing.T) {
 }
 
 func TestImageNotFoundIsDefinite(t *testing.T) {
-	f := newFixture(t)
-	v, _ := f.verifier()
-	vd, err := v.Verify(ctxT(t), f.repo("mcp/none").Tag("v1"), policy())
+	f := verifytest.New(t)
+	v, _ := newVerifier(f)
+	vd, err := v.Verify(ctxT(t), f.Repo("mcp/none").Tag("v1"), policy())
 	if err != nil || vd.Verified || vd.Check(verify.CheckDigest).Status != verify.StatusFail {
 		t.Fatalf("Verify(missing image) = %+v, %v", vd, err)
 	}

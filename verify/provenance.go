@@ -114,7 +114,8 @@ func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository
 }
 
 // provenanceMatches checks a verified in-toto statement: SLSA v1, subject == digest, and
-// every git source naming the pinned project at the pinned commit (at least one).
+// every git source naming the pinned project at the pinned commit (at least one; with
+// no project in the pin, every source with a sha1 digest).
 func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 	var st struct {
 		in_toto.StatementHeader
@@ -148,7 +149,8 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 	want := normalizeGitURI(pin.Project)
 	matched := 0
 	for _, s := range sources {
-		if want == "" || normalizeGitURI(s.URI) != want {
+		// Without a project in the pin (--commit alone), every git source is compared.
+		if want == "" && s.Digest["sha1"] == "" || want != "" && normalizeGitURI(s.URI) != want {
 			continue
 		}
 		matched++

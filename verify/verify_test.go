@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 	"testing"
 	"time"
 
@@ -12,19 +13,19 @@ import (
 	"github.com/mcpbuild/mcpbuild/verify"
 )
 
-func (f *fixture) verifier(opts ...verify.Option) (*verify.Verifier, *verify.Stats) {
-	f.t.Helper()
+func newVerifier(f *verifytest.Fixture, opts ...verify.Option) (*verify.Verifier, *verify.Stats) {
+	f.T.Helper()
 	st := &verify.Stats{}
-	base := []verify.Option{verify.WithRekorPublicKey(&f.rekorKey.PublicKey), verify.WithSignaturesRepository(f.sigRepo), verify.WithStats(st)}
-	v, err := verify.New(&f.key.PublicKey, append(base, opts...)...)
+	base := []verify.Option{verify.WithRekorPublicKey(&f.RekorKey.PublicKey), verify.WithSignaturesRepository(f.SigRepo), verify.WithStats(st)}
+	v, err := verify.New(&f.Key.PublicKey, append(base, opts...)...)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return v, st
 }
 
 func policy() verify.Policy {
-	return verify.Policy{Pin: catalog.Pin{Project: project, Commit: pinCommit}}
+	return verify.Policy{Pin: catalog.Pin{Project: verifytest.Project, Commit: verifytest.PinCommit}}
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -34,21 +35,21 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func TestNewRefusesIncompleteConfig(t *testing.T) {
-	f := newFixture(t)
+	f := verifytest.New(t)
 	cases := map[string]struct {
 		key  bool
 		opts []verify.Option
 	}{
 		"no key":          {key: false, opts: []verify.Option{verify.WithoutTLogUnsafe()}},
 		"no tlog policy":  {key: true},
-		"two tlog policy": {key: true, opts: []verify.Option{verify.WithoutTLogUnsafe(), verify.WithRekorPublicKey(&f.rekorKey.PublicKey)}},
+		"two tlog policy": {key: true, opts: []verify.Option{verify.WithoutTLogUnsafe(), verify.WithRekorPublicKey(&f.RekorKey.PublicKey)}},
 		"bad rekor url":   {key: true, opts: []verify.Option{verify.WithRekorURL("ftp://x")}},
 	}
 	for n, c := range cases {
 		t.Run(n, func(t *testing.T) {
 			var err error
 			if c.key {
-				_, err = verify.New(&f.key.PublicKey, c.opts...)
+				_, err = verify.New(&f.Key.PublicKey, c.opts...)
 			} else {
 				_, err = verify.New(nil, c.opts...)
 			}
@@ -57,17 +58,17 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := verify.New(&f.key.PublicKey, verify.WithoutTLogUnsafe()); err != nil {
+	if _, err := verify.New(&f.Key.PublicKey, verify.WithoutTLogUnsafe()); err != nil {
 		t.Fatalf("New() with explicit opt-out = %v", err)
 	}
 }
 
 func TestVerifyByTagAndDigest(t *testing.T) {
-	f := newFixture(t)
-	repo := f.repo("mcp/alpha")
-	img := f.pushImage(repo, "latest", pinCommit)
-	f.sign(img)
-	v, st := f.verifier()
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/alpha")
+	img := f.PushImage(repo, "latest", verifytest.PinCommit)
+	f.Sign(img)
+	v, st := newVerifier(f)
 
 	vd, err := v.Verify(ctxT(t), repo.Tag("latest"), verify.Policy{Pin: policy().Pin, Provenance: verify.ProvenanceSkip, RequireSignedRevision: true})
 	if err != nil {
@@ -86,7 +87,7 @@ func TestVerifyByTagAndDigest(t *testing.T) {
 		t.Errorf("by tag: %v, want 3 GET requests in 2 round trips", s)
 	}
 
-	v2, st2 := f.verifier()
+	v2, st2 := newVerifier(f)
 	vd, err = v2.Verify(ctxT(t), img, policy())
 	if err != nil || !vd.Verified {
 		t.Fatalf("Verify(digest) = %+v, %v", vd, err)
@@ -100,12 +101,12 @@ func TestVerifyByTagAndDigest(t *testing.T) {
 }
 
 func TestVerifyWithProvenanceAndBlobPayload(t *testing.T) {
-	f := newFixture(t)
-	repo := f.repo("mcp/beta")
-	img := f.pushImage(repo, "v1", pinCommit)
-	f.sign(img, sigSpec{noData: true}) // cosign-made: payload only as a blob
-	f.attest(img, provSpec{})
-	v, st := f.verifier()
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/beta")
+	img := f.PushImage(repo, "v1", verifytest.PinCommit)
+	f.Sign(img, verifytest.SigSpec{NoData: true}) // cosign-made: payload only as a blob
+	f.Attest(img, verifytest.ProvSpec{})
+	v, st := newVerifier(f)
 	p := policy()
 	p.Provenance = verify.ProvenanceRequired
 	vd, err := v.Verify(ctxT(t), repo.Tag("v1"), p)
@@ -121,11 +122,11 @@ func TestVerifyWithProvenanceAndBlobPayload(t *testing.T) {
 }
 
 func TestVerdictJSONContract(t *testing.T) {
-	f := newFixture(t)
-	repo := f.repo("mcp/json")
-	img := f.pushImage(repo, "latest", pinCommit)
-	f.sign(img)
-	v, _ := f.verifier()
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/json")
+	img := f.PushImage(repo, "latest", verifytest.PinCommit)
+	f.Sign(img)
+	v, _ := newVerifier(f)
 	vd, err := v.Verify(ctxT(t), img, policy())
 	if err != nil {
 		t.Fatal(err)
@@ -152,11 +153,11 @@ func TestVerdictJSONContract(t *testing.T) {
 }
 
 func TestMultiPlatformIndex(t *testing.T) {
-	f := newFixture(t)
-	repo := f.repo("mcp/multi")
-	idx := f.pushIndex(repo, "latest", pinCommit)
-	f.sign(idx)
-	v, _ := f.verifier()
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/multi")
+	idx := f.PushIndex(repo, "latest", verifytest.PinCommit)
+	f.Sign(idx)
+	v, _ := newVerifier(f)
 	vd, err := v.Verify(ctxT(t), repo.Tag("latest"), policy())
 	if err != nil || !vd.Verified || vd.Digest != idx.DigestStr() {
 		t.Fatalf("Verify(index) = %+v, %v", vd, err)
@@ -164,16 +165,16 @@ func TestMultiPlatformIndex(t *testing.T) {
 }
 
 func TestInsecureIgnoreTLog(t *testing.T) {
-	f := newFixture(t)
-	repo := f.repo("mcp/notlog")
-	img := f.pushImage(repo, "latest", pinCommit)
-	f.sign(img, sigSpec{noBundle: true})
-	v, _ := f.verifier()
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/notlog")
+	img := f.PushImage(repo, "latest", verifytest.PinCommit)
+	f.Sign(img, verifytest.SigSpec{NoBundle: true})
+	v, _ := newVerifier(f)
 	vd, err := v.Verify(ctxT(t), img, policy())
 	if err != nil || vd.Verified || vd.Check(verify.CheckTLog).Status != verify.StatusFail {
 		t.Fatalf("missing bundle with tlog policy: %+v, %v", vd, err)
 	}
-	v2, err := verify.New(&f.key.PublicKey, verify.WithoutTLogUnsafe(), verify.WithSignaturesRepository(f.sigRepo))
+	v2, err := verify.New(&f.Key.PublicKey, verify.WithoutTLogUnsafe(), verify.WithSignaturesRepository(f.SigRepo))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
-package verify_test
+// Package verifytest makes signed images in an in-process registry for tests: real
+// ECDSA signatures, real Rekor SETs from a test-only log key, SLSA provenance, and the
+// tampered variants of the tamper matrix. Test-only keys are generated per Fixture.
+package verifytest
 
 import (
 	"bytes"
-	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -15,8 +17,9 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
@@ -41,41 +44,48 @@ import (
 )
 
 const (
-	pinCommit   = "0123456789abcdef0123456789abcdef01234567"
-	otherCommit = "89abcdef0123456789abcdef0123456789abcdef"
-	project     = "https://github.com/example/mcp-server"
+	PinCommit   = "0123456789abcdef0123456789abcdef01234567"
+	OtherCommit = "89abcdef0123456789abcdef0123456789abcdef"
+	Project     = "https://github.com/example/mcp-server"
 )
 
-// fixture is an in-process registry (ggcr registry.New behind httptest, with a hook for
+// TB is the part of testing.TB the fixture uses (examples pass their own).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}
+
+// Fixture is an in-process registry (ggcr registry.New behind httptest, with a hook for
 // faults), a test-only signing key and a test-only Rekor log key that makes real SETs.
-type fixture struct {
-	t        *testing.T
-	srv      *httptest.Server
-	host     string
-	hook     func(w http.ResponseWriter, r *http.Request) bool // true: handled (fault)
-	key      *ecdsa.PrivateKey
-	rekorKey *ecdsa.PrivateKey
-	sigRepo  name.Repository
+type Fixture struct {
+	T        TB
+	Server   *httptest.Server
+	Host     string
+	Hook     func(w http.ResponseWriter, r *http.Request) bool // true: handled (fault)
+	Key      *ecdsa.PrivateKey                                 // publisher's signing key
+	RekorKey *ecdsa.PrivateKey                                 // transparency log key (makes SETs)
+	SigRepo  name.Repository                                   // <host>/mcp/signatures
 	logIndex int64
 }
 
-func newFixture(t *testing.T) *fixture {
+func New(t TB) *Fixture {
 	t.Helper()
-	f := &fixture{t: t, key: newKey(t), rekorKey: newKey(t)}
+	f := &Fixture{T: t, Key: NewKey(t), RekorKey: NewKey(t)}
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f.hook != nil && f.hook(w, r) {
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.Hook != nil && f.Hook(w, r) {
 			return
 		}
 		reg.ServeHTTP(w, r)
 	}))
-	t.Cleanup(f.srv.Close)
-	f.host = strings.TrimPrefix(f.srv.URL, "http://")
-	f.sigRepo = f.repo("mcp/signatures")
+	t.Cleanup(f.Server.Close)
+	f.Host = strings.TrimPrefix(f.Server.URL, "http://")
+	f.SigRepo = f.Repo("mcp/signatures")
 	return f
 }
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
+func NewKey(t TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -84,25 +94,25 @@ func newKey(t *testing.T) *ecdsa.PrivateKey {
 	return k
 }
 
-func (f *fixture) repo(path string) name.Repository {
-	r, err := name.NewRepository(f.host + "/" + path)
+func (f *Fixture) Repo(path string) name.Repository {
+	r, err := name.NewRepository(f.Host + "/" + path)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return r
 }
 
 // pushImage pushes a random single-layer image with the revision label (none when
 // label is empty) under repo:tag and returns its digest reference.
-func (f *fixture) pushImage(repo name.Repository, tag, label string) name.Digest {
-	f.t.Helper()
+func (f *Fixture) PushImage(repo name.Repository, tag, label string) name.Digest {
+	f.T.Helper()
 	img, err := random.Image(64, 1)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	cf = cf.DeepCopy()
 	if label != "" {
@@ -110,95 +120,96 @@ func (f *fixture) pushImage(repo name.Repository, tag, label string) name.Digest
 	}
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	if err := remote.Write(repo.Tag(tag), img); err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	h, err := img.Digest()
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return repo.Digest(h.String())
 }
 
-// sigSpec describes one signature layer; the zero value is a correct signature of img.
-type sigSpec struct {
-	digest    string         // signed digest (default: the image's)
-	dockerRef string         // docker-reference (default: the image repository)
-	claims    map[string]any // optional claims (default: revision = pin)
-	key       *ecdsa.PrivateKey
-	rekorKey  *ecdsa.PrivateKey
-	noBundle  bool
-	noData    bool   // payload only as a blob (as cosign does)
-	b64sig    string // overrides the signature annotation
-	bundleOf  *sigLayer
+// SigSpec describes one signature layer; the zero value is a correct signature of img.
+type SigSpec struct {
+	Digest    string            // signed digest (default: the image's)
+	DockerRef string            // docker-reference (default: the image repository)
+	Claims    map[string]any    // optional claims (default: revision = PinCommit)
+	Key       *ecdsa.PrivateKey // signing key (default: the fixture's)
+	RekorKey  *ecdsa.PrivateKey // log key of the SET (default: the fixture's)
+	NoBundle  bool              // no Rekor bundle annotation
+	NoData    bool              // payload only as a blob (as cosign does), no "data" field
+	B64Sig    string            // overrides the signature annotation
+	BundleOf  *SigLayer         // use that signature's Rekor bundle
 }
 
-type sigLayer struct {
-	desc    v1.Descriptor
-	payload []byte
-	bundle  string
+// SigLayer is one signature layer: its descriptor (annotations, "data"), payload, bundle.
+type SigLayer struct {
+	Desc    v1.Descriptor
+	Payload []byte
+	Bundle  string
 }
 
-func (f *fixture) signature(img name.Digest, s sigSpec) *sigLayer {
-	f.t.Helper()
-	if s.digest == "" {
-		s.digest = img.DigestStr()
+func (f *Fixture) Signature(img name.Digest, s SigSpec) *SigLayer {
+	f.T.Helper()
+	if s.Digest == "" {
+		s.Digest = img.DigestStr()
 	}
-	if s.dockerRef == "" {
-		s.dockerRef = img.Context().Name()
+	if s.DockerRef == "" {
+		s.DockerRef = img.Context().Name()
 	}
-	if s.claims == nil {
-		s.claims = map[string]any{sign.RevisionClaim: pinCommit}
+	if s.Claims == nil {
+		s.Claims = map[string]any{sign.RevisionClaim: PinCommit}
 	}
-	if s.key == nil {
-		s.key = f.key
+	if s.Key == nil {
+		s.Key = f.Key
 	}
-	if s.rekorKey == nil {
-		s.rekorKey = f.rekorKey
+	if s.RekorKey == nil {
+		s.RekorKey = f.RekorKey
 	}
 	p, err := json.Marshal(payload.SimpleContainerImage{
-		Critical: payload.Critical{Identity: payload.Identity{DockerReference: s.dockerRef},
-			Image: payload.Image{DockerManifestDigest: s.digest}, Type: payload.CosignSignatureType},
-		Optional: s.claims,
+		Critical: payload.Critical{Identity: payload.Identity{DockerReference: s.DockerRef},
+			Image: payload.Image{DockerManifestDigest: s.Digest}, Type: payload.CosignSignatureType},
+		Optional: s.Claims,
 	})
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
-	signer, err := signature.LoadECDSASignerVerifier(s.key, crypto.SHA256)
+	signer, err := signature.LoadECDSASignerVerifier(s.Key, crypto.SHA256)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	sig, err := signer.SignMessage(bytes.NewReader(p))
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
-	l := &sigLayer{payload: p}
+	l := &SigLayer{Payload: p}
 	b64 := base64.StdEncoding.EncodeToString(sig)
 	ann := map[string]string{sign.SignatureAnnotation: b64}
-	if s.b64sig != "" {
-		ann[sign.SignatureAnnotation] = s.b64sig
+	if s.B64Sig != "" {
+		ann[sign.SignatureAnnotation] = s.B64Sig
 	}
 	switch {
-	case s.bundleOf != nil:
-		l.bundle = s.bundleOf.bundle
-	case !s.noBundle:
-		l.bundle = f.rekorBundle(s.rekorKey, f.hashedRekordBody(sig, p, &s.key.PublicKey))
+	case s.BundleOf != nil:
+		l.Bundle = s.BundleOf.Bundle
+	case !s.NoBundle:
+		l.Bundle = f.RekorBundle(s.RekorKey, f.hashedRekordBody(sig, p, &s.Key.PublicKey))
 	}
-	if l.bundle != "" {
-		ann[sign.BundleAnnotation] = l.bundle
+	if l.Bundle != "" {
+		ann[sign.BundleAnnotation] = l.Bundle
 	}
 	sum := sha256.Sum256(p)
-	l.desc = v1.Descriptor{MediaType: sign.SimpleSigningMediaType, Size: int64(len(p)),
+	l.Desc = v1.Descriptor{MediaType: sign.SimpleSigningMediaType, Size: int64(len(p)),
 		Digest: v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}, Annotations: ann}
-	if !s.noData {
-		l.desc.Data = p
+	if !s.NoData {
+		l.Desc.Data = p
 	}
 	return l
 }
 
-func pemOf(t *testing.T, pub crypto.PublicKey) []byte {
+func PEM(t TB, pub crypto.PublicKey) []byte {
 	b, err := cryptoutils.MarshalPublicKeyToPEM(pub)
 	if err != nil {
 		t.Fatal(err)
@@ -206,27 +217,27 @@ func pemOf(t *testing.T, pub crypto.PublicKey) []byte {
 	return b
 }
 
-func (f *fixture) hashedRekordBody(sig, p []byte, pub crypto.PublicKey) []byte {
+func (f *Fixture) hashedRekordBody(sig, p []byte, pub crypto.PublicKey) []byte {
 	sum := sha256.Sum256(p)
 	e := &models.Hashedrekord{APIVersion: swag.String("0.0.1"), Spec: models.HashedrekordV001Schema{
 		Data: &models.HashedrekordV001SchemaData{Hash: &models.HashedrekordV001SchemaDataHash{
 			Algorithm: swag.String("sha256"), Value: swag.String(hex.EncodeToString(sum[:]))}},
 		Signature: &models.HashedrekordV001SchemaSignature{Content: strfmt.Base64(sig),
-			PublicKey: &models.HashedrekordV001SchemaSignaturePublicKey{Content: strfmt.Base64(pemOf(f.t, pub))}},
+			PublicKey: &models.HashedrekordV001SchemaSignaturePublicKey{Content: strfmt.Base64(PEM(f.T, pub))}},
 	}}
 	b, err := json.Marshal(e)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return b
 }
 
 // rekorBundle makes a cosign bundle annotation whose SET is signed by rekorKey.
-func (f *fixture) rekorBundle(rekorKey *ecdsa.PrivateKey, body []byte) string {
-	f.t.Helper()
+func (f *Fixture) RekorBundle(rekorKey *ecdsa.PrivateKey, body []byte) string {
+	f.T.Helper()
 	der, err := cryptoutils.MarshalPublicKeyToDER(&rekorKey.PublicKey)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	id := sha256.Sum256(der)
 	f.logIndex++
@@ -234,23 +245,23 @@ func (f *fixture) rekorBundle(rekorKey *ecdsa.PrivateKey, body []byte) string {
 		LogIndex: f.logIndex, LogID: hex.EncodeToString(id[:])}
 	raw, err := json.Marshal(rp)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	canon, err := jsoncanonicalizer.Transform(raw)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	signer, err := signature.LoadECDSASigner(rekorKey, crypto.SHA256)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	set, err := signer.SignMessage(bytes.NewReader(canon))
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	out, err := json.Marshal(bundle.RekorBundle{SignedEntryTimestamp: set, Payload: rp})
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return string(out)
 }
@@ -266,30 +277,30 @@ func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 
 // pushLayers writes a cosign-layout manifest (empty OCI config, the given layers; their
 // payloads are uploaded as blobs too) at ref.
-func (f *fixture) pushLayers(ref name.Tag, layers ...*sigLayer) {
-	f.t.Helper()
+func (f *Fixture) PushLayers(ref name.Tag, layers ...*SigLayer) {
+	f.T.Helper()
 	cfg := []byte("{}")
 	f.blob(ref.Context(), cfg)
 	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1,
 		Config: v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(cfg)), Digest: hashOf(cfg)}}
 	for _, l := range layers {
-		f.blob(ref.Context(), l.payload)
-		m.Layers = append(m.Layers, l.desc)
+		f.blob(ref.Context(), l.Payload)
+		m.Layers = append(m.Layers, l.Desc)
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	if err := remote.Put(ref, rawManifest{raw: raw, mt: types.OCIManifestSchema1}); err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 }
 
-func (f *fixture) blob(repo name.Repository, b []byte) {
-	f.t.Helper()
+func (f *Fixture) blob(repo name.Repository, b []byte) {
+	f.T.Helper()
 	l := staticLayer(b)
 	if err := remote.WriteLayer(repo, l); err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 }
 
@@ -299,73 +310,73 @@ func hashOf(b []byte) v1.Hash {
 }
 
 // sign stores correct signatures (or those of specs) for img in the signatures repository.
-func (f *fixture) sign(img name.Digest, specs ...sigSpec) []*sigLayer {
-	f.t.Helper()
+func (f *Fixture) Sign(img name.Digest, specs ...SigSpec) []*SigLayer {
+	f.T.Helper()
 	if len(specs) == 0 {
-		specs = []sigSpec{{}}
+		specs = []SigSpec{{}}
 	}
-	var ls []*sigLayer
+	var ls []*SigLayer
 	for _, s := range specs {
-		ls = append(ls, f.signature(img, s))
+		ls = append(ls, f.Signature(img, s))
 	}
 	h, _ := v1.NewHash(img.DigestStr())
-	f.pushLayers(sign.Tag(f.sigRepo, h, sign.SignatureSuffix), ls...)
+	f.PushLayers(sign.Tag(f.SigRepo, h, sign.SignatureSuffix), ls...)
 	return ls
 }
 
-// provSpec describes a provenance attestation; zero value: correct.
-type provSpec struct {
-	subject  string // sha256 hex (default: image's)
-	commit   string
-	project  string
-	key      *ecdsa.PrivateKey
-	noBundle bool
+// ProvSpec describes a provenance attestation; zero value: correct.
+type ProvSpec struct {
+	Subject  string            // sha256 hex (default: the image's)
+	Commit   string            // default PinCommit
+	Project  string            // default Project
+	Key      *ecdsa.PrivateKey // default: the fixture's
+	NoBundle bool
 }
 
-func (f *fixture) attest(img name.Digest, s provSpec) {
-	f.t.Helper()
+func (f *Fixture) Attest(img name.Digest, s ProvSpec) {
+	f.T.Helper()
 	h, _ := v1.NewHash(img.DigestStr())
-	if s.subject == "" {
-		s.subject = h.Hex
+	if s.Subject == "" {
+		s.Subject = h.Hex
 	}
-	if s.commit == "" {
-		s.commit = pinCommit
+	if s.Commit == "" {
+		s.Commit = PinCommit
 	}
-	if s.project == "" {
-		s.project = project
+	if s.Project == "" {
+		s.Project = Project
 	}
-	if s.key == nil {
-		s.key = f.key
+	if s.Key == nil {
+		s.Key = f.Key
 	}
 	stmt := map[string]any{
 		"_type": "https://in-toto.io/Statement/v1", "predicateType": "https://slsa.dev/provenance/v1",
-		"subject": []any{map[string]any{"name": img.Context().Name(), "digest": map[string]string{"sha256": s.subject}}},
+		"subject": []any{map[string]any{"name": img.Context().Name(), "digest": map[string]string{"sha256": s.Subject}}},
 		"predicate": map[string]any{
 			"buildDefinition": map[string]any{
 				"buildType": "https://mobyproject.org/buildkit@v1",
 				"externalParameters": map[string]any{"configSource": map[string]any{
-					"uri": s.project + ".git#" + s.commit + ":servers/alpha", "digest": map[string]string{"sha1": s.commit}}},
-				"resolvedDependencies": []any{map[string]any{"uri": s.project + ".git#" + s.commit, "digest": map[string]string{"sha1": s.commit}}},
+					"uri": s.Project + ".git#" + s.Commit + ":servers/alpha", "digest": map[string]string{"sha1": s.Commit}}},
+				"resolvedDependencies": []any{map[string]any{"uri": s.Project + ".git#" + s.Commit, "digest": map[string]string{"sha1": s.Commit}}},
 			},
 			"runDetails": map[string]any{"builder": map[string]any{"id": "mcpbuild"}},
 		},
 	}
 	sj, err := json.Marshal(stmt)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
-	sv, err := signature.LoadECDSASignerVerifier(s.key, crypto.SHA256)
+	sv, err := signature.LoadECDSASignerVerifier(s.Key, crypto.SHA256)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	env, err := dsse.WrapSigner(sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(sj))
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	ann := map[string]string{sign.SignatureAnnotation: "", sign.PredicateTypeAnnotation: "https://slsa.dev/provenance/v1"}
-	if !s.noBundle {
+	if !s.NoBundle {
 		eh, ph := sha256.Sum256(env), sha256.Sum256(sj)
-		pk := strfmt.Base64(pemOf(f.t, &s.key.PublicKey))
+		pk := strfmt.Base64(PEM(f.T, &s.Key.PublicKey))
 		body, err := json.Marshal(&models.Intoto{APIVersion: swag.String("0.0.1"), Spec: models.IntotoV001Schema{
 			Content: &models.IntotoV001SchemaContent{
 				Hash:        &models.IntotoV001SchemaContentHash{Algorithm: swag.String("sha256"), Value: swag.String(hex.EncodeToString(eh[:]))},
@@ -374,25 +385,23 @@ func (f *fixture) attest(img name.Digest, s provSpec) {
 			PublicKey: &pk,
 		}})
 		if err != nil {
-			f.t.Fatal(err)
+			f.T.Fatal(err)
 		}
-		ann[sign.BundleAnnotation] = f.rekorBundle(f.rekorKey, body)
+		ann[sign.BundleAnnotation] = f.RekorBundle(f.RekorKey, body)
 	}
-	l := &sigLayer{payload: env, desc: v1.Descriptor{MediaType: sign.DSSEMediaType, Size: int64(len(env)),
+	l := &SigLayer{Payload: env, Desc: v1.Descriptor{MediaType: sign.DSSEMediaType, Size: int64(len(env)),
 		Digest: hashOf(env), Annotations: ann, Data: env}}
-	f.pushLayers(sign.Tag(f.sigRepo, h, sign.AttestationSuffix), l)
+	f.PushLayers(sign.Tag(f.SigRepo, h, sign.AttestationSuffix), l)
 }
 
-var _ = context.Background
-
 // pushIndex pushes a two-platform index whose linux/amd64 image has the label.
-func (f *fixture) pushIndex(repo name.Repository, tag, label string) name.Digest {
-	f.t.Helper()
+func (f *Fixture) PushIndex(repo name.Repository, tag, label string) name.Digest {
+	f.T.Helper()
 	var adds []mutate.IndexAddendum
 	for _, arch := range []string{"arm64", "amd64"} {
 		img, err := random.Image(64, 1)
 		if err != nil {
-			f.t.Fatal(err)
+			f.T.Fatal(err)
 		}
 		cf, _ := img.ConfigFile()
 		cf = cf.DeepCopy()
@@ -402,14 +411,28 @@ func (f *fixture) pushIndex(repo name.Repository, tag, label string) name.Digest
 		}
 		img, err = mutate.ConfigFile(img, cf)
 		if err != nil {
-			f.t.Fatal(err)
+			f.T.Fatal(err)
 		}
 		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
 	}
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
 	if err := remote.WriteIndex(repo.Tag(tag), idx); err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	h, _ := idx.Digest()
 	return repo.Digest(h.String())
+}
+
+// WriteKeys writes the public signing key and the Rekor log key as PEM files in dir
+// and returns their paths.
+func (f *Fixture) WriteKeys(dir string) (key, rekorKey string) {
+	f.T.Helper()
+	key, rekorKey = filepath.Join(dir, "test-only-cosign.pub"), filepath.Join(dir, "test-only-rekor.pub")
+	if err := os.WriteFile(key, PEM(f.T, &f.Key.PublicKey), 0o644); err != nil {
+		f.T.Fatal(err)
+	}
+	if err := os.WriteFile(rekorKey, PEM(f.T, &f.RekorKey.PublicKey), 0o644); err != nil {
+		f.T.Fatal(err)
+	}
+	return key, rekorKey
 }
