@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/spf13/cobra"
@@ -39,7 +40,7 @@ Exit codes: 0 ok, 1 invalid input or a failed build, 2 usage error,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_ = cmd.Help()
+			fmt.Fprint(cmd.ErrOrStderr(), cmd.UsageString()) // stdout is for results
 			return cliutil.Usagef("no command given")
 		},
 	}
