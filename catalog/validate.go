@@ -42,13 +42,22 @@ func (v *validator) at(field string) *yaml.Node {
 	}
 }
 
-// missing reports a missing field at its enclosing field's key, unless an enclosing
-// field already failed to decode (its problem is reported already).
+// missing reports a missing field at its enclosing field's key (or at its empty value),
+// unless the field or an enclosing one failed to decode (that problem is reported already).
 func (v *validator) missing(field, format string, args ...any) {
 	for _, e := range v.d.errs {
-		if e.Field != "" && (strings.HasPrefix(field, e.Field+".") || strings.HasPrefix(field, e.Field+"[")) {
+		if e.Field != "" && (field == e.Field || strings.HasPrefix(field, e.Field+".") || strings.HasPrefix(field, e.Field+"[")) {
 			return
 		}
+	}
+	if n, ok := v.d.vals[field]; ok {
+		if rest, ok := strings.CutPrefix(format, "is required"); ok {
+			format = "is empty but required" + rest
+		} else {
+			format = "is empty: " + format
+		}
+		v.d.errorf(n, field, format, args...)
+		return
 	}
 	parent := ""
 	if i := strings.LastIndexAny(field, ".["); i >= 0 {
