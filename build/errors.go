@@ -3,6 +3,7 @@ package build
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/moby/buildkit/util/grpcerrors"
@@ -65,6 +66,8 @@ var (
 		"unable to connect", "connection reset", "unable to access", "could not read from remote",
 		"tls handshake timeout", "server misbehaving",
 	}
+	// registry5xx matches the pusher's report of a registry server error.
+	registry5xx = regexp.MustCompile(`unexpected status from [a-z]+ request to [^ ]+: 5[0-9][0-9]`)
 	gitMarkers  = []string{"failed to fetch remote", "git fetch", "git source", "ls-remote", "unable to connect to"}
 	pushMarkers = []string{"failed to push", "pushing", "push ", "failed to do request", "failed to authorize", "unexpected status from"}
 )
@@ -96,7 +99,8 @@ func classify(err error, server, project, commit, contextURL, registry, buildkit
 		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, URL: contextURL, Err: err}
 	case containsAny(msg, networkMarkers) && containsAny(msg, gitMarkers):
 		return &UnreachableError{Service: ServiceGitRemote, Addr: remoteOf(contextURL), Err: err}
-	case containsAny(msg, networkMarkers) && (containsAny(msg, pushMarkers) || strings.Contains(msg, registry)):
+	case containsAny(msg, networkMarkers) && (containsAny(msg, pushMarkers) || strings.Contains(msg, registry)),
+		registry5xx.MatchString(msg):
 		return &UnreachableError{Service: ServiceRegistry, Addr: registry, Err: err}
 	}
 	if errors.Is(err, errNoDigest) {

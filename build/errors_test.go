@@ -32,16 +32,13 @@ func TestClassify(t *testing.T) {
 			wantUnreachable(ServiceGitRemote, "git://127.0.0.1:19418/mcp-pinned.git")},
 		{"registry down", errors.New(`failed to solve: failed to push 127.0.0.1:15000/mcp/x:latest: failed to do request: Head "https://127.0.0.1:15000/v2/mcp/x/blobs/sha256:b9": dial tcp 127.0.0.1:15000: connect: connection refused`),
 			wantUnreachable(ServiceRegistry, reg)},
+		{"registry 503", errors.New(`failed to solve: failed to push 127.0.0.1:15000/mcp/x:latest: unexpected status from PUT request to http://127.0.0.1:15000/v2/mcp/x/manifests/latest: 503 Service Unavailable`),
+			wantUnreachable(ServiceRegistry, reg)},
+		{"registry 401 is not unreachable", errors.New(`failed to solve: failed to push 127.0.0.1:15000/mcp/x:latest: unexpected status from PUT request to http://127.0.0.1:15000/v2/mcp/x/manifests/latest: 401 Unauthorized`),
+			wantPlain},
 		{"buildkit gone", grpcerrors.WrapCode(errors.New("connection error"), codes.Unavailable),
 			wantUnreachable(ServiceBuildKit, bk)},
-		{"dockerfile error", errors.New("failed to solve: dockerfile parse error on line 1: unknown instruction: FORM"),
-			func(t *testing.T, err error) {
-				var ue *UnreachableError
-				var nf *CommitNotFoundError
-				if errors.As(err, &ue) || errors.As(err, &nf) || !strings.Contains(err.Error(), "building server s:") {
-					t.Errorf("classify() = %#v, want a plain wrapped build error", err)
-				}
-			}},
+		{"dockerfile error", errors.New("failed to solve: dockerfile parse error on line 1: unknown instruction: FORM"), wantPlain},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,6 +51,14 @@ func TestClassify(t *testing.T) {
 	}
 	if classify(nil, "s", project, commit, ctxURL, reg, bk) != nil {
 		t.Error("classify(nil) != nil")
+	}
+}
+
+func wantPlain(t *testing.T, err error) {
+	var ue *UnreachableError
+	var nf *CommitNotFoundError
+	if errors.As(err, &ue) || errors.As(err, &nf) || !strings.Contains(err.Error(), "building server s:") {
+		t.Errorf("classify() = %#v, want a plain wrapped build error", err)
 	}
 }
 
