@@ -76,7 +76,7 @@ func Load(patterns []string, opts Options) ([]*Server, []*Diagnostic, error) {
 	var loaded []*Server
 	bad := map[*Server]bool{}
 	for _, f := range files {
-		s, w, e := LoadFile(f, opts)
+		s, w, e := loadFile(f, opts)
 		warns = append(warns, w...)
 		errs = append(errs, e...)
 		if s != nil {
@@ -97,9 +97,15 @@ func Load(patterns []string, opts Options) ([]*Server, []*Diagnostic, error) {
 	return valid, warns, joinDiags(errs)
 }
 
-// LoadFile reads and validates one file. It returns the entry (nil when the file cannot
-// be read or decoded), its warnings, and its errors.
-func LoadFile(path string, opts Options) (*Server, []*Diagnostic, []*Diagnostic) {
+// LoadFile reads and validates one file, like Parse. It returns the entry (nil when the
+// file cannot be read or decoded), its warnings, and an error joining one *Diagnostic per
+// problem. Unlike Load it does not look for duplicates across files.
+func LoadFile(path string, opts Options) (*Server, []*Diagnostic, error) {
+	s, warns, errs := loadFile(path, opts)
+	return s, warns, joinDiags(errs)
+}
+
+func loadFile(path string, opts Options) (*Server, []*Diagnostic, []*Diagnostic) {
 	fail := func(format string, args ...any) (*Server, []*Diagnostic, []*Diagnostic) {
 		return nil, nil, []*Diagnostic{{Path: path, Message: fmt.Sprintf(format, args...)}}
 	}

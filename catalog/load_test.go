@@ -202,3 +202,18 @@ func TestLoadRelativeFile(t *testing.T) {
 		t.Fatalf("Load(.) in servers/ = %v, want an error (no server.yaml)", servers)
 	}
 }
+
+func TestLoadFile(t *testing.T) {
+	s, warns, err := LoadFile(filepath.Join(goodRoot, "docs-remote", FileName), Options{Strict: true})
+	if err != nil || len(warns) != 0 || s.Name != "docs-remote" || s.Buildable() {
+		t.Fatalf("LoadFile(docs-remote) = %+v, %v, %v", s, warns, err)
+	}
+	if s.Remote.URL != "https://mcp.docs.example.com/mcp" || s.Remote.Headers["Authorization"] != "Bearer ${DOCS_TOKEN}" {
+		t.Errorf("remote = %+v", s.Remote)
+	}
+	_, _, err = LoadFile(filepath.Join(goodRoot, "nope", FileName), Options{})
+	var d *Diagnostic
+	if !errors.As(err, &d) || !strings.Contains(d.Error(), "no such file or directory") || d.Line != 0 {
+		t.Errorf("LoadFile(missing) error = %#v", err)
+	}
+}
