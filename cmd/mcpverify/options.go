@@ -1,0 +1,170 @@
+package main
+
+import (
+	"crypto"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/spf13/cobra"
+
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/verify"
+)
+
+// trustOptions say what to trust: the signing key, the log, where signatures live.
+type trustOptions struct {
+	key        string
+	sigRepo    string
+	rekorURL   string
+	rekorKey   string
+	offline    bool
+	ignoreTLog bool
+}
+
+func (o *trustOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&o.key, "key", "", "publisher's public key (PEM file)")
+	f.StringVar(&o.sigRepo, "signatures-repo", "", "signatures repository (default $"+cliutil.EnvCosignRepo+", else <registry>/mcp/signatures)")
+	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor URL to fetch the log's public key from, once (default $"+cliutil.EnvRekorURL+")")
+	f.StringVar(&o.rekorKey, "rekor-key", "", "Rekor log public key (PEM file); bundles are verified offline against it")
+	f.BoolVar(&o.offline, "offline", false, "make no request to anything but the registry (needs --rekor-key or --insecure-ignore-tlog)")
+	f.BoolVar(&o.ignoreTLog, "insecure-ignore-tlog", false, "accept signatures without a verified Rekor bundle (unsafe)")
+}
+
+// registryOptions say where images are and how long to wait.
+type registryOptions struct {
+	registry string
+	timeout  time.Duration
+	stats    bool
+}
+
+func (o *registryOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&o.registry, "registry", "", "registry host for images named without one (default $"+cliutil.EnvRegistry+", else Docker Hub)")
+	f.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up (exit 3) after this long")
+	f.BoolVar(&o.stats, "stats", false, "print registry requests and sequential round trips to stderr")
+}
+
+// policyOptions tighten the policy.
+type policyOptions struct {
+	requireProvenance     bool
+	skipProvenance        bool
+	requireSignedRevision bool
+}
+
+func (o *policyOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.BoolVar(&o.requireProvenance, "require-provenance", false, "fail images without a valid signed SLSA provenance")
+	f.BoolVar(&o.skipProvenance, "skip-provenance", false, "do not look for provenance attestations (one request less)")
+	f.BoolVar(&o.requireSignedRevision, "require-signed-revision", false, "fail signatures without a signed revision claim")
+}
+
+func (o *policyOptions) Validate() error {
+	if o.requireProvenance && o.skipProvenance {
+		return cliutil.Usagef("--require-provenance and --skip-provenance exclude each other")
+	}
+	return nil
+}
+
+func (o *policyOptions) mode() verify.ProvenanceMode {
+	switch {
+	case o.requireProvenance:
+		return verify.ProvenanceRequired
+	case o.skipProvenance:
+		return verify.ProvenanceSkip
+	}
+	return verify.ProvenanceIfPresent
+}
+
+// outputOptions choose the result format.
+type outputOptions struct{ output string }
+
+func (o *outputOptions) AddFlags(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVarP(&o.output, "output", "o", "text", "result format: text or json")
+}
+
+func (o *outputOptions) Validate() error {
+	if o.output != "text" && o.output != "json" {
+		return cliutil.Usagef("--output must be text or json, not %q", o.output)
+	}
+	return nil
+}
+
+// applyEnv fills unset flags from the environment (the only place env is read).
+func (c *common) applyEnv(getenv func(string) string) {
+	if c.trust.sigRepo == "" {
+		c.trust.sigRepo = getenv(cliutil.EnvCosignRepo)
+	}
+	if c.reg.registry == "" {
+		c.reg.registry = getenv(cliutil.EnvRegistry)
+	}
+	if c.trust.rekorURL == "" && c.trust.rekorKey == "" && !c.trust.ignoreTLog {
+		c.trust.rekorURL = getenv(cliutil.EnvRekorURL)
+	}
+}
+
+// verifierOptions is the one adapter from flags to library options.
+func (c *common) verifierOptions(stats *verify.Stats) (crypto.PublicKey, []verify.Option, error) {
+	t := c.trust
+	if t.key == "" {
+		return nil, nil, cliutil.Usagef("--key is required: the publisher's public key (PEM)")
+	}
+	if strings.Contains(t.key, "://") {
+		return nil, nil, cliutil.Usagef("--key %s: KMS keys are not supported by mcpverify; export the public key to a PEM file", t.key)
+	}
+	key, err := readPublicKey(t.key)
+	if err != nil {
+		return nil, nil, cliutil.Usagef("--key: %v", err)
+	}
+	opts := []verify.Option{verify.WithLogger(c.logger), verify.WithKeychain(authn.DefaultKeychain), verify.WithStats(stats)}
+	switch {
+	case t.ignoreTLog && t.rekorKey != "":
+		return nil, nil, cliutil.Usagef("--insecure-ignore-tlog and --rekor-key exclude each other")
+	case t.ignoreTLog:
+		opts = append(opts, verify.WithoutTLogUnsafe())
+	case t.rekorKey != "":
+		rk, err := readPublicKey(t.rekorKey)
+		if err != nil {
+			return nil, nil, cliutil.Usagef("--rekor-key: %v", err)
+		}
+		opts = append(opts, verify.WithRekorPublicKey(rk))
+	case t.rekorURL != "" && t.offline:
+		return nil, nil, cliutil.Usagef("--offline makes no request to Rekor: give the log key with --rekor-key (or --insecure-ignore-tlog)")
+	case t.rekorURL != "":
+		opts = append(opts, verify.WithRekorURL(t.rekorURL))
+	default:
+		return nil, nil, cliutil.Usagef("no transparency-log key: give --rekor-key PEM or --rekor-url URL (or --insecure-ignore-tlog)")
+	}
+	if t.sigRepo != "" {
+		r, err := name.NewRepository(t.sigRepo, c.nameOpts()...)
+		if err != nil {
+			return nil, nil, cliutil.Usagef("--signatures-repo: %v", err)
+		}
+		opts = append(opts, verify.WithSignaturesRepository(r))
+	}
+	return key, opts, nil
+}
+
+func (c *common) nameOpts() []name.Option {
+	if c.reg.registry == "" {
+		return nil
+	}
+	return []name.Option{name.WithDefaultRegistry(c.reg.registry)}
+}
+
+func readPublicKey(path string) (crypto.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading public key: %w", err)
+	}
+	k, err := cryptoutils.UnmarshalPEMToPublicKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("parsing public key %s: %w", path, err)
+	}
+	return k, nil
+}

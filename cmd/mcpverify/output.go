@@ -1,0 +1,57 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/mcpbuild/mcpbuild/verify"
+)
+
+// printResults writes one result per image: in text, the verdict line and its checks;
+// in JSON, one verify.Verdict object per line (JSON Lines).
+func (c *common) printResults(w io.Writer, results []result) error {
+	if c.out.output == "json" {
+		enc := json.NewEncoder(w)
+		for _, r := range results {
+			vd := r.verdict
+			if vd == nil {
+				vd = &verify.Verdict{MediaType: verify.MediaType, Image: r.ref.String(), Pin: r.policy.Pin,
+					Reason: errText(r.err)}
+			}
+			if err := enc.Encode(vd); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, r := range results {
+		fmt.Fprintf(w, "%s: %s\n", r.label, verdictLine(r))
+		if r.verdict == nil {
+			continue
+		}
+		for _, ch := range r.verdict.Checks {
+			fmt.Fprintf(w, "  %-16s %-8s %s\n", ch.Name, ch.Status, ch.Detail)
+		}
+	}
+	return nil
+}
+
+func verdictLine(r result) string {
+	switch {
+	case r.skip != "":
+		return "SKIPPED: " + r.skip
+	case r.err != nil:
+		return "COULD NOT VERIFY: " + r.err.Error()
+	case r.verdict.Verified:
+		return "VERIFIED " + r.verdict.Digest
+	}
+	return "NOT VERIFIED: " + r.verdict.Reason
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

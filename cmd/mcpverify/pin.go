@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+)
+
+var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// defaultCatalog is used when --catalog is not given and it exists.
+const defaultCatalog = "servers"
+
+type catalogOptions struct{ dir string }
+
+func (o *catalogOptions) AddFlags(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVar(&o.dir, "catalog", "", "catalog directory of <name>/server.yaml (default ./"+defaultCatalog+" when it exists)")
+}
+
+// load reads the catalog. required: no catalog at all is a usage error (the pin must come
+// from somewhere). A catalog with invalid entries is a usage error naming them.
+func (o *catalogOptions) load(required bool) ([]*catalog.Server, error) {
+	dir := o.dir
+	if dir == "" {
+		if st, err := os.Stat(defaultCatalog); err != nil || !st.IsDir() {
+			if required {
+				return nil, cliutil.Usagef("no pin: give --commit, or --catalog DIR (./%s does not exist)", defaultCatalog)
+			}
+			return nil, nil
+		}
+		dir = defaultCatalog
+	}
+	servers, _, err := catalog.Load([]string{filepath.Join(dir, "...")}, catalog.Options{})
+	if err != nil {
+		return nil, cliutil.Usagef("loading catalog %s: %v", dir, err)
+	}
+	return servers, nil
+}
+
+// serverRef is the reference of a catalog entry's image, with the --registry host when
+// the catalog names none.
+func (c *common) serverRef(s *catalog.Server) (name.Reference, error) {
+	return name.ParseReference(s.Image, c.nameOpts()...)
+}
+
+// pinFor finds ref's pin: --commit (the project still comes from a matching catalog
+// entry, for the provenance check), else the catalog entry whose image repository equals
+// ref's (registry host defaulted from --registry on both sides).
+func (c *common) pinFor(ref name.Reference, servers []*catalog.Server, commit string) (catalog.Pin, error) {
+	var match *catalog.Server
+	for _, s := range servers {
+		if s.Image == "" {
+			continue
+		}
+		sr, err := c.serverRef(s)
+		if err != nil {
+			continue
+		}
+		if sr.Context().Name() == ref.Context().Name() {
+			if match != nil {
+				return catalog.Pin{}, cliutil.Usagef("image %s matches two catalog entries: %s and %s", ref.Context(), match.Name, s.Name)
+			}
+			match = s
+		}
+	}
+	switch {
+	case commit != "":
+		p := catalog.Pin{Commit: commit}
+		if match != nil {
+			p.Project, p.Directory = match.Source.Project, match.Source.Directory
+		}
+		return p, nil
+	case match == nil:
+		return catalog.Pin{}, cliutil.Usagef("no pin for %s: no catalog entry has this image; give --commit", ref.Context())
+	case !match.Buildable():
+		return catalog.Pin{}, cliutil.Usagef("catalog entry %s is of type %q: it has no source pin", match.Name, match.Type)
+	case !commitRE.MatchString(match.Source.Commit):
+		return catalog.Pin{}, &cliutil.UsageError{Err: fmt.Errorf("catalog entry %s: %w", match.Name, errors.New("source.commit is not a 40-hex commit"))}
+	}
+	return match.Pin(), nil
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/verify"
+)
+
+// common holds what the root command and audit share.
+type common struct {
+	trust   trustOptions
+	reg     registryOptions
+	policy  policyOptions
+	out     outputOptions
+	catalog catalogOptions
+	verbose bool
+	logger  *slog.Logger
+}
+
+// newRootCmd returns a fresh command tree (no globals: tests run several in parallel).
+func newRootCmd(getenv func(string) string) *cobra.Command {
+	c := &common{}
+	var commit string
+	var jobs int
+	cmd := &cobra.Command{
+		Use:   "mcpverify [flags] IMAGE...",
+		Short: "Verify MCP server images against their catalog pin",
+		Long: `mcpverify checks, for each IMAGE (repo[:tag|@digest]), that the tag resolves once to a
+digest; that a signature in the signatures repository verifies with --key and names that
+digest and repository; that its Rekor bundle verifies offline against the log key; that
+the image config's org.opencontainers.image.revision label and the signed revision claim
+equal the pin; and that a signed SLSA v1 provenance (when present, or required) names
+the pinned project and commit.
+
+The pin comes from --commit, else from the catalog entry whose image matches
+(--catalog, default ./servers when it exists; the registry host is ignored in the match).
+With --commit and no matching catalog entry, the provenance's git source is compared by
+commit only (the project is unknown).
+
+Exit codes: 0 verified, 1 not verified, 2 usage error (or no pin),
+3 could not check (registry or Rekor unreachable, 5xx, 429, timeout).`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs, // images, not subcommands
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			c.applyEnv(getenv)
+			c.logger = cliutil.NewLogger(cmd.ErrOrStderr(), c.verbose)
+			if err := c.policy.Validate(); err != nil {
+				return err
+			}
+			return c.out.Validate()
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cliutil.Usagef("no IMAGE given")
+			}
+			return c.runVerify(cmd, args, commit, jobs)
+		},
+	}
+	c.trust.AddFlags(cmd)
+	c.reg.AddFlags(cmd)
+	c.policy.AddFlags(cmd)
+	c.out.AddFlags(cmd)
+	c.catalog.AddFlags(cmd)
+	cmd.PersistentFlags().BoolVarP(&c.verbose, "verbose", "v", false, "log debug messages to stderr")
+	cmd.Flags().StringVar(&commit, "commit", "", "pin: the git commit the images must be built from (overrides the catalog)")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 8, "images verified in parallel")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cliutil.UsageError{Err: err} })
+	cmd.AddCommand(newAuditCmd(c))
+	return cmd
+}
+
+// target is one image to verify with its policy (or the reason it is skipped).
+type target struct {
+	label  string // what the user named (image argument or server name)
+	ref    name.Reference
+	policy verify.Policy
+	skip   string
+}
+
+// result is a target's outcome.
+type result struct {
+	target
+	verdict *verify.Verdict
+	err     error
+}
+
+func (c *common) runVerify(cmd *cobra.Command, args []string, commit string, jobs int) error {
+	if commit != "" && !commitRE.MatchString(commit) {
+		return cliutil.Usagef("--commit %q is not a 40-hex git commit", commit)
+	}
+	servers, err := c.catalog.load(commit == "")
+	if err != nil {
+		return err
+	}
+	var targets []target
+	for _, a := range args {
+		ref, err := name.ParseReference(a, c.nameOpts()...)
+		if err != nil {
+			return cliutil.Usagef("image %q: %v", a, err)
+		}
+		pin, err := c.pinFor(ref, servers, commit)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, target{label: a, ref: ref, policy: c.policyFor(pin)})
+	}
+	results, err := c.verifyAll(cmd.Context(), cmd, targets, jobs)
+	if err != nil {
+		return err
+	}
+	if err := c.printResults(cmd.OutOrStdout(), results); err != nil {
+		return err
+	}
+	return resultsErr(results)
+}
+
+func (c *common) policyFor(pin catalog.Pin) verify.Policy {
+	return verify.Policy{Pin: pin, RequireSignedRevision: c.policy.requireSignedRevision, Provenance: c.policy.mode()}
+}
+
+// verifyAll verifies the targets with one Verifier (shared connections and auth), at
+// most jobs at a time, under the --timeout deadline, and prints --stats.
+func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []target, jobs int) ([]result, error) {
+	if jobs < 1 {
+		return nil, cliutil.Usagef("-j must be at least 1")
+	}
+	stats := &verify.Stats{}
+	key, opts, err := c.verifierOptions(stats)
+	if err != nil {
+		return nil, err
+	}
+	v, err := verify.New(key, opts...)
+	if err != nil {
+		return nil, cliutil.Usagef("%v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.reg.timeout)
+	defer cancel()
+	start := time.Now()
+	results := make([]result, len(targets))
+	var g errgroup.Group
+	g.SetLimit(jobs)
+	for i, t := range targets {
+		results[i].target = t
+		if t.skip != "" {
+			continue
+		}
+		g.Go(func() error {
+			vd, err := v.Verify(ctx, t.ref, t.policy)
+			if err != nil && ctx.Err() == context.DeadlineExceeded {
+				err = &verify.Indeterminate{Image: t.ref.String(), Check: "timeout",
+					Err: fmt.Errorf("timed out after %s (--timeout): %w", c.reg.timeout, err)}
+			}
+			results[i].verdict, results[i].err = vd, err
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if c.reg.stats {
+		fmt.Fprintf(cmd.ErrOrStderr(), "mcpverify stats: %d image(s) in %s; %s\n",
+			len(targets), time.Since(start).Round(time.Millisecond), stats.Snapshot())
+	}
+	return results, nil
+}
+
+// resultsErr joins the per-image outcomes for exitCode.
+func resultsErr(results []result) error {
+	var errs []error
+	for _, r := range results {
+		switch {
+		case r.skip != "":
+		case r.err != nil:
+			errs = append(errs, r.err)
+		case r.verdict != nil && !r.verdict.Verified:
+			errs = append(errs, r.verdict.Err())
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &quietError{errors.Join(errs...)}
+}
+
+// quietError carries the exit code of results already printed on stdout; main prints
+// only a one-line summary.
+type quietError struct{ err error }
+
+func (e *quietError) Error() string {
+	n := len(e.Unwrap())
+	if n == 1 {
+		return e.Unwrap()[0].Error()
+	}
+	return fmt.Sprintf("%d image(s) not verified", n)
+}
+func (e *quietError) Unwrap() []error {
+	if j, ok := e.err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{e.err}
+}
