@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,7 +82,26 @@ func (o *buildOptions) Validate() error {
 	if _, err := build.ParseMirrors(o.mirrors); err != nil {
 		return cliutil.Usagef("--source-mirror: %v", err)
 	}
+	if o.buildkitAddr != "" {
+		if err := checkBuildkitAddr(o.buildkitAddr); err != nil {
+			return cliutil.Usagef("--buildkit-addr: %v", err)
+		}
+	}
 	return nil
+}
+
+// checkBuildkitAddr accepts unix:///path and tcp://host:port.
+func checkBuildkitAddr(addr string) error {
+	u, err := url.Parse(addr)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme == "unix" && u.Path != "":
+		return nil
+	case u.Scheme == "tcp" && u.Host != "" && u.Port() != "":
+		return nil
+	}
+	return fmt.Errorf("%q: want unix:///path/to/buildkitd.sock or tcp://host:port", addr)
 }
 
 func checkRegistry(r string) error {
@@ -184,6 +204,9 @@ func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *build
 		return nil, err
 	}
 	addr := buildkitAddress(o.buildkitAddr, os.Getenv, wd)
+	if err := checkBuildkitAddr(addr); err != nil {
+		return nil, cliutil.Usagef("BuildKit address (--buildkit-addr or $%s): %v", cliutil.EnvBuildkitHost, err)
+	}
 	progress, err := build.NewProgress(stderr, o.progress)
 	if err != nil {
 		return nil, cliutil.Usagef("--progress: %v", err)

@@ -50,6 +50,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"build", "--source-mirror", "nope", "servers/..."}, "want FROM=TO"},
 		{[]string{"build", "--source-mirror", "https://a/=file:///x", "servers/..."}, "TO must start with"},
 		{[]string{"build", "servers/..."}, "no registry"},
+		{[]string{"build", "--buildkit-addr", "http://bk:1234", "servers/..."}, "want unix:///path"},
+		{[]string{"build", "--buildkit-addr", "tcp://bk", "servers/..."}, "want unix:///path"},
+		{[]string{"build", "--buildkit-addr", "unix://", "servers/..."}, "want unix:///path"},
 	}
 	for _, tc := range tests {
 		out, _, code, err := run(t, tc.args...)
@@ -93,6 +96,15 @@ func TestBuildUnreachableBuildKit(t *testing.T) {
 	_, _, code, err := run(t, "build", "--registry", "127.0.0.1:1", "--progress", "quiet", "--buildkit-addr", addr, p)
 	if code != cliutil.ExitUnreachable || err == nil || !strings.Contains(err.Error(), addr) {
 		t.Errorf("exit %d, err %v; want exit 3 naming %s", code, err, addr)
+	}
+	// The same address from the environment; a malformed one there is a usage error.
+	t.Setenv(cliutil.EnvBuildkitHost, addr)
+	if _, _, code, err = run(t, "build", "--registry", "127.0.0.1:1", "--progress", "quiet", p); code != cliutil.ExitUnreachable {
+		t.Errorf("$BUILDKIT_HOST=%s: exit %d, err %v; want 3", addr, code, err)
+	}
+	t.Setenv(cliutil.EnvBuildkitHost, "docker-container://buildkitd")
+	if _, _, code, err = run(t, "build", "--registry", "127.0.0.1:1", "--progress", "quiet", p); code != cliutil.ExitUsage || !strings.Contains(err.Error(), cliutil.EnvBuildkitHost) {
+		t.Errorf("$BUILDKIT_HOST=docker-container://: exit %d, err %v; want 2 naming the variable", code, err)
 	}
 }
 
