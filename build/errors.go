@@ -57,7 +57,7 @@ func (e *CommitNotFoundError) Unwrap() error { return e.Err }
 var (
 	missingCommitMarkers = []string{
 		"reference is not a tree", "not our ref", "unadvertised object",
-		"couldn't find remote ref", "did not match any", "bad object",
+		"couldn't find remote ref", "bad object",
 	}
 	missingDirMarker = "invalid subdir"
 	networkMarkers   = []string{
