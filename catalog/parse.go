@@ -67,7 +67,7 @@ func parse(path, folder string, data []byte, opts Options) (*Server, []*Diagnost
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	if root.Kind == yaml.AliasNode || root.Kind != yaml.MappingNode {
+	if root.Kind != yaml.MappingNode {
 		return nil, nil, fileErr(root.Line, root.Column, "top level must be a mapping of server.yaml keys, got %s", kindName(root))
 	}
 
@@ -122,7 +122,7 @@ var parserProblems = map[string]bool{
 func yamlErr(path string, data []byte, err error) *Diagnostic {
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
-		return &Diagnostic{Path: path, Line: 1, Col: 1, Message: "invalid YAML: " + err.Error()}
+		return &Diagnostic{Path: path, Line: 1, Col: 1, Message: oneLine("invalid YAML: " + err.Error())}
 	}
 	line, _ := strconv.Atoi(m[1]) // 0 when absent
 	if parserProblems[m[2]] || line == 0 {
@@ -133,7 +133,7 @@ func yamlErr(path string, data []byte, err error) *Diagnostic {
 	if l := lineText(data, line); strings.HasPrefix(l, "\t") && !strings.Contains(m[2], "tab") {
 		msg += " (a tab in indentation; YAML indents with spaces)"
 	}
-	return &Diagnostic{Path: path, Line: line, Col: 1, Message: msg}
+	return &Diagnostic{Path: path, Line: line, Col: 1, Message: oneLine(msg)}
 }
 
 // lineText returns the 1-based line n of data.
