@@ -11,6 +11,7 @@ import (
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/sign"
 )
 
 func TestExitCode(t *testing.T) {
@@ -26,6 +27,7 @@ func TestExitCode(t *testing.T) {
 		{"wrapped usage", fmt.Errorf("x: %w", cliutil.Usagef("bad")), 2},
 		{"buildkit unreachable", unreachable, 3},
 		{"wrapped unreachable", fmt.Errorf("building: %w", unreachable), 3},
+		{"tlog unreachable", fmt.Errorf("publishing: %w", &sign.TLogError{URL: "http://127.0.0.1:13000", Err: errors.New("refused")}), 3},
 		{"cliutil unreachable", &cliutil.UnreachableError{Addr: "r", Err: errors.New("x")}, 3},
 		{"dial error", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, 3},
 		{"deadline", context.DeadlineExceeded, 3},
