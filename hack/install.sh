@@ -6,6 +6,9 @@ set -euo pipefail
 CACHE=${MCPBUILD_CACHE:-$HOME/.cache/mcpbuild}
 BIN=$CACHE/bin
 mkdir -p "$BIN"
+# One install at a time per cache: a second caller waits, then finds the tools built.
+exec 8>"$CACHE/.install.lock"
+flock 8
 
 BUILDKIT_VERSION=v0.34.2
 REGISTRY_VERSION=v3.1.2
