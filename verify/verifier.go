@@ -164,15 +164,15 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (*V
 	}
 	vd.Checks = append(vd.Checks, Check{Name: CheckDigest, Status: StatusPass, Detail: digest.String() + " (" + how + ")"})
 
-	s := v.checkSignatures(ctx, sigRepo, repo, digest, f.sig, f.sigErr)
-	vd.Checks = append(vd.Checks, s.sig, s.tlog)
-	vd.Checks = append(vd.Checks, labelCheck(f.cfg, f.cfgErr, p.Pin.Commit))
-	vd.Checks = append(vd.Checks, claimCheck(s, p))
-	if wantAtt {
-		vd.Checks = append(vd.Checks, v.checkProvenance(ctx, sigRepo, digest, f.att, f.attErr, p))
-	} else {
-		vd.Checks = append(vd.Checks, Check{Name: CheckProvenance, Status: StatusSkipped, Detail: "not requested"})
+	// Signatures and provenance may each need blob reads: run them side by side.
+	var s signed
+	prov := Check{Name: CheckProvenance, Status: StatusSkipped, Detail: "not requested"}
+	checkProv := func(ctx context.Context) { prov = v.checkProvenance(ctx, sigRepo, digest, f.att, f.attErr, p) }
+	if !wantAtt {
+		checkProv = nil
 	}
+	fetchAll(ctx, func(ctx context.Context) { s = v.checkSignatures(ctx, sigRepo, repo, digest, f.sig, f.sigErr) }, checkProv)
+	vd.Checks = append(vd.Checks, s.sig, s.tlog, labelCheck(f.cfg, f.cfgErr, p.Pin.Commit), claimCheck(s, p), prov)
 	return v.conclude(vd)
 }
 
