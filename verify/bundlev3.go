@@ -17,6 +17,10 @@ import (
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 )
 
+// cosignSignPredicate is the predicate type of cosign v3's image signature statements
+// (other bundles, e.g. attestations, are not signatures).
+const cosignSignPredicate = "https://sigstore.dev/cosign/sign/v1"
+
 // bundleArtifactType marks a Sigstore bundle referrer (cosign v3's default format).
 const bundleArtifactType = "application/vnd.dev.sigstore.bundle"
 
@@ -124,14 +128,22 @@ func (v *Verifier) verifyBundle(ctx context.Context, raw []byte, imgRepo name.Re
 	if err != nil {
 		return signed{}, fmt.Errorf("bundle does not verify with the key for %s: %w", digest, err)
 	}
+	st := res.Statement
+	if st == nil || st.GetPredicateType() != cosignSignPredicate {
+		return signed{}, fmt.Errorf("bundle is not a cosign signature (predicate type %q, want %q)", st.GetPredicateType(), cosignSignPredicate)
+	}
 	claims := map[string]string{}
-	if st := res.Statement; st != nil {
+	repoNote := "; the statement names no repository"
+	{
 		for _, s := range st.GetSubject() {
 			if s.GetDigest()[digest.Algorithm] != digest.Hex {
 				continue
 			}
-			if n := s.GetName(); n != "" && n != imgRepo.Name() && !strings.HasPrefix(n, imgRepo.Name()+"@") && !strings.HasPrefix(n, imgRepo.Name()+":") {
-				return signed{}, fmt.Errorf("signed statement names repository %q, image is %q", n, imgRepo.Name())
+			if n := s.GetName(); n != "" {
+				if n != imgRepo.Name() && !strings.HasPrefix(n, imgRepo.Name()+"@") && !strings.HasPrefix(n, imgRepo.Name()+":") {
+					return signed{}, fmt.Errorf("signed statement names repository %q, image is %q", n, imgRepo.Name())
+				}
+				repoNote = "; the statement names " + n
 			}
 			for k, val := range s.GetAnnotations().AsMap() {
 				if sv, ok := val.(string); ok {
@@ -141,7 +153,7 @@ func (v *Verifier) verifyBundle(ctx context.Context, raw []byte, imgRepo name.Re
 		}
 	}
 	out := signed{claims: claims, sig: Check{Name: CheckSignature, Status: StatusPass,
-		Detail: fmt.Sprintf("Sigstore bundle (DSSE in-toto statement for %s) verifies with the key", digest)}}
+		Detail: fmt.Sprintf("Sigstore bundle (DSSE in-toto statement for %s) verifies with the key%s", digest, repoNote)}}
 	if v.rekor == nil {
 		out.tlog = skipped(CheckTLog, "transparency log not checked (insecure opt-out)")
 		return out, nil

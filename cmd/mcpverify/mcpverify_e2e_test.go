@@ -173,18 +173,24 @@ func TestE2ECosignV3Legacy(t *testing.T) {
 func TestE2ECosignV3Bundle(t *testing.T) {
 	s := e2eStack(t)
 	bin := cosignBin(t, "MCPBUILD_E2E_COSIGN3")
-	if s.trustedRoot == "" {
-		t.Skip("needs MCPBUILD_E2E_TRUSTED_ROOT (hack/stack up makes it with cosign3)")
-	}
 	img := s.pushTiny(t, "cosign3-bundle", verifytest.PinCommit)
-	cosign(t, bin, s.sigRepo(), v3BundleSignArgs(t, s, img)...)
+	cosign(t, bin, s.sigRepo(), v3BundleSignArgs(t, s, bin, img)...)
 	code, out, errs := s.mcpverify(t, "--commit", verifytest.PinCommit, "--require-signed-revision", "--stats", img.String())
 	expectVerified(t, code, out, errs)
 	t.Logf("cosign v3 bundle image:\n%s%s", out, errs)
 
 	code, out, _ = s.mcpverify(t, "--commit", verifytest.OtherCommit, "--skip-provenance", img.String())
-	if code != cliutil.ExitFailed {
+	if code != cliutil.ExitFailed || !strings.Contains(out, "NOT VERIFIED: label:") {
 		t.Fatalf("v3 bundle against another pin: exit %d\n%s", code, out)
+	}
+	// Signed by another key (test-only-b): the bundle does not verify with --key.
+	other := s.pushTiny(t, "cosign3-otherkey", verifytest.PinCommit)
+	args := v3BundleSignArgs(t, s, bin, other)
+	args[2] = "../../testdata/keys/test-only-b.key"
+	cosign(t, bin, s.sigRepo(), args...)
+	code, out, _ = s.mcpverify(t, "--commit", verifytest.PinCommit, other.String())
+	if code != cliutil.ExitFailed || !strings.Contains(out, "NOT VERIFIED: signature:") {
+		t.Fatalf("v3 bundle by another key: exit %d\n%s", code, out)
 	}
 }
 
@@ -211,9 +217,16 @@ func TestE2EOffline(t *testing.T) {
 	}
 }
 
-// v3BundleSignArgs signs in cosign v3's default new bundle format against the local Rekor
-// (placeholder until checked against cosign3).
-func v3BundleSignArgs(t *testing.T, s stack, img name.Digest) []string {
-	return []string{"sign", "--key", e2eKey, "--use-signing-config=false", "--rekor-url", s.rekorURL,
-		"--trusted-root", s.trustedRoot, "--yes", "-a", sign.RevisionClaim + "=" + verifytest.PinCommit, img.String()}
+// v3BundleSignArgs signs in cosign v3's default new bundle format against the local Rekor:
+// offline, cosign v3 needs a signing config naming our Rekor (for signing) and a trusted
+// root holding its key (cosign checks the entry it gets back); both are made with cosign3.
+func v3BundleSignArgs(t *testing.T, s stack, bin string, img name.Digest) []string {
+	t.Helper()
+	dir := t.TempDir()
+	tr, sc := filepath.Join(dir, "trusted_root.json"), filepath.Join(dir, "signing_config.json")
+	cosign(t, bin, "", "trusted-root", "create", "--rekor=url="+s.rekorURL+",public-key="+s.rekorPub+",start-time=2020-01-01T00:00:00Z", "--out", tr)
+	cosign(t, bin, "", "signing-config", "create", "--rekor=url="+s.rekorURL+",api-version=1,start-time=2020-01-01T00:00:00Z,operator=local",
+		"--rekor-config=ANY", "--out", sc)
+	return []string{"sign", "--key", e2eKey, "--signing-config", sc, "--trusted-root", tr, "--yes",
+		"-a", sign.RevisionClaim + "=" + verifytest.PinCommit, img.String()}
 }
