@@ -173,19 +173,23 @@ start_rekor() {
   wait_for rekor 60
 }
 
-after_rekor() {
-  curl -fsS -m 5 "$REKOR_URL/api/v1/log/publicKey" >"$STATE/rekor.pub.tmp" && mv "$STATE/rekor.pub.tmp" "$STATE/rekor.pub"
-  make_trusted_root || log "warning: no trusted root for cosign v3 (see $(logfile rekor))"
+after_rekor() { :; }
+
+# finish_rekor: whoever started it, keep the log's public key and an offline trusted root.
+finish_rekor() {
+  curl -fsS -m 5 "$REKOR_URL/api/v1/log/publicKey" >"$STATE/rekor.pub.tmp" || return 1
+  if cmp -s "$STATE/rekor.pub.tmp" "$STATE/rekor.pub"; then rm -f "$STATE/rekor.pub.tmp"; else mv "$STATE/rekor.pub.tmp" "$STATE/rekor.pub"; fi
+  make_trusted_root || log "warning: no trusted root for cosign v3 (see $STATE/logs/trusted-root.log)"
 }
 
-# make_trusted_root: an offline Sigstore trusted root naming our Rekor, for cosign v3.
+# make_trusted_root: an offline Sigstore trusted root naming only our Rekor, for cosign v3.
 make_trusted_root() {
   [ -x "$BIN/cosign3" ] || return 1
   local pub=$STATE/rekor.pub out=$STATE/trusted_root.json
   if [ -f "$out" ] && [ "$out" -nt "$pub" ]; then return 0; fi
-  "$BIN/cosign3" trusted-root create \
+  "$BIN/cosign3" trusted-root create --no-default-fulcio --no-default-rekor --no-default-ctfe --no-default-tsa \
     --rekor="url=$REKOR_URL,public-key=$pub,start-time=2020-01-01T00:00:00Z" \
-    --out "$out.tmp" >>"$(logfile rekor)" 2>&1 && mv "$out.tmp" "$out"
+    --out "$out.tmp" >"$STATE/logs/trusted-root.log" 2>&1 && mv "$out.tmp" "$out"
 }
 
 # --- the environment file for tests --------------------------------------------------------
