@@ -13,7 +13,7 @@ ENV := $(MCPBUILD_STATE)/env
 GOTESTFLAGS ?=
 TEST_TIMEOUT ?= 20m
 
-.PHONY: help build test unit demo stack-up stack-down stack-status lint fixtures clean
+.PHONY: help build test unit demo stack-up stack-down stack-status lint fixtures clean bench
 
 help:
 	@echo 'make demo          start the local stack, build + publish + verify the testdata catalog'
@@ -22,6 +22,7 @@ help:
 	@echo 'make build         bin/mcpbuild and bin/mcpverify'
 	@echo 'make lint          go vet and a gofmt check'
 	@echo 'make stack-up | stack-down | stack-status'
+	@echo 'make bench         mcpverify vs cosign verify v2/v3 on the local stack (BENCHFLAGS="-n 50 -delay 50ms")'
 
 build:
 	$(GO) build -o bin/ ./cmd/mcpbuild ./cmd/mcpverify
@@ -45,6 +46,11 @@ test: stack-up
 	echo "=== summary: packages ok $$(grep -cE '^ok\s' "$$log"), failed $$(grep -cE '^FAIL\s' "$$log");" \
 	  "failed tests: $$(grep -E '^\s*--- FAIL' "$$log" | sed -E 's/^\s*--- FAIL: ([^ ]+).*/\1/' | tr '\n' ' ')"; \
 	exit $$rc
+
+# mcpverify against the real cosign verify (v2, v3), N=1 and N=50 images, on loopback and
+# through a proxy adding 50 ms per registry request. Not part of `make test`.
+bench: stack-up
+	@. "$(ENV)"; $(GO) run ./hack/bench/verify $(BENCHFLAGS)
 
 unit:
 	$(GO) test -count=1 ./...
