@@ -13,9 +13,9 @@ import (
 )
 
 func newAuditCmd(c *common) *cobra.Command {
-	jobs := 8
+	jobs, tag := 8, ""
 	cmd := &cobra.Command{
-		Use:   "audit [--catalog DIR] [-j N]",
+		Use:   "audit [--catalog DIR] [-j N] [--tag TAG]",
 		Short: "Verify every server of the catalog against the registry, as one table",
 		Long: `audit verifies the image of every "server" entry of the catalog against its pin
 and prints one table (server, pin, label, signed, tlog, provenance, verdict) with totals,
@@ -46,6 +46,9 @@ Exit codes as for mcpverify.`,
 				if t.ref, err = c.serverRef(s); err != nil {
 					return cliutil.Usagef("catalog entry %s: image %q: %v", s.Name, s.Image, err)
 				}
+				if tag != "" {
+					t.ref = t.ref.Context().Tag(tag)
+				}
 				t.policy = c.policyFor(s.Pin())
 				targets = append(targets, t)
 			}
@@ -65,6 +68,7 @@ Exit codes as for mcpverify.`,
 		},
 	}
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", jobs, "servers verified in parallel")
+	cmd.Flags().StringVar(&tag, "tag", "", "tag to verify for every image (default: the catalog's reference, i.e. latest)")
 	return cmd
 }
 

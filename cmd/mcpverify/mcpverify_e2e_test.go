@@ -230,3 +230,46 @@ func v3BundleSignArgs(t *testing.T, s stack, bin string, img name.Digest) []stri
 	return []string{"sign", "--key", e2eKey, "--signing-config", sc, "--trusted-root", tr, "--yes",
 		"-a", sign.RevisionClaim + "=" + verifytest.PinCommit, img.String()}
 }
+
+// What `mcpbuild publish` makes from the testdata catalog verifies, all checks required,
+// and reads the payloads from the .sig manifest (3 requests in 2 round trips per image).
+func TestE2EPublishedCatalog(t *testing.T) {
+	s := e2eStack(t)
+	gitURL, cat := os.Getenv("MCPBUILD_E2E_GIT"), os.Getenv("MCPBUILD_E2E_CATALOG")
+	if os.Getenv(cliutil.EnvBuildkitHost) == "" || gitURL == "" || cat == "" {
+		t.Skip("needs BuildKit and the git daemon of the local stack")
+	}
+	dir := t.TempDir()
+	mcpbuild := filepath.Join(dir, "mcpbuild")
+	if out, err := exec.Command("go", "build", "-o", mcpbuild, "../../cmd/mcpbuild").CombinedOutput(); err != nil {
+		t.Fatalf("building mcpbuild: %v\n%s", err, out)
+	}
+	id := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	sigRepo := s.registry + "/mcpverify-e2e/sig-" + id
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	pub := exec.CommandContext(ctx, mcpbuild, "publish", "--registry", s.registry, "--tag", id, "--key", e2eKey,
+		"--signatures-repo", sigRepo, "--rekor-url", s.rekorURL, "--progress", "quiet", "-o", "json",
+		"--source-mirror=git://127.0.0.1:19418/="+strings.TrimSuffix(gitURL, "/")+"/", filepath.Join(cat, "..."))
+	pub.Env = append(os.Environ(), cliutil.EnvCosignPassword+"="+e2ePass, cliutil.EnvCosignRepo+"=")
+	var out, errb bytes.Buffer
+	pub.Stdout, pub.Stderr = &out, &errb
+	if err := pub.Run(); err != nil {
+		t.Fatalf("mcpbuild publish: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+
+	base := []string{"--key", e2ePub, "--rekor-key", s.rekorPub, "--signatures-repo", sigRepo, "--registry", s.registry}
+	code, table, errs := cli(t, nil, append(base, "audit", "--catalog", cat, "--tag", id,
+		"--require-provenance", "--require-signed-revision", "--stats")...)
+	if code != cliutil.ExitOK || strings.Contains(table, "NOT VERIFIED") || !strings.Contains(table, " 0 not verified, 0 could not check") {
+		t.Fatalf("audit of the published catalog: exit %d\n%s\n%s", code, table, errs)
+	}
+	t.Logf("audit:\n%s%s", table, errs)
+
+	// One image by tag: manifest, then config ∥ .sig (payload embedded) in 2 round trips.
+	code, o, errs := cli(t, nil, append(base, "--catalog", cat, "--skip-provenance", "--stats", "mcp/monorepo-alpha:"+id)...)
+	expectVerified(t, code, o, errs)
+	if !strings.Contains(errs, "registry requests: 3 (GET 3, HEAD 0) in 2 round trips") {
+		t.Errorf("published image: want 3 requests in 2 round trips, got %s", errs)
+	}
+}
