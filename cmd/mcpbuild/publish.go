@@ -197,18 +197,41 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	defer lb.close(log)
 
 	jobs := make([]sign.Job, 0, len(servers))
+	probes := []name.Reference{sigRepo.Tag("latest")}
 	for _, s := range servers {
 		tag, err := build.ImageTag(s, po.Registry, po.Tag)
 		if err != nil {
 			return nil, err
 		}
+		probes = append(probes, tag)
 		jobs = append(jobs, sign.Job{
 			Name: s.Name, Image: tag, Commit: s.Source.Commit, Source: s.Source.Project,
 			Build: func(ctx context.Context) (*sign.Built, error) { return lb.build(ctx, s) },
 		})
 	}
+	if err := preflightRegistries(ctx, probes, ropts); err != nil {
+		return nil, err
+	}
 	pub := sign.NewPublisher(svc, sign.WithProgress(stderr), sign.WithPublishLogger(log), sign.WithRemoteOptions(ropts...))
 	return pub.Publish(ctx, jobs, bo.jobs), nil
+}
+
+// preflightRegistries fails the run before any work when a registry of refs (images or
+// signatures) does not answer at all; any HTTP answer, 404 or 401 included, passes.
+func preflightRegistries(ctx context.Context, refs []name.Reference, ropts []remote.Option) error {
+	seen := map[string]bool{}
+	for _, ref := range refs {
+		reg := ref.Context().RegistryStr()
+		if seen[reg] {
+			continue
+		}
+		seen[reg] = true
+		_, err := remote.Head(ref, append([]remote.Option{remote.WithContext(ctx)}, ropts...)...)
+		if err != nil && cliutil.IsTransient(err) {
+			return &cliutil.UnreachableError{Addr: reg, Err: err}
+		}
+	}
+	return nil
 }
 
 // lazyBuilder connects to BuildKit on the first build only, so that a publish with every
