@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/spf13/cobra"
 
@@ -39,6 +40,7 @@ func (o *trustOptions) AddFlags(cmd *cobra.Command) {
 // registryOptions say where images are and how long to wait.
 type registryOptions struct {
 	registry string
+	platform string
 	timeout  time.Duration
 	stats    bool
 }
@@ -46,6 +48,7 @@ type registryOptions struct {
 func (o *registryOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.registry, "registry", "", "registry host for images named without one (default $"+cliutil.EnvRegistry+", else Docker Hub)")
+	f.StringVar(&o.platform, "platform", "linux/amd64", "for a multi-platform index: whose image config carries the label (signatures are checked on the index digest)")
 	f.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up (exit 3) after this long")
 	f.BoolVar(&o.stats, "stats", false, "print registry requests and sequential round trips to stderr")
 }
@@ -140,6 +143,11 @@ func (c *common) verifierOptions(stats *verify.Stats) (crypto.PublicKey, []verif
 	default:
 		return nil, nil, cliutil.Usagef("no transparency-log key: give --rekor-key PEM or --rekor-url URL (or --insecure-ignore-tlog)")
 	}
+	plat, err := v1.ParsePlatform(c.reg.platform)
+	if err != nil || plat.OS == "" || plat.Architecture == "" {
+		return nil, nil, cliutil.Usagef("--platform %q: want os/arch[/variant]", c.reg.platform)
+	}
+	opts = append(opts, verify.WithPlatform(*plat))
 	if t.sigRepo != "" {
 		r, err := name.NewRepository(t.sigRepo, c.nameOpts()...)
 		if err != nil {

@@ -1,0 +1,91 @@
+package verifytest
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"github.com/go-openapi/strfmt"
+	"github.com/go-openapi/swag"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sigstore/rekor/pkg/generated/models"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/dsse"
+
+	"github.com/mcpbuild/mcpbuild/sign"
+)
+
+// ProvSpec describes a provenance attestation; zero value: correct.
+type ProvSpec struct {
+	Subject  string            // sha256 hex (default: the image's)
+	Commit   string            // default PinCommit
+	Project  string            // default Project
+	Key      *ecdsa.PrivateKey // default: the fixture's
+	NoBundle bool
+}
+
+func (f *Fixture) Attest(img name.Digest, s ProvSpec) {
+	f.T.Helper()
+	h, _ := v1.NewHash(img.DigestStr())
+	if s.Subject == "" {
+		s.Subject = h.Hex
+	}
+	if s.Commit == "" {
+		s.Commit = PinCommit
+	}
+	if s.Project == "" {
+		s.Project = Project
+	}
+	if s.Key == nil {
+		s.Key = f.Key
+	}
+	stmt := map[string]any{
+		"_type": "https://in-toto.io/Statement/v1", "predicateType": "https://slsa.dev/provenance/v1",
+		"subject": []any{map[string]any{"name": img.Context().Name(), "digest": map[string]string{"sha256": s.Subject}}},
+		"predicate": map[string]any{
+			"buildDefinition": map[string]any{
+				"buildType": "https://mobyproject.org/buildkit@v1",
+				"externalParameters": map[string]any{"configSource": map[string]any{
+					"uri": s.Project + ".git#" + s.Commit + ":servers/alpha", "digest": map[string]string{"sha1": s.Commit}}},
+				"resolvedDependencies": []any{map[string]any{"uri": s.Project + ".git#" + s.Commit, "digest": map[string]string{"sha1": s.Commit}}},
+			},
+			"runDetails": map[string]any{"builder": map[string]any{"id": "mcpbuild"}},
+		},
+	}
+	sj, err := json.Marshal(stmt)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	sv, err := signature.LoadECDSASignerVerifier(s.Key, crypto.SHA256)
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	env, err := dsse.WrapSigner(sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(sj))
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	ann := map[string]string{sign.SignatureAnnotation: "", sign.PredicateTypeAnnotation: "https://slsa.dev/provenance/v1"}
+	if !s.NoBundle {
+		eh, ph := sha256.Sum256(env), sha256.Sum256(sj)
+		pk := strfmt.Base64(PEM(f.T, &s.Key.PublicKey))
+		body, err := json.Marshal(&models.Intoto{APIVersion: swag.String("0.0.1"), Spec: models.IntotoV001Schema{
+			Content: &models.IntotoV001SchemaContent{
+				Hash:        &models.IntotoV001SchemaContentHash{Algorithm: swag.String("sha256"), Value: swag.String(hex.EncodeToString(eh[:]))},
+				PayloadHash: &models.IntotoV001SchemaContentPayloadHash{Algorithm: swag.String("sha256"), Value: swag.String(hex.EncodeToString(ph[:]))},
+			},
+			PublicKey: &pk,
+		}})
+		if err != nil {
+			f.T.Fatal(err)
+		}
+		ann[sign.BundleAnnotation] = f.RekorBundle(f.RekorKey, body)
+	}
+	l := &SigLayer{Payload: env, Desc: v1.Descriptor{MediaType: sign.DSSEMediaType, Size: int64(len(env)),
+		Digest: hashOf(env), Annotations: ann, Data: env}}
+	f.PushLayers(sign.Tag(f.SigRepo, h, sign.AttestationSuffix), l)
+}
+
