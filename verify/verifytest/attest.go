@@ -88,4 +88,3 @@ func (f *Fixture) Attest(img name.Digest, s ProvSpec) {
 		Digest: hashOf(env), Annotations: ann, Data: env}}
 	f.PushLayers(sign.Tag(f.SigRepo, h, sign.AttestationSuffix), l)
 }
-

@@ -319,4 +319,3 @@ func (f *Fixture) Sign(img name.Digest, specs ...SigSpec) []*SigLayer {
 	f.PushLayers(sign.Tag(f.SigRepo, h, sign.SignatureSuffix), ls...)
 	return ls
 }
-
