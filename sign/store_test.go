@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/cosign/v2/pkg/oci/empty"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
@@ -309,4 +311,41 @@ func descEqual(a, b v1.Descriptor) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
+}
+
+// Another process's write lands right after ours (the documented cross-process race): the
+// read-back shows its manifest, not ours, and SignImage fails instead of reporting success.
+func TestLostRaceIsReported(t *testing.T) {
+	ctx := context.Background()
+	var host string
+	var raced atomic.Bool
+	host = newRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r)
+			if r.Method != http.MethodPut || !strings.HasSuffix(r.URL.Path, ".sig") || !raced.CompareAndSwap(false, true) {
+				return
+			}
+			// The other writer read the tag before our push; its append (a manifest with
+			// only its own signature) lands now and replaces ours.
+			tag, err := name.NewTag(host + "/mcp/signatures:" + r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:])
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			sig, _ := static.NewSignature([]byte("other writer"), "b3RoZXI=")
+			img, err := mutate.AppendSignatures(empty.Signatures(), false, sig)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := remote.Write(tag, img); err != nil {
+				t.Error(err)
+			}
+		})
+	})
+	img := pushImage(t, host, "mcp/alpha")
+	_, err := newService(t, host, keyA, nil).SignImage(ctx, img, claims)
+	if !raced.Load() || !errors.Is(err, sign.ErrNotPersisted) {
+		t.Errorf("SignImage losing the race = %v (raced %v), want ErrNotPersisted", err, raced.Load())
+	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -173,5 +175,22 @@ func TestPublishRegistryDown(t *testing.T) {
 	_, _, code, err = run(t, "publish", "--registry", host, "--signatures-repo", reg+"/sigs", "--key", testKey, "--tlog-upload=false", catalogDir(t))
 	if code != cliutil.ExitUnreachable || err == nil || !strings.Contains(err.Error(), reg) {
 		t.Errorf("signatures registry down: exit %d, %v", code, err)
+	}
+}
+
+func TestPublishExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"rekor failing", &sign.TLogError{URL: "http://rekor", Err: io.ErrUnexpectedEOF}, cliutil.ExitUnreachable},
+		{"signature not persisted", fmt.Errorf("signing server a: %w", sign.ErrNotPersisted), cliutil.ExitFailed},
+		{"key error as usage", &cliutil.UsageError{Err: &sign.KeyError{Key: "k", Err: sign.ErrWrongPassword}}, cliutil.ExitUsage},
+		{"joined: one server's log down", errors.Join(errors.New("build failed"), &sign.TLogError{URL: "u", Err: io.EOF}), cliutil.ExitUnreachable},
+	} {
+		if got := exitCode(tc.err); got != tc.want {
+			t.Errorf("%s: exitCode = %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }
