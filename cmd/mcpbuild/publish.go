@@ -163,6 +163,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		if err := rk.Ping(ctx); err != nil {
 			return nil, &cliutil.UnreachableError{Addr: url, Err: err}
 		}
+		log.Info("recording signatures in the transparency log", "url", url)
 		tlog = rk
 	} else {
 		sopts = append(sopts, sign.WithoutTLogUnsafe())
