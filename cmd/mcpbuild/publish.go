@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -160,7 +161,10 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		if err != nil {
 			return nil, cliutil.Usagef("--rekor-url %q: %v", url, err)
 		}
-		if err := rk.Ping(ctx); err != nil {
+		pctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+		err = rk.Ping(pctx)
+		cancel()
+		if err != nil {
 			return nil, &cliutil.UnreachableError{Addr: url, Err: err}
 		}
 		log.Info("recording signatures in the transparency log", "url", url)
@@ -217,9 +221,14 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	return pub.Publish(ctx, jobs, bo.jobs), nil
 }
 
+// preflightTimeout bounds each reachability check made before any work.
+const preflightTimeout = 30 * time.Second
+
 // preflightRegistries fails the run before any work when a registry of refs (images or
 // signatures) does not answer at all; any HTTP answer, 404 or 401 included, passes.
 func preflightRegistries(ctx context.Context, refs []name.Reference, ropts []remote.Option) error {
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
 	seen := map[string]bool{}
 	for _, ref := range refs {
 		reg := ref.Context().RegistryStr()
