@@ -93,6 +93,8 @@ install_debs() {
   command -v runc >/dev/null || [ -x /usr/sbin/runc ] || missing+=(runc)
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v git >/dev/null || missing+=(git)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v openssl >/dev/null || missing+=(openssl)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "apt-get install ${missing[*]}"
   apt-get update -qq >/dev/null
