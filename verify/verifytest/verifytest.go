@@ -232,34 +232,32 @@ func (f *Fixture) hashedRekordBody(sig, p []byte, pub crypto.PublicKey) []byte {
 func (f *Fixture) RekorBundle(rekorKey *ecdsa.PrivateKey, body []byte) string {
 	f.T.Helper()
 	der, err := cryptoutils.MarshalPublicKeyToDER(&rekorKey.PublicKey)
-	if err != nil {
-		f.T.Fatal(err)
-	}
+	f.check(err)
 	id := sha256.Sum256(der)
-	f.logIndex++
-	rp := bundle.RekorPayload{Body: base64.StdEncoding.EncodeToString(body), IntegratedTime: time.Now().Unix(),
-		LogIndex: f.logIndex, LogID: hex.EncodeToString(id[:])}
-	raw, err := json.Marshal(rp)
-	if err != nil {
-		f.T.Fatal(err)
-	}
-	canon, err := jsoncanonicalizer.Transform(raw)
-	if err != nil {
-		f.T.Fatal(err)
-	}
-	signer, err := signature.LoadECDSASigner(rekorKey, crypto.SHA256)
-	if err != nil {
-		f.T.Fatal(err)
-	}
-	set, err := signer.SignMessage(bytes.NewReader(canon))
-	if err != nil {
-		f.T.Fatal(err)
-	}
-	out, err := json.Marshal(bundle.RekorBundle{SignedEntryTimestamp: set, Payload: rp})
-	if err != nil {
-		f.T.Fatal(err)
-	}
+	out, err := json.Marshal(f.rekorPayloadSET(rekorKey, base64.StdEncoding.EncodeToString(body), hex.EncodeToString(id[:])))
+	f.check(err)
 	return string(out)
+}
+
+// rekorPayloadSET makes the next log position's payload and signs its SET with rekorKey.
+func (f *Fixture) rekorPayloadSET(rekorKey *ecdsa.PrivateKey, b64body, logID string) *bundle.RekorBundle {
+	f.T.Helper()
+	f.logIndex++
+	rp := bundle.RekorPayload{Body: b64body, IntegratedTime: time.Now().Unix(), LogIndex: f.logIndex, LogID: logID}
+	raw, err := json.Marshal(rp)
+	f.check(err)
+	canon, err := jsoncanonicalizer.Transform(raw)
+	f.check(err)
+	signer, err := signature.LoadECDSASigner(rekorKey, crypto.SHA256)
+	f.check(err)
+	set, err := signer.SignMessage(bytes.NewReader(canon))
+	f.check(err)
+	return &bundle.RekorBundle{SignedEntryTimestamp: set, Payload: rp}
+}
+
+// putManifest pushes raw as ref's manifest.
+func putManifest(ref name.Reference, raw []byte, mt types.MediaType) error {
+	return remote.Put(ref, rawManifest{raw: raw, mt: mt})
 }
 
 // rawManifest is a manifest pushed as-is.

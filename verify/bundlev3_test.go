@@ -1,0 +1,74 @@
+package verify_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/verify"
+	"github.com/mcpbuild/mcpbuild/verify/verifytest"
+)
+
+// cosign v3's default format: a Sigstore bundle referrer found via the fallback tag.
+func TestBundleV3(t *testing.T) {
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/v3")
+	img := f.PushImage(repo, "latest", verifytest.PinCommit)
+	f.SignBundle(img, verifytest.BundleSpec{})
+	v, st := newVerifier(f)
+	p := policy()
+	p.RequireSignedRevision = true
+	vd, err := v.Verify(ctxT(t), repo.Tag("latest"), p)
+	if err != nil || !vd.Verified {
+		t.Fatalf("Verify(v3 bundle) = %+v, %v", vd, err)
+	}
+	for _, c := range []string{verify.CheckSignature, verify.CheckTLog, verify.CheckSignedRevision} {
+		if vd.Check(c).Status != verify.StatusPass {
+			t.Errorf("%s = %+v, want pass", c, vd.Check(c))
+		}
+	}
+	t.Logf("stats: %v", st.Snapshot())
+}
+
+func TestBundleV3Tampered(t *testing.T) {
+	cases := []struct {
+		name string
+		spec func(f *verifytest.Fixture) verifytest.BundleSpec
+		pin  string
+		want string
+	}{
+		{"wrong key", func(f *verifytest.Fixture) verifytest.BundleSpec {
+			return verifytest.BundleSpec{Key: verifytest.NewKey(f.T)}
+		}, "", verify.CheckSignature},
+		{"another subject", func(f *verifytest.Fixture) verifytest.BundleSpec {
+			return verifytest.BundleSpec{SubjectHex: strings.Repeat("cd", 32)}
+		}, "", verify.CheckSignature},
+		{"an attestation, not a signature", func(f *verifytest.Fixture) verifytest.BundleSpec {
+			return verifytest.BundleSpec{PredicateType: "https://slsa.dev/provenance/v1"}
+		}, "", verify.CheckSignature},
+		{"log entry from another log key", func(f *verifytest.Fixture) verifytest.BundleSpec {
+			return verifytest.BundleSpec{RekorKey: verifytest.NewKey(f.T)}
+		}, "", verify.CheckTLog},
+		{"signed claim mismatch", func(f *verifytest.Fixture) verifytest.BundleSpec {
+			return verifytest.BundleSpec{Claims: map[string]string{sign.RevisionClaim: verifytest.OtherCommit}}
+		}, "", verify.CheckSignedRevision},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := verifytest.New(t)
+			img := f.PushImage(f.Repo("mcp/v3"), "latest", verifytest.PinCommit)
+			f.SignBundle(img, c.spec(f))
+			v, _ := newVerifier(f)
+			vd, err := v.Verify(ctxT(t), img, policy())
+			if err != nil {
+				t.Fatalf("Verify() error = %v, want a definite verdict", err)
+			}
+			first, ok := vd.FirstFailure()
+			if vd.Verified || !ok || first.Name != c.want {
+				t.Fatalf("verdict %+v, want %s failing", vd.Checks, c.want)
+			}
+			t.Logf("%s", vd.Reason)
+		})
+	}
+}
