@@ -155,8 +155,8 @@ func (f *Fixture) pushReferrer(img name.Digest, h v1.Hash, bundleJSON []byte) {
 	f.blob(repo, bundleJSON)
 	m := map[string]any{
 		"schemaVersion": 2, "mediaType": string(types.OCIManifestSchema1), "artifactType": BundleMediaType,
-		"config": v1.Descriptor{MediaType: "application/vnd.oci.empty.v1+json", Size: 2, Digest: hashOf(empty)},
-		"layers": []v1.Descriptor{{MediaType: BundleMediaType, Size: int64(len(bundleJSON)), Digest: hashOf(bundleJSON)}},
+		"config":  v1.Descriptor{MediaType: "application/vnd.oci.empty.v1+json", Size: 2, Digest: hashOf(empty)},
+		"layers":  []v1.Descriptor{{MediaType: BundleMediaType, Size: int64(len(bundleJSON)), Digest: hashOf(bundleJSON)}},
 		"subject": v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: h, Size: 1},
 		"annotations": map[string]string{"dev.sigstore.bundle.predicateType": CosignSignPredicate,
 			"org.opencontainers.image.created": time.Now().UTC().Format(time.RFC3339)},
