@@ -35,13 +35,31 @@ step_verify() {
     --key "$KEY.pub" --rekor-key "$MCPBUILD_E2E_REKOR_PUBKEY"
 }
 
-# cosign v2 as an independent referee, on the first built server.
+# The cosign CLIs as independent referees: v2 and v3 verify every built server's signature
+# (with its revision claim) and provenance attestation.
 step_cosign() {
-  [ -n "${MCPBUILD_E2E_COSIGN2:-}" ] || return 0
-  local img=$MCPBUILD_E2E_REGISTRY/mcp/pinned:latest
-  COSIGN_REPOSITORY=$MCPBUILD_E2E_REGISTRY/mcp/signatures SIGSTORE_REKOR_PUBLIC_KEY=$MCPBUILD_E2E_REKOR_PUBKEY \
-    run "$MCPBUILD_E2E_COSIGN2" verify --key "$KEY.pub" --rekor-url "$MCPBUILD_E2E_REKOR_URL" \
-    --allow-insecure-registry --output text "$img" >/dev/null
+  [ -n "${MCPBUILD_E2E_COSIGN2:-}" ] && [ -n "${MCPBUILD_E2E_COSIGN3:-}" ] || return 0
+  export COSIGN_REPOSITORY=$MCPBUILD_E2E_REGISTRY/mcp/signatures
+  local f image commit img ok
+  printf '\n%-16s %-14s %s\n' SERVER "COSIGN V2" "COSIGN V3" >&2
+  for f in "$CATALOG"/*/server.yaml; do
+    grep -q '^type: server' "$f" || continue
+    image=$(sed -n 's/^image: *//p' "$f")
+    commit=$(sed -n 's/^ *commit: *//p' "$f")
+    img=$MCPBUILD_E2E_REGISTRY/$image:latest
+    local v2=verified v3=verified
+    SIGSTORE_REKOR_PUBLIC_KEY=$MCPBUILD_E2E_REKOR_PUBKEY "$MCPBUILD_E2E_COSIGN2" verify --key "$KEY.pub" \
+      --allow-insecure-registry -a "org.opencontainers.image.revision=$commit" "$img" >/dev/null 2>&1 &&
+      SIGSTORE_REKOR_PUBLIC_KEY=$MCPBUILD_E2E_REKOR_PUBKEY "$MCPBUILD_E2E_COSIGN2" verify-attestation \
+        --type slsaprovenance1 --key "$KEY.pub" --allow-insecure-registry "$img" >/dev/null 2>&1 || v2=FAILED
+    "$MCPBUILD_E2E_COSIGN3" verify --key "$KEY.pub" --trusted-root "$MCPBUILD_E2E_TRUSTED_ROOT" \
+      --allow-insecure-registry -a "org.opencontainers.image.revision=$commit" "$img" >/dev/null 2>&1 &&
+      "$MCPBUILD_E2E_COSIGN3" verify-attestation --type slsaprovenance1 --key "$KEY.pub" \
+        --trusted-root "$MCPBUILD_E2E_TRUSTED_ROOT" --allow-insecure-registry "$img" >/dev/null 2>&1 || v3=FAILED
+    printf '%-16s %-14s %s\n' "$(basename "$(dirname "$f")")" "$v2" "$v3" >&2
+    [ "$v2$v3" = verifiedverified ] || ok=no
+  done
+  [ -z "${ok:-}" ]
 }
 
 STEPS=(step_build step_keys step_publish step_verify step_cosign)
