@@ -32,7 +32,10 @@ type registryClient struct {
 	transports map[string]http.RoundTripper
 }
 
-func (c *registryClient) transport(ctx context.Context, repo name.Repository) (http.RoundTripper, error) {
+// transport returns the registry's authenticated transport, creating it (ping, token) on
+// first use with pull scopes for repo and the other repositories given that live on the
+// same registry (the image and signatures repositories: one token for both).
+func (c *registryClient) transport(ctx context.Context, repo name.Repository, also ...name.Repository) (http.RoundTripper, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := repo.RegistryStr()
@@ -43,7 +46,13 @@ func (c *registryClient) transport(ctx context.Context, repo name.Repository) (h
 	if err != nil {
 		return nil, &readError{fmt.Errorf("resolving credentials for %s: %w", key, err)}
 	}
-	t, err := transport.NewWithContext(ctx, repo.Registry, auth, c.base, []string{repo.Scope(transport.PullScope)})
+	scopes := []string{repo.Scope(transport.PullScope)}
+	for _, r := range also {
+		if r.RegistryStr() == key && r.Name() != repo.Name() {
+			scopes = append(scopes, r.Scope(transport.PullScope))
+		}
+	}
+	t, err := transport.NewWithContext(ctx, repo.Registry, auth, c.base, scopes)
 	if err != nil {
 		return nil, &readError{fmt.Errorf("authenticating to %s: %w", key, err)}
 	}

@@ -117,6 +117,12 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (*V
 	wantAtt := p.Provenance != ProvenanceSkip
 
 	var f fetched
+	// Authenticate once per registry for both repositories before the parallel reads. A
+	// failure here surfaces again, classified, at the first read.
+	_, _ = v.reg.transport(ctx, repo, sigRepo)
+	if sigRepo.RegistryStr() != repo.RegistryStr() {
+		_, _ = v.reg.transport(ctx, sigRepo)
+	}
 	root := &chain{}
 	ctx = context.WithValue(ctx, chainKey{}, root)
 	defer func() { v.o.stats.addRoundTrips(root.get()) }()
