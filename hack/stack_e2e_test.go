@@ -171,3 +171,28 @@ func TestStackCosignReferees(t *testing.T) {
 		}
 	}
 }
+
+// TestStackStatusReportsAllUp: `hack/stack status` sees every service answering and names
+// the Rekor URL and key file that .stack/env exports.
+func TestStackStatusReportsAllUp(t *testing.T) {
+	url := stackEnv(t, "MCPBUILD_E2E_REKOR_URL")
+	key := stackEnv(t, "MCPBUILD_E2E_REKOR_PUBKEY")
+	out, err := exec.Command("./stack", "status").CombinedOutput()
+	if err != nil {
+		t.Fatalf("hack/stack status: %v\n%s", err, out)
+	}
+	services := 0
+	table, _, _ := strings.Cut(string(out), "\n\n")
+	for _, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 4 && f[0] != "SERVICE" {
+			services++
+			if f[2] != "up" {
+				t.Errorf("status line %q: want up", line)
+			}
+		}
+	}
+	if services != 7 || !strings.Contains(string(out), "rekor url:       "+url) || !strings.Contains(string(out), key) {
+		t.Errorf("hack/stack status printed %d services, want 7 and %s, %s:\n%s", services, url, key, out)
+	}
+}
