@@ -329,6 +329,25 @@ func TestE2ECoSignatures(t *testing.T) {
 		"-a", sign.RevisionClaim+"="+pin, img); err != nil {
 		t.Error(err)
 	}
+	// cosign v3 co-signs into the same legacy layout; every signature keeps verifying.
+	if s.cosign3 != "" {
+		if _, err := s.cosign(t, s.cosign3, sigRepo, "sign", "--use-signing-config=false", "--new-bundle-format=false",
+			"--key", e2eKeyB, "--rekor-url", s.rekorURL, "--yes", "-a", "by=cosign3", img); err != nil {
+			t.Fatal(err)
+		}
+		if _, sigs := layers(t, sigRepo, img, "sig"); len(sigs) != 4 {
+			t.Errorf("%d signature layers after cosign v3 sign, want 4", len(sigs))
+		}
+		v3 := s.cosign3VerifyFlags(t)
+		for _, pub := range []string{e2ePubA, e2ePubB} {
+			if _, err := s.cosign(t, s.cosign3, sigRepo, append(append([]string{"verify", "--key", pub}, v3...), img)...); err != nil {
+				t.Errorf("cosign3, key %s: %v", pub, err)
+			}
+		}
+		if _, err := s.cosign(t, s.cosign2, sigRepo, "verify", "--key", e2ePubA, "--rekor-url", s.rekorURL, img); err != nil {
+			t.Errorf("cosign2 after cosign3's co-signature: %v", err)
+		}
+	}
 	// Still unchanged for us: our signature is there.
 	rs, _, code, _ = s.publish(t, tag, sigRepo, e2eKeyA, pattern)
 	if code != 0 || rs[0].Status != sign.Unchanged {
