@@ -124,6 +124,7 @@ func TestUsageErrors(t *testing.T) {
 		"short commit":     append(flags, "--commit", "abc123", "mcp/a"),
 		"bad output":       append(flags, "--commit", verifytest.PinCommit, "-o", "yaml", "mcp/a"),
 		"bad flag":         append(flags, "--no-such-flag", "mcp/a"),
+		"unknown kms":      {"--key", "nosuchkms://k", "--rekor-key", flags[3], "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
 		"bad platform":     append(flags, "--commit", verifytest.PinCommit, "--platform", "linux", "mcp/a"),
 		"remote entry":     append(flags, "--catalog", writeCatalog(t, map[string]string{"remote-example": remoteYAML}), "mcp/a"),
 	}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"crypto"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature/kms"
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
@@ -29,7 +33,7 @@ type trustOptions struct {
 
 func (o *trustOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&o.key, "key", "", "publisher's public key (PEM file)")
+	f.StringVar(&o.key, "key", "", "publisher's public key: PEM file, or KMS URI (its public key is fetched from the provider)")
 	f.StringVar(&o.sigRepo, "signatures-repo", "", "signatures repository (default $"+cliutil.EnvCosignRepo+", else <registry>/mcp/signatures)")
 	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor URL to fetch the log's public key from, once (default $"+cliutil.EnvRekorURL+")")
 	f.StringVar(&o.rekorKey, "rekor-key", "", "Rekor log public key (PEM file); bundles are verified offline against it")
@@ -112,16 +116,21 @@ func (c *common) applyEnv(getenv func(string) string) {
 }
 
 // verifierOptions is the one adapter from flags to library options.
-func (c *common) verifierOptions(stats *verify.Stats) (crypto.PublicKey, []verify.Option, error) {
+func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (crypto.PublicKey, []verify.Option, error) {
 	t := c.trust
 	if t.key == "" {
 		return nil, nil, cliutil.Usagef("--key is required: the publisher's public key (PEM)")
 	}
+	var key crypto.PublicKey
+	var err error
 	if strings.Contains(t.key, "://") {
-		return nil, nil, cliutil.Usagef("--key %s: KMS keys are not supported by mcpverify; export the public key to a PEM file", t.key)
-	}
-	key, err := readPublicKey(t.key)
-	if err != nil {
+		if t.offline {
+			return nil, nil, cliutil.Usagef("--offline: the KMS key %s would be fetched from its provider; export the public key to a PEM file", t.key)
+		}
+		if key, err = kmsPublicKey(ctx, t.key); err != nil {
+			return nil, nil, err
+		}
+	} else if key, err = readPublicKey(t.key); err != nil {
 		return nil, nil, cliutil.Usagef("--key: %v", err)
 	}
 	opts := []verify.Option{verify.WithLogger(c.logger), verify.WithKeychain(authn.DefaultKeychain), verify.WithStats(stats)}
@@ -163,6 +172,25 @@ func (c *common) nameOpts() []name.Option {
 		return nil
 	}
 	return []name.Option{name.WithDefaultRegistry(c.reg.registry)}
+}
+
+// kmsPublicKey reads the public key of a KMS key through sigstore's kms package (the
+// providers compiled in, or a sigstore-kms-<name> plugin on PATH). An unknown provider is
+// a usage error; a provider that cannot be reached is "could not check".
+func kmsPublicKey(ctx context.Context, uri string) (crypto.PublicKey, error) {
+	sv, err := kms.Get(ctx, uri, crypto.SHA256)
+	if err != nil {
+		var pnf *kms.ProviderNotFoundError
+		if errors.As(err, &pnf) || errors.Is(err, exec.ErrNotFound) {
+			return nil, cliutil.Usagef("--key %s: %v", uri, err)
+		}
+		return nil, &cliutil.UnreachableError{Addr: uri, Err: err}
+	}
+	pub, err := sv.PublicKey()
+	if err != nil {
+		return nil, &cliutil.UnreachableError{Addr: uri, Err: fmt.Errorf("reading the public key: %w", err)}
+	}
+	return pub, nil
 }
 
 func readPublicKey(path string) (crypto.PublicKey, error) {

@@ -136,7 +136,7 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 		return nil, cliutil.Usagef("-j must be at least 1")
 	}
 	stats := &verify.Stats{}
-	key, opts, err := c.verifierOptions(stats)
+	key, opts, err := c.verifierOptions(ctx, stats)
 	if err != nil {
 		return nil, err
 	}
