@@ -116,7 +116,6 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (*V
 	sigRepo := v.SignaturesRepository(repo)
 	wantAtt := p.Provenance != ProvenanceSkip
 
-	var f fetched
 	// Authenticate once per registry for both repositories before the parallel reads. A
 	// failure here surfaces again, classified, at the first read.
 	_, _ = v.reg.transport(ctx, repo, sigRepo)
@@ -126,6 +125,42 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (*V
 	root := &chain{}
 	ctx = context.WithValue(ctx, chainKey{}, root)
 	defer func() { v.o.stats.addRoundTrips(root.get()) }()
+	f, err := v.fetch(ctx, ref, sigRepo, wantAtt)
+	if err != nil {
+		return nil, err
+	}
+
+	if f.imgErr != nil {
+		vd.Checks = append(vd.Checks, errCheck(CheckDigest, f.imgErr))
+		return v.conclude(vd)
+	}
+	digest := f.img.Digest
+	vd.Digest = digest.String()
+	how := "referenced by digest"
+	if _, ok := ref.(name.Tag); ok {
+		how = "tag " + ref.Identifier() + " resolved once"
+	}
+	vd.Checks = append(vd.Checks, Check{Name: CheckDigest, Status: StatusPass, Detail: digest.String() + " (" + how + ")"})
+
+	// Signatures and provenance may each need blob reads: run them side by side.
+	var s signed
+	prov := Check{Name: CheckProvenance, Status: StatusSkipped, Detail: "not requested"}
+	checkProv := func(ctx context.Context) { prov = v.checkProvenance(ctx, sigRepo, digest, f.att, f.attErr, p) }
+	if !wantAtt {
+		checkProv = nil
+	}
+	fetchAll(ctx, func(ctx context.Context) { s = v.checkSignatures(ctx, sigRepo, repo, digest, f.sig, f.sigErr) }, checkProv)
+	vd.Checks = append(vd.Checks, s.sig, s.tlog, labelCheck(f.cfg, f.cfgErr, p.Pin.Commit), claimCheck(s, p), prov)
+	return v.conclude(vd)
+}
+
+// fetch makes the first reads: by tag, the manifest (round trip 1) then the config, the
+// .sig and the .att manifests in parallel (round trip 2); by digest, the manifest, .sig and
+// .att in parallel, then the config. An index adds one round trip for the platform's
+// manifest before its config.
+func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.Repository, wantAtt bool) (*fetched, error) {
+	repo := ref.Context()
+	f := &fetched{}
 	getSig := func(h v1.Hash) func(context.Context) {
 		return func(ctx context.Context) {
 			f.sig, f.sigErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.SignatureSuffix))
@@ -151,35 +186,13 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (*V
 		if f.imgErr == nil {
 			getCfg(ctx)
 		}
-	} else {
-		getImg(ctx)
-		if f.imgErr == nil {
-			fetchAll(ctx, getCfg, getSig(f.img.Digest), getAtt(f.img.Digest))
-		}
+		return f, nil
 	}
-
-	if f.imgErr != nil {
-		vd.Checks = append(vd.Checks, errCheck(CheckDigest, f.imgErr))
-		return v.conclude(vd)
+	getImg(ctx)
+	if f.imgErr == nil {
+		fetchAll(ctx, getCfg, getSig(f.img.Digest), getAtt(f.img.Digest))
 	}
-	digest := f.img.Digest
-	vd.Digest = digest.String()
-	how := "referenced by digest"
-	if _, ok := ref.(name.Tag); ok {
-		how = "tag " + ref.Identifier() + " resolved once"
-	}
-	vd.Checks = append(vd.Checks, Check{Name: CheckDigest, Status: StatusPass, Detail: digest.String() + " (" + how + ")"})
-
-	// Signatures and provenance may each need blob reads: run them side by side.
-	var s signed
-	prov := Check{Name: CheckProvenance, Status: StatusSkipped, Detail: "not requested"}
-	checkProv := func(ctx context.Context) { prov = v.checkProvenance(ctx, sigRepo, digest, f.att, f.attErr, p) }
-	if !wantAtt {
-		checkProv = nil
-	}
-	fetchAll(ctx, func(ctx context.Context) { s = v.checkSignatures(ctx, sigRepo, repo, digest, f.sig, f.sigErr) }, checkProv)
-	vd.Checks = append(vd.Checks, s.sig, s.tlog, labelCheck(f.cfg, f.cfgErr, p.Pin.Commit), claimCheck(s, p), prov)
-	return v.conclude(vd)
+	return f, nil
 }
 
 // conclude finishes the verdict. It is indeterminate when some check errored and none
