@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -145,6 +146,9 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		// Only a KMS can be unreachable (IsTransient would also match a file's ENOENT).
 		if sign.IsKMSRef(so.key) && cliutil.IsTransient(err) {
 			return nil, &cliutil.UnreachableError{Addr: so.key, Err: err}
+		}
+		if _, set := os.LookupEnv(cliutil.EnvCosignPassword); !set && errors.Is(err, sign.ErrWrongPassword) {
+			err = fmt.Errorf("%w (%s is not set)", err, cliutil.EnvCosignPassword)
 		}
 		return nil, &cliutil.UsageError{Err: err}
 	}

@@ -178,6 +178,15 @@ func TestPublishRegistryDown(t *testing.T) {
 	}
 }
 
+func TestPublishPasswordUnset(t *testing.T) {
+	publishEnv(t)
+	os.Unsetenv(cliutil.EnvCosignPassword)
+	_, _, code, err := run(t, "publish", "--registry", closedAddr(t), "--key", testKey, catalogDir(t))
+	if code != cliutil.ExitUsage || err == nil || !strings.Contains(err.Error(), cliutil.EnvCosignPassword+" is not set") {
+		t.Errorf("exit %d, %v; want a hint that %s is unset", code, err, cliutil.EnvCosignPassword)
+	}
+}
+
 func TestPublishExitCodes(t *testing.T) {
 	for _, tc := range []struct {
 		name string
