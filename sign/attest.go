@@ -117,6 +117,9 @@ func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte)
 			if err != nil {
 				return nil, fmt.Errorf("recording attestation of %s: %w", img, err)
 			}
+			if body, ok := decodeBundleBody(bundleJSON(b)); !ok || body.Kind != "dsse" || !hasVerifier(body, pub) {
+				return nil, &TLogError{URL: "(log)", Err: fmt.Errorf("entry %d returned for the attestation of %s does not record it", b.Payload.LogIndex, img)}
+			}
 			opts = append(opts, static.WithBundle(b))
 		}
 		return static.NewAttestation(env, opts...)

@@ -130,6 +130,9 @@ func (s *Service) SignImage(ctx context.Context, img name.Digest, claims map[str
 			if err != nil {
 				return nil, fmt.Errorf("recording signature of %s: %w", img, err)
 			}
+			if !bundleBindsSignature(bundleJSON(b), base64.StdEncoding.EncodeToString(sig), pubPEM, payloadHash(payload)) {
+				return nil, &TLogError{URL: "(log)", Err: fmt.Errorf("entry %d returned for %s does not record this signature", b.Payload.LogIndex, img)}
+			}
 			s.log.Debug("tlog entry created", "image", img.String(), "logIndex", b.Payload.LogIndex)
 			opts = append(opts, static.WithBundle(b))
 		}
@@ -243,6 +246,19 @@ func decodeBundleBody(annotation string) (*rekorBody, bool) {
 		return nil, false
 	}
 	return &body, true
+}
+
+func bundleJSON(b *bundle.RekorBundle) string {
+	j, err := json.Marshal(b)
+	if err != nil {
+		return ""
+	}
+	return string(j)
+}
+
+func payloadHash(p []byte) []byte {
+	h := sha256.Sum256(p)
+	return h[:]
 }
 
 func bundleBindsSignature(annotation, b64sig string, pubPEM, payloadHash []byte) bool {

@@ -18,6 +18,7 @@ const (
 	keyA     = "../testdata/keys/test-only-a.key"
 	pubA     = "../testdata/keys/test-only-a.pub"
 	keyB     = "../testdata/keys/test-only-b.key"
+	pubB     = "../testdata/keys/test-only-b.pub"
 	password = "test-only-password"
 )
 
