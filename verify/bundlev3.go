@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,60 +20,39 @@ import (
 // (other bundles, e.g. attestations, are not signatures).
 const cosignSignPredicate = "https://sigstore.dev/cosign/sign/v1"
 
-// bundleArtifactType marks a Sigstore bundle referrer (cosign v3's default format).
-const bundleArtifactType = "application/vnd.dev.sigstore.bundle"
-
 // checkBundles verifies cosign v3's default signatures: Sigstore bundles (v0.3, DSSE
-// with an in-toto statement) stored as OCI referrers of digest in the signatures
-// repository and found through the referrers fallback tag sha256-<hex> (an index).
+// with an in-toto statement of predicate cosignSignPredicate) stored as referrers.
 // Verification is sigstore-go's, with the key and a trusted root made of the Rekor key.
-func (v *Verifier) checkBundles(ctx context.Context, sigRepo, imgRepo name.Repository, digest v1.Hash) signed {
+func (v *Verifier) checkBundles(ctx context.Context, refs *referrers, imgRepo name.Repository, digest v1.Hash) signed {
 	noTLog := skipped(CheckTLog, "no verified signature")
-	tag := sigRepo.Tag(digest.Algorithm + "-" + digest.Hex)
-	idxM, err := v.reg.getManifest(ctx, tag)
-	if errors.Is(err, errNotFound) {
-		return signed{sig: fail(CheckSignature, fmt.Sprintf("no signatures for %s in %s (unsigned)", digest, sigRepo.Name())), tlog: noTLog}
+	refs.load(ctx, v)
+	unsigned := signed{sig: fail(CheckSignature, fmt.Sprintf("no signatures for %s in %s (unsigned)", digest, refs.sigRepo.Name())), tlog: noTLog}
+	switch {
+	case refs.notFound:
+		return unsigned
+	case refs.err != nil:
+		return signed{sig: errCheck(CheckSignature, fmt.Errorf("looking up signatures in %s: %w", refs.sigRepo, refs.err)), tlog: noTLog}
 	}
-	if err != nil {
-		return signed{sig: errCheck(CheckSignature, fmt.Errorf("looking up signatures in %s: %w", sigRepo, err)), tlog: skipped(CheckTLog, "signature lookup failed")}
+	bundles := refs.of(cosignSignPredicate)
+	if len(bundles) == 0 {
+		return unsigned
 	}
-	idx, err := parseIndex(idxM.Raw)
-	if err != nil {
-		return signed{sig: errCheck(CheckSignature, err), tlog: noTLog}
-	}
-	var descs []v1.Descriptor
-	for _, d := range idx.Manifests {
-		if strings.HasPrefix(d.ArtifactType, bundleArtifactType) && len(descs) < maxSignatures {
-			descs = append(descs, d)
-		}
-	}
-	if len(descs) == 0 {
-		return signed{sig: fail(CheckSignature, fmt.Sprintf("no signatures for %s in %s (unsigned)", digest, sigRepo.Name())), tlog: noTLog}
-	}
-	raws := make([][]byte, len(descs))
-	errs := make([]error, len(descs))
-	fns := make([]func(context.Context), len(descs))
-	for i, d := range descs {
-		fns[i] = func(ctx context.Context) { raws[i], errs[i] = v.readBundle(ctx, sigRepo, d) }
-	}
-	fetchAll(ctx, fns...)
-
 	var firstErr error
 	var best *signed
-	for i := range descs {
-		if errs[i] != nil {
-			if isTransport(errs[i]) {
-				return signed{sig: errCheck(CheckSignature, errs[i]), tlog: skipped(CheckTLog, "signature lookup failed")}
+	for i, rb := range bundles {
+		if rb.err != nil {
+			if isTransport(rb.err) {
+				return signed{sig: errCheck(CheckSignature, rb.err), tlog: skipped(CheckTLog, "signature lookup failed")}
 			}
 			if firstErr == nil {
-				firstErr = errs[i]
+				firstErr = rb.err
 			}
 			continue
 		}
-		s, err := v.verifyBundle(ctx, raws[i], imgRepo, digest)
+		s, err := v.verifyBundle(ctx, rb.raw, imgRepo, digest)
 		if err != nil {
 			if firstErr == nil {
-				firstErr = fmt.Errorf("bundle %d of %d: %w", i+1, len(descs), err)
+				firstErr = fmt.Errorf("bundle %d of %d: %w", i+1, len(bundles), err)
 			}
 			continue
 		}
@@ -91,92 +69,94 @@ func (v *Verifier) checkBundles(ctx context.Context, sigRepo, imgRepo name.Repos
 	return signed{sig: fail(CheckSignature, firstErr.Error()), tlog: noTLog}
 }
 
-func (v *Verifier) readBundle(ctx context.Context, sigRepo name.Repository, d v1.Descriptor) ([]byte, error) {
-	m, err := v.reg.getManifest(ctx, sigRepo.Digest(d.Digest.String()))
-	if err != nil {
-		return nil, err
-	}
-	bm, err := parseManifest(m.Raw)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range bm.Layers {
-		if strings.HasPrefix(string(l.MediaType), bundleArtifactType) {
-			return v.reg.descriptorContent(ctx, sigRepo, l)
-		}
-	}
-	return nil, &contentError{fmt.Errorf("referrer %s holds no Sigstore bundle layer", d.Digest)}
+// bundleResult is one bundle checked against the key and the transparency log.
+type bundleResult struct {
+	payload []byte // the verified DSSE payload (an in-toto statement)
+	claims  map[string]string
+	subject string // the name of the statement's subject for digest ("" when unnamed)
+	tlog    Check
 }
 
-// verifyBundle checks one bundle: first the signature alone (key, artifact digest), then
-// with the transparency log, so a bad tlog entry is reported as such.
-func (v *Verifier) verifyBundle(ctx context.Context, raw []byte, imgRepo name.Repository, digest v1.Hash) (signed, error) {
+// checkBundle verifies one bundle for digest: first with the key alone (the DSSE
+// signature and the statement's subject digest), then with the transparency log too, so
+// that a bad log entry is reported as such. The error means the bundle does not verify
+// with the key; predicate is the statement's required predicate type.
+func (v *Verifier) checkBundle(ctx context.Context, raw []byte, digest v1.Hash, predicate string) (*bundleResult, error) {
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(raw); err != nil {
-		return signed{}, fmt.Errorf("parsing Sigstore bundle: %w", err)
+		return nil, fmt.Errorf("parsing Sigstore bundle: %w", err)
 	}
 	dg, err := hex.DecodeString(digest.Hex)
 	if err != nil {
-		return signed{}, err
+		return nil, err
 	}
 	policy := sgverify.NewPolicy(sgverify.WithArtifactDigest(digest.Algorithm, dg), sgverify.WithKey())
 	keyOnly, err := sgverify.NewVerifier(v.keyMaterial(), sgverify.WithCurrentTime())
 	if err != nil {
-		return signed{}, err
+		return nil, err
 	}
 	res, err := keyOnly.Verify(&b, policy)
 	if err != nil {
-		return signed{}, fmt.Errorf("bundle does not verify with the key for %s: %w", digest, err)
+		return nil, fmt.Errorf("bundle does not verify with the key for %s: %w", digest, err)
 	}
 	st := res.Statement
-	if st == nil || st.GetPredicateType() != cosignSignPredicate {
-		return signed{}, fmt.Errorf("bundle is not a cosign signature (predicate type %q, want %q)", st.GetPredicateType(), cosignSignPredicate)
+	if st == nil || st.GetPredicateType() != predicate {
+		return nil, fmt.Errorf("bundle statement has predicate type %q, want %q", st.GetPredicateType(), predicate)
 	}
-	claims := map[string]string{}
-	repoNote := "; the statement names no repository"
-	{
-		for _, s := range st.GetSubject() {
-			if s.GetDigest()[digest.Algorithm] != digest.Hex {
-				continue
-			}
-			if n := s.GetName(); n != "" {
-				if n != imgRepo.Name() && !strings.HasPrefix(n, imgRepo.Name()+"@") && !strings.HasPrefix(n, imgRepo.Name()+":") {
-					return signed{}, fmt.Errorf("signed statement names repository %q, image is %q", n, imgRepo.Name())
-				}
-				repoNote = "; the statement names " + n
-			}
-			for k, val := range s.GetAnnotations().AsMap() {
-				if sv, ok := val.(string); ok {
-					claims[k] = sv
-				}
+	out := &bundleResult{payload: b.GetDsseEnvelope().GetPayload(), claims: map[string]string{}}
+	for _, s := range st.GetSubject() {
+		if s.GetDigest()[digest.Algorithm] != digest.Hex {
+			continue
+		}
+		out.subject = s.GetName()
+		for k, val := range s.GetAnnotations().AsMap() {
+			if sv, ok := val.(string); ok {
+				out.claims[k] = sv
 			}
 		}
 	}
-	out := signed{claims: claims, sig: Check{Name: CheckSignature, Status: StatusPass,
-		Detail: fmt.Sprintf("Sigstore bundle (DSSE in-toto statement for %s) verifies with the key%s", digest, repoNote)}}
+	out.tlog = v.checkBundleTLog(ctx, &b, policy)
+	return out, nil
+}
+
+func (v *Verifier) checkBundleTLog(ctx context.Context, b *bundle.Bundle, policy sgverify.PolicyBuilder) Check {
 	if v.rekor == nil {
-		out.tlog = skipped(CheckTLog, "transparency log not checked (insecure opt-out)")
-		return out, nil
+		return skipped(CheckTLog, "transparency log not checked (insecure opt-out)")
 	}
 	tm, err := v.trustedRoot(ctx)
 	if err != nil {
-		out.tlog = Check{Name: CheckTLog, Status: StatusError, Detail: err.Error()}
-		return out, nil
+		return Check{Name: CheckTLog, Status: StatusError, Detail: err.Error()}
 	}
 	full, err := sgverify.NewVerifier(tm, sgverify.WithTransparencyLog(1), sgverify.WithIntegratedTimestamps(1))
 	if err != nil {
+		return fail(CheckTLog, err.Error())
+	}
+	if _, err := full.Verify(b, policy); err != nil {
+		return fail(CheckTLog, fmt.Sprintf("bundle transparency log entry does not verify: %v", err))
+	}
+	where := ""
+	if es, err := b.TlogEntries(); err == nil && len(es) > 0 {
+		where = fmt.Sprintf(" (logIndex %d)", es[0].LogIndex())
+	}
+	return Check{Name: CheckTLog, Status: StatusPass, Detail: "bundle entry" + where + " verified offline against the Rekor key (sigstore-go)"}
+}
+
+// verifyBundle checks a bundle as an image signature: cosign's sign predicate, and a
+// subject name, when the statement has one, naming the image repository.
+func (v *Verifier) verifyBundle(ctx context.Context, raw []byte, imgRepo name.Repository, digest v1.Hash) (signed, error) {
+	r, err := v.checkBundle(ctx, raw, digest, cosignSignPredicate)
+	if err != nil {
 		return signed{}, err
 	}
-	if _, err := full.Verify(&b, policy); err != nil {
-		out.tlog = fail(CheckTLog, fmt.Sprintf("bundle transparency log entry does not verify: %v", err))
-		return out, nil
+	note := "; the statement names no repository"
+	if n := r.subject; n != "" {
+		if n != imgRepo.Name() && !strings.HasPrefix(n, imgRepo.Name()+"@") && !strings.HasPrefix(n, imgRepo.Name()+":") {
+			return signed{}, fmt.Errorf("signed statement names repository %q, image is %q", n, imgRepo.Name())
+		}
+		note = "; the statement names " + n
 	}
-	kind := ""
-	if es, err := b.TlogEntries(); err == nil && len(es) > 0 {
-		kind = "entry logIndex " + fmt.Sprint(es[0].LogIndex()) + " "
-	}
-	out.tlog = Check{Name: CheckTLog, Status: StatusPass, Detail: kind + "verified offline against the Rekor key (sigstore-go)"}
-	return out, nil
+	return signed{claims: r.claims, tlog: r.tlog, sig: Check{Name: CheckSignature, Status: StatusPass,
+		Detail: fmt.Sprintf("Sigstore bundle (DSSE in-toto statement for %s) verifies with the key%s", digest, note)}}, nil
 }
 
 // keyMaterial is the signing key as sigstore-go trusted material.

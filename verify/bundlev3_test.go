@@ -72,3 +72,50 @@ func TestBundleV3Tampered(t *testing.T) {
 		})
 	}
 }
+
+// SLSA provenance stored as a cosign v3 bundle referrer.
+func TestBundleV3Provenance(t *testing.T) {
+	cases := []struct {
+		name   string
+		legacy bool // legacy .sig signature (referrers read only when provenance is required)
+		spec   verifytest.ProvSpec
+		mode   verify.ProvenanceMode
+		want   verify.Status
+	}{
+		{"v3 signature and provenance", false, verifytest.ProvSpec{}, verify.ProvenanceIfPresent, verify.StatusPass},
+		{"v3 provenance required", false, verifytest.ProvSpec{}, verify.ProvenanceRequired, verify.StatusPass},
+		{"v3 provenance commit mismatch", false, verifytest.ProvSpec{Commit: verifytest.OtherCommit}, verify.ProvenanceIfPresent, verify.StatusFail},
+		{"v3 provenance by another key", false, verifytest.ProvSpec{Key: nil}, verify.ProvenanceIfPresent, verify.StatusFail},
+		{"legacy signature, v3 provenance, if present", true, verifytest.ProvSpec{}, verify.ProvenanceIfPresent, verify.StatusSkipped},
+		{"legacy signature, v3 provenance, required", true, verifytest.ProvSpec{}, verify.ProvenanceRequired, verify.StatusPass},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := verifytest.New(t)
+			img := f.PushImage(f.Repo("mcp/v3prov"), "latest", verifytest.PinCommit)
+			if c.legacy {
+				f.Sign(img)
+			} else {
+				f.SignBundle(img, verifytest.BundleSpec{})
+			}
+			spec := c.spec
+			if c.name == "v3 provenance by another key" {
+				spec.Key = verifytest.NewKey(t)
+			}
+			f.AttestBundle(img, spec)
+			v, st := newVerifier(f)
+			p := policy()
+			p.Provenance = c.mode
+			vd, err := v.Verify(ctxT(t), img, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := vd.Check(verify.CheckProvenance)
+			if got.Status != c.want || vd.Verified != (c.want != verify.StatusFail) {
+				t.Fatalf("provenance = %+v (verified %v), want %s", got, vd.Verified, c.want)
+			}
+			t.Logf("%s (%v)", got.Detail, st.Snapshot())
+		})
+	}
+}

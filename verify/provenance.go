@@ -29,7 +29,12 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 // <sigrepo>:sha256-<hex>.att (cosign layout, DSSE envelopes): the envelope verifies with
 // the key, its Rekor bundle verifies (unless the tlog is skipped), the subject is this
 // digest and the git source is the pinned project at the pinned commit.
-func (v *Verifier) checkProvenance(ctx context.Context, sigRepo name.Repository, digest v1.Hash, m *manifest, err error, p Policy) Check {
+//
+// Without a .att manifest, and when provenance is required or the image has no legacy
+// signature either (so the referrers are read anyway), it looks for SLSA v1 provenance in
+// cosign v3's format: Sigstore bundles stored as referrers, verified with sigstore-go.
+func (v *Verifier) checkProvenance(ctx context.Context, refs *referrers, digest v1.Hash, m *manifest, err error, p Policy, lookReferrers bool) Check {
+	sigRepo := refs.sigRepo
 	absent := func(why string) Check {
 		if p.Provenance == ProvenanceRequired {
 			return fail(CheckProvenance, why+" (provenance required)")
@@ -37,6 +42,11 @@ func (v *Verifier) checkProvenance(ctx context.Context, sigRepo name.Repository,
 		return skipped(CheckProvenance, why)
 	}
 	if errors.Is(err, errNotFound) {
+		if lookReferrers || p.Provenance == ProvenanceRequired {
+			if c, found := v.bundleProvenance(ctx, refs, digest, p.Pin); found {
+				return c
+			}
+		}
 		return absent("no attestations for " + digest.String() + " in " + sigRepo.Name())
 	}
 	if err != nil {
@@ -161,7 +171,51 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 	if matched == 0 {
 		return fail(CheckProvenance, fmt.Sprintf("provenance names no source from project %q", pin.Project))
 	}
-	return Check{Name: CheckProvenance, Status: StatusPass, Detail: fmt.Sprintf("SLSA v1 provenance for %s built from %s@%s", digest, pin.Project, pin.Commit)}
+	from := pin.Project + "@" + pin.Commit
+	if pin.Project == "" {
+		from = "commit " + pin.Commit + " (pin has no project: sources compared by commit)"
+	}
+	return Check{Name: CheckProvenance, Status: StatusPass, Detail: fmt.Sprintf("SLSA v1 provenance for %s built from %s", digest, from)}
+}
+
+// bundleProvenance checks SLSA v1 provenance bundles stored as referrers; found is false
+// when there are none.
+func (v *Verifier) bundleProvenance(ctx context.Context, refs *referrers, digest v1.Hash, pin catalog.Pin) (Check, bool) {
+	refs.load(ctx, v)
+	if refs.err != nil {
+		return errCheck(CheckProvenance, fmt.Errorf("looking up attestations in %s: %w", refs.sigRepo, refs.err)), true
+	}
+	var first *Check
+	for _, rb := range refs.of(slsa1.PredicateSLSAProvenance) {
+		var c Check
+		switch {
+		case rb.err != nil:
+			c = errCheck(CheckProvenance, fmt.Errorf("reading attestation bundle: %w", rb.err))
+		default:
+			r, err := v.checkBundle(ctx, rb.raw, digest, slsa1.PredicateSLSAProvenance)
+			if err != nil {
+				if rb.predicateType == "" {
+					continue // an unannotated bundle of another kind (the signature)
+				}
+				c = fail(CheckProvenance, "attestation bundle: "+err.Error())
+			} else if r.tlog.Status != StatusPass && r.tlog.Status != StatusSkipped {
+				c = r.tlog
+				c.Name, c.Detail = CheckProvenance, "attestation transparency log: "+c.Detail
+			} else {
+				c = provenanceMatches(r.payload, digest, pin)
+			}
+		}
+		if c.Status == StatusPass || c.Status == StatusError {
+			return c, true
+		}
+		if first == nil {
+			first = &c
+		}
+	}
+	if first != nil {
+		return *first, true
+	}
+	return Check{}, false
 }
 
 // normalizeGitURI reduces a git URL to host/path for comparison: no scheme, "git+"

@@ -38,9 +38,10 @@ type candidate struct {
 
 // checkSignatures evaluates the legacy cosign signatures of digest (the .sig manifest m),
 // falling back to cosign v3 Sigstore bundles stored as referrers when there is no .sig.
-func (v *Verifier) checkSignatures(ctx context.Context, sigRepo, imgRepo name.Repository, digest v1.Hash, m *manifest, err error) signed {
+func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo name.Repository, digest v1.Hash, m *manifest, err error) signed {
+	sigRepo := refs.sigRepo
 	if errors.Is(err, errNotFound) {
-		return v.checkBundles(ctx, sigRepo, imgRepo, digest)
+		return v.checkBundles(ctx, refs, imgRepo, digest)
 	}
 	if err != nil {
 		return signed{sig: errCheck(CheckSignature, fmt.Errorf("looking up signatures in %s: %w", sigRepo, err)),

@@ -145,11 +145,14 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (*V
 	// Signatures and provenance may each need blob reads: run them side by side.
 	var s signed
 	prov := Check{Name: CheckProvenance, Status: StatusSkipped, Detail: "not requested"}
-	checkProv := func(ctx context.Context) { prov = v.checkProvenance(ctx, sigRepo, digest, f.att, f.attErr, p) }
+	refs := &referrers{sigRepo: sigRepo, digest: digest}
+	checkProv := func(ctx context.Context) {
+		prov = v.checkProvenance(ctx, refs, digest, f.att, f.attErr, p, errors.Is(f.sigErr, errNotFound))
+	}
 	if !wantAtt {
 		checkProv = nil
 	}
-	fetchAll(ctx, func(ctx context.Context) { s = v.checkSignatures(ctx, sigRepo, repo, digest, f.sig, f.sigErr) }, checkProv)
+	fetchAll(ctx, func(ctx context.Context) { s = v.checkSignatures(ctx, refs, repo, digest, f.sig, f.sigErr) }, checkProv)
 	vd.Checks = append(vd.Checks, s.sig, s.tlog, labelCheck(f.cfg, f.cfgErr, p.Pin.Commit), claimCheck(s, p), prov)
 	return v.conclude(vd)
 }

@@ -28,7 +28,8 @@ type ProvSpec struct {
 	NoBundle bool
 }
 
-func (f *Fixture) Attest(img name.Digest, s ProvSpec) {
+// provenanceStatement returns the SLSA v1 statement of s about img, defaults filled in.
+func (f *Fixture) provenanceStatement(img name.Digest, s *ProvSpec) []byte {
 	f.T.Helper()
 	h, _ := v1.NewHash(img.DigestStr())
 	if s.Subject == "" {
@@ -56,10 +57,17 @@ func (f *Fixture) Attest(img name.Digest, s ProvSpec) {
 			"runDetails": map[string]any{"builder": map[string]any{"id": "mcpbuild"}},
 		},
 	}
-	sj, err := json.Marshal(stmt)
-	if err != nil {
-		f.T.Fatal(err)
-	}
+	b, err := json.Marshal(stmt)
+	f.check(err)
+	return b
+}
+
+// Attest stores a SLSA v1 provenance attestation of img in cosign's legacy layout
+// (<sigrepo>:sha256-<hex>.att, a DSSE envelope layer with a Rekor intoto bundle).
+func (f *Fixture) Attest(img name.Digest, s ProvSpec) {
+	f.T.Helper()
+	h, _ := v1.NewHash(img.DigestStr())
+	sj := f.provenanceStatement(img, &s)
 	sv, err := signature.LoadECDSASignerVerifier(s.Key, crypto.SHA256)
 	if err != nil {
 		f.T.Fatal(err)

@@ -1,0 +1,99 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// bundleArtifactType marks a Sigstore bundle referrer (cosign v3's default format).
+const bundleArtifactType = "application/vnd.dev.sigstore.bundle"
+
+// predicateAnnotation is set by cosign v3 on bundle referrer manifests.
+const predicateAnnotation = "dev.sigstore.bundle.predicateType"
+
+// referrers are the Sigstore bundles stored as OCI referrers of one image digest in the
+// signatures repository, found through the referrers fallback tag sha256-<hex> (an
+// index; neither the distribution registry nor ggcr's implements the referrers API). They
+// are read at most once per verification, whether the signature or the provenance check
+// asks first.
+type referrers struct {
+	sigRepo name.Repository
+	digest  v1.Hash
+
+	once     sync.Once
+	notFound bool  // no fallback index: nothing stored as referrers
+	err      error // the lookup failed (indeterminate) or the index is malformed
+	bundles  []referrerBundle
+}
+
+type referrerBundle struct {
+	predicateType string // from the referrer manifest's annotation ("" when absent)
+	raw           []byte
+	err           error
+}
+
+func (r *referrers) load(ctx context.Context, v *Verifier) {
+	r.once.Do(func() {
+		m, err := v.reg.getManifest(ctx, r.sigRepo.Tag(r.digest.Algorithm+"-"+r.digest.Hex))
+		if errors.Is(err, errNotFound) {
+			r.notFound = true
+			return
+		}
+		if err != nil {
+			r.err = err
+			return
+		}
+		idx, err := parseIndex(m.Raw)
+		if err != nil {
+			r.err = err
+			return
+		}
+		var descs []v1.Descriptor
+		for _, d := range idx.Manifests {
+			if strings.HasPrefix(d.ArtifactType, bundleArtifactType) && len(descs) < maxSignatures {
+				descs = append(descs, d)
+			}
+		}
+		r.bundles = make([]referrerBundle, len(descs))
+		fns := make([]func(context.Context), len(descs))
+		for i, d := range descs {
+			fns[i] = func(ctx context.Context) { r.bundles[i] = v.readBundle(ctx, r.sigRepo, d) }
+		}
+		fetchAll(ctx, fns...)
+	})
+}
+
+// of returns the bundles whose predicate type is want (or unknown).
+func (r *referrers) of(want string) []referrerBundle {
+	var out []referrerBundle
+	for _, b := range r.bundles {
+		if b.predicateType == "" || b.predicateType == want {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func (v *Verifier) readBundle(ctx context.Context, sigRepo name.Repository, d v1.Descriptor) referrerBundle {
+	m, err := v.reg.getManifest(ctx, sigRepo.Digest(d.Digest.String()))
+	if err != nil {
+		return referrerBundle{err: err}
+	}
+	bm, err := parseManifest(m.Raw)
+	if err != nil {
+		return referrerBundle{err: err}
+	}
+	for _, l := range bm.Layers {
+		if strings.HasPrefix(string(l.MediaType), bundleArtifactType) {
+			raw, err := v.reg.descriptorContent(ctx, sigRepo, l)
+			return referrerBundle{predicateType: bm.Annotations[predicateAnnotation], raw: raw, err: err}
+		}
+	}
+	return referrerBundle{err: &contentError{fmt.Errorf("referrer %s holds no Sigstore bundle layer", d.Digest)}}
+}
