@@ -118,7 +118,7 @@ func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte)
 				return nil, fmt.Errorf("recording attestation of %s: %w", img, err)
 			}
 			if body, ok := decodeBundleBody(bundleJSON(b)); !ok || body.Kind != "dsse" || !hasVerifier(body, pub) {
-				return nil, &TLogError{URL: "(log)", Err: fmt.Errorf("entry %d returned for the attestation of %s does not record it", b.Payload.LogIndex, img)}
+				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for the attestation of %s does not record it", b.Payload.LogIndex, img)}
 			}
 			opts = append(opts, static.WithBundle(b))
 		}

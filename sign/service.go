@@ -72,6 +72,14 @@ func New(signer Signer, store *Store, tlog TLog, opts ...Option) (*Service, erro
 	return &Service{signer: signer, store: store, tlog: tlog, log: o.log}, nil
 }
 
+// tlogURL names the log in errors (Rekor knows its URL; other TLogs may not).
+func (s *Service) tlogURL() string {
+	if u, ok := s.tlog.(interface{ URL() string }); ok {
+		return u.URL()
+	}
+	return "(transparency log)"
+}
+
 // Store returns the signatures store.
 func (s *Service) Store() *Store { return s.store }
 
@@ -131,7 +139,7 @@ func (s *Service) SignImage(ctx context.Context, img name.Digest, claims map[str
 				return nil, fmt.Errorf("recording signature of %s: %w", img, err)
 			}
 			if !bundleBindsSignature(bundleJSON(b), base64.StdEncoding.EncodeToString(sig), pubPEM, payloadHash(payload)) {
-				return nil, &TLogError{URL: "(log)", Err: fmt.Errorf("entry %d returned for %s does not record this signature", b.Payload.LogIndex, img)}
+				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for %s does not record this signature", b.Payload.LogIndex, img)}
 			}
 			s.log.Debug("tlog entry created", "image", img.String(), "logIndex", b.Payload.LogIndex)
 			opts = append(opts, static.WithBundle(b))
