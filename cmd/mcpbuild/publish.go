@@ -212,6 +212,11 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		if err != nil {
 			return nil, err
 		}
+		if bo.insecure { // plain HTTP for our own reads too (loopback always is)
+			if tag, err = name.NewTag(tag.String(), name.Insecure); err != nil {
+				return nil, err
+			}
+		}
 		probes = append(probes, tag)
 		jobs = append(jobs, sign.Job{
 			Name: s.Name, Image: tag, Commit: s.Source.Commit, Source: s.Source.Project,
