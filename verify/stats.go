@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 )
@@ -89,9 +90,10 @@ func (s *Stats) addRoundTrips(n int) {
 // countingTransport counts requests into stats. Requests to /v2/ (ping) and token
 // endpoints count as auth; the rest as registry requests.
 type countingTransport struct {
-	inner http.RoundTripper
-	stats *Stats
-	kind  requestKind // kindRekor for the Rekor client; registry transports classify per request
+	inner  http.RoundTripper
+	stats  *Stats
+	kind   requestKind // kindRekor for the Rekor client; registry transports classify per request
+	logger *slog.Logger
 }
 
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -100,7 +102,15 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		k = kindAuth
 	}
 	t.stats.begin(req.Method, k)
-	return t.inner.RoundTrip(req)
+	resp, err := t.inner.RoundTrip(req)
+	if t.logger != nil && t.logger.Enabled(req.Context(), slog.LevelDebug) {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.logger.Debug("request", "method", req.Method, "url", req.URL.Redacted(), "status", status, "err", err)
+	}
+	return resp, err
 }
 
 // isRegistryAPI reports whether req reads a manifest, blob or tag list (not ping/token).

@@ -73,13 +73,13 @@ func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 	}
 	v := &Verifier{key: key, sigVer: sv, o: o}
 	v.reg = &registryClient{
-		base:       &countingTransport{inner: o.transport, stats: o.stats, kind: kindRegistry},
+		base:       &countingTransport{inner: o.transport, stats: o.stats, kind: kindRegistry, logger: o.logger},
 		keychain:   o.keychain,
 		transports: map[string]http.RoundTripper{},
 	}
 	if !o.noTLog {
 		v.rekor = &rekorTrust{key: o.rekorKey, url: o.rekorURL,
-			client: &http.Client{Transport: &countingTransport{inner: o.transport, stats: o.stats, kind: kindRekor}}}
+			client: &http.Client{Transport: &countingTransport{inner: o.transport, stats: o.stats, kind: kindRekor, logger: o.logger}}}
 	}
 	return v, nil
 }
