@@ -139,3 +139,24 @@ func TestImageNotFoundIsDefinite(t *testing.T) {
 		t.Fatalf("Verify(missing image) = %+v, %v", vd, err)
 	}
 }
+
+// A definite failure decides even when another lookup failed; the reason names the
+// failure, not the failed lookup.
+func TestFailureWinsOverFaultInReason(t *testing.T) {
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/mixed")
+	img := f.PushImage(repo, "v1", verifytest.OtherCommit) // label is not the pin
+	f.Sign(img)
+	f.Hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, ".sig") {
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return true
+		}
+		return false
+	}
+	v, _ := newVerifier(f)
+	vd, err := v.Verify(ctxT(t), repo.Tag("v1"), policy())
+	if err != nil || vd.Verified || !strings.HasPrefix(vd.Reason, "label:") || vd.Check(verify.CheckSignature).Status != verify.StatusError {
+		t.Fatalf("Verify() = %+v, %v; want not verified because of the label, signature error kept", vd, err)
+	}
+}

@@ -63,11 +63,15 @@ func (v *Verdict) Check(name string) Check {
 	return Check{}
 }
 
-// FirstFailure returns the first check, in report order, whose status is fail or error.
+// FirstFailure returns the first check, in report order, that failed; when none failed,
+// the first that could not be carried out (status error). A definite failure decides the
+// verdict even when another check could not be carried out.
 func (v *Verdict) FirstFailure() (Check, bool) {
-	for _, c := range v.Checks {
-		if c.Status == StatusFail || c.Status == StatusError {
-			return c, true
+	for _, want := range []Status{StatusFail, StatusError} {
+		for _, c := range v.Checks {
+			if c.Status == want {
+				return c, true
+			}
 		}
 	}
 	return Check{}, false
