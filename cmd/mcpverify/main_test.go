@@ -91,6 +91,12 @@ func TestVerifiedByCommitAndCatalog(t *testing.T) {
 		t.Fatalf("json verdict = %+v", vd)
 	}
 
+	// A full reference without --registry matches the catalog's host-less image.
+	code, out, errs = cli(t, nil, "--key", flags[1], "--rekor-key", flags[3], "--catalog", cat, img.Context().Tag("latest").String())
+	if code != cliutil.ExitOK {
+		t.Fatalf("full reference, catalog pin: exit %d\n%s\n%s", code, out, errs)
+	}
+
 	// Catalog pin changed after publish.
 	moved := writeCatalog(t, map[string]string{"alpha": serverYAML("alpha", "mcp/alpha", verifytest.OtherCommit)})
 	code, out, _ = cli(t, nil, append(flags, "--catalog", moved, "mcp/alpha")...)

@@ -53,14 +53,16 @@ func (c *common) serverRef(s *catalog.Server) (name.Reference, error) {
 
 // pinFor finds ref's pin: --commit (the project still comes from a matching catalog
 // entry, for the provenance check), else the catalog entry whose image repository equals
-// ref's (registry host defaulted from --registry on both sides).
+// ref's; a catalog image without a registry host matches that repository on any registry
+// (the host comes from the argument, or --registry for arguments without one).
 func (c *common) pinFor(ref name.Reference, servers []*catalog.Server, commit string) (catalog.Pin, error) {
 	var match *catalog.Server
 	for _, s := range servers {
 		if s.Image == "" {
 			continue
 		}
-		sr, err := c.serverRef(s)
+		// A catalog image without a registry lives on whichever registry ref names.
+		sr, err := name.ParseReference(s.Image, name.WithDefaultRegistry(ref.Context().RegistryStr()))
 		if err != nil {
 			continue
 		}
