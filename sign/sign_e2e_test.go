@@ -3,13 +3,17 @@
 package sign_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
@@ -48,6 +52,23 @@ func TestE2ERealRekor(t *testing.T) {
 	}
 	if sig.LogIndex < 0 || att.LogIndex < 0 || sig.LogIndex == att.LogIndex {
 		t.Errorf("log indexes sig %d att %d", sig.LogIndex, att.LogIndex)
+	}
+
+	// distribution keeps the manifest bytes verbatim: what it serves is exactly ggcr's
+	// marshalling of the manifest we pushed (OCI data fields included).
+	for _, tag := range []name.Tag{sig.Tag, att.Tag} {
+		d, err := remote.Get(tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := v1.ParseManifest(bytes.NewReader(d.Manifest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours, _ := json.Marshal(m)
+		if !bytes.Equal(ours, d.Manifest) || len(m.Layers) != 1 || len(m.Layers[0].Data) == 0 {
+			t.Errorf("%s: served manifest differs from the one pushed:\n%s\n%s", tag, d.Manifest, ours)
+		}
 	}
 
 	logPEM, err := os.ReadFile(pubPath)
