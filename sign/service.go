@@ -93,11 +93,10 @@ type Attached struct {
 
 func attached(a *Attachment) (*Attached, error) {
 	out := &Attached{Tag: a.Tag, Digest: a.Layer.Digest, LogIndex: -1, Appended: a.Appended}
-	if raw, ok := a.Layer.Annotations[BundleAnnotation]; ok {
-		var b bundle.RekorBundle
-		if err := json.Unmarshal([]byte(raw), &b); err != nil {
-			return nil, fmt.Errorf("decoding bundle annotation in %s: %w", a.Tag, err)
-		}
+	// An unreadable bundle only matters to a service with a log, whose find already
+	// rejected it; without one it just means "no log index".
+	var b bundle.RekorBundle
+	if raw, ok := a.Layer.Annotations[BundleAnnotation]; ok && json.Unmarshal([]byte(raw), &b) == nil {
 		out.LogIndex = b.Payload.LogIndex
 	}
 	return out, nil
