@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -150,6 +151,34 @@ func TestE2ECosignV2(t *testing.T) {
 	if code != cliutil.ExitFailed || !strings.Contains(out, "NOT VERIFIED: label:") {
 		t.Fatalf("other pin: exit %d\n%s", code, out)
 	}
+	// cosign's signature copied to another image's .sig tag: names the wrong digest.
+	other := s.pushTiny(t, "copied", verifytest.PinCommit)
+	src, err := name.NewTag(s.sigRepo() + ":sha256-" + img.DigestStr()[len("sha256:"):] + ".sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := remote.Get(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, _ := name.NewTag(s.sigRepo() + ":sha256-" + other.DigestStr()[len("sha256:"):] + ".sig")
+	if err := remote.Put(dst, desc); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = s.mcpverify(t, "--commit", verifytest.PinCommit, other.String())
+	if code != cliutil.ExitFailed || !strings.Contains(out, "NOT VERIFIED: signature:") || !strings.Contains(out, "names digest") {
+		t.Fatalf("copied signature: exit %d\n%s", code, out)
+	}
+	// The tag moved to an unsigned image.
+	moved := other.Context().Tag("v1")
+	if err := remote.Write(img.Context().Tag("v1"), mustImage(t, moved)); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = s.mcpverify(t, "--commit", verifytest.PinCommit, img.Context().Tag("v1").String())
+	if code != cliutil.ExitFailed || !strings.Contains(out, "NOT VERIFIED: signature:") {
+		t.Fatalf("moved tag: exit %d\n%s", code, out)
+	}
+
 	// An unsigned image in the real registry is exit 1, signature failing.
 	unsigned := s.pushTiny(t, "unsigned", verifytest.PinCommit)
 	code, out, _ = s.mcpverify(t, "--commit", verifytest.PinCommit, unsigned.String())
@@ -240,4 +269,13 @@ func v3BundleSignArgs(t *testing.T, s stack, bin string, img name.Digest) []stri
 	tr, sc := v3Config(t, s, bin)
 	return []string{"sign", "--key", e2eKey, "--signing-config", sc, "--trusted-root", tr, "--yes",
 		"-a", sign.RevisionClaim + "=" + verifytest.PinCommit, img.String()}
+}
+
+func mustImage(t *testing.T, ref name.Reference) v1.Image {
+	t.Helper()
+	img, err := remote.Image(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
