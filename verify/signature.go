@@ -74,7 +74,7 @@ func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo
 			c.err = v.verifyCandidate(c, imgRepo, digest)
 		}
 		if c.err != nil {
-			if IsIndeterminate(c.err) || isTransport(c.err) {
+			if isTransport(c.err) {
 				return signed{sig: errCheck(CheckSignature, c.err), tlog: skipped(CheckTLog, "signature lookup failed")}
 			}
 			if firstErr == nil {

@@ -19,6 +19,8 @@ import (
 	"github.com/sigstore/rekor/pkg/generated/models"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/tuf"
+
+	"github.com/mcpbuild/mcpbuild/sign"
 )
 
 // rekorTrust holds the transparency log's public key, given or fetched once.
@@ -99,7 +101,7 @@ func (v *Verifier) checkLegacyTLog(ctx context.Context, c *candidate) Check {
 // cosign's VerifyBundle on the signature made by mk.
 func (v *Verifier) verifyRekorBundle(ctx context.Context, b *bundle.RekorBundle, kinds []string, mk func(...static.Option) (oci.Signature, error)) Check {
 	if b == nil {
-		return fail(CheckTLog, "no Rekor bundle ("+"dev.sigstore.cosign/bundle annotation missing)")
+		return fail(CheckTLog, "no Rekor bundle ("+sign.BundleAnnotation+" annotation missing)")
 	}
 	body, ok := b.Payload.Body.(string)
 	if !ok || len(b.SignedEntryTimestamp) == 0 {
