@@ -8,11 +8,28 @@
 // the verifier could not decide (registry or Rekor unreachable, 5xx, 429, timeout): it
 // is an *Indeterminate and is never reported as "unsigned". A decided "no" is a Verdict
 // with Verified false; Verdict.Err turns it into a *Failure for callers that want an error.
+// Image is the one-call form for gateways.
 //
-// Registry reads are few and by digest: the tag is resolved once, then the image config,
-// the signatures manifest (<sigrepo>:sha256-<hex>.sig) and, when wanted, the attestations
-// manifest are read in parallel. Signature payloads embedded in the layer descriptors'
-// OCI "data" field are used without a blob request (their digest is checked).
+// What is read, and how few times: the tag is resolved once to a digest and every other
+// read is by digest. Then the image config, the signatures manifest
+// (<sigrepo>:sha256-<hex>.sig) and, unless skipped, the attestations manifest (.att) are
+// read in parallel: 3 (or 4) requests in 2 sequential round trips when the signature
+// payloads are embedded in the layer descriptors' OCI "data" field, as mcpbuild publish
+// writes them (their digest is checked); cosign-made signatures cost one blob read more.
+// Stats counts requests and round trips.
+//
+// Formats: cosign's legacy layout (simple-signing payload, signature and Rekor bundle
+// annotations; the bundle's SET is verified offline with cosign's VerifyBundle against
+// the log key, and its body must match this signature, payload hash and key), and cosign
+// v3's default Sigstore bundles (v0.3, DSSE in-toto statements) stored as OCI referrers
+// and found through the referrers fallback tag sha256-<hex>, verified with sigstore-go
+// against the key and a trusted root made of the Rekor key. Provenance is a SLSA v1
+// in-toto statement in either format.
+//
+// Multi-platform indexes: signatures and provenance are checked on the digest the
+// reference resolves to (the index digest, which is what cosign signs for an index); the
+// revision label is read from the image config of one platform (WithPlatform, default
+// linux/amd64), one more round trip.
 //
 // Library code logs only through the logger given with WithLogger and reads no
 // environment variables.
