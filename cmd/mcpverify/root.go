@@ -76,6 +76,7 @@ Exit codes: 0 verified, 1 not verified, 2 usage error (or no pin),
 	cmd.Flags().StringVar(&commit, "commit", "", "pin: the git commit the images must be built from (overrides the catalog)")
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 8, "images verified in parallel")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cliutil.UsageError{Err: err} })
+	cmd.CompletionOptions.DisableDefaultCmd = true
 	cmd.AddCommand(newAuditCmd(c))
 	return cmd
 }
