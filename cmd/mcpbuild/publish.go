@@ -143,7 +143,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		return []byte(os.Getenv(cliutil.EnvCosignPassword)), nil
 	})
 	if err != nil {
-		// Only a KMS can be unreachable (IsTransient would also match a file's ENOENT).
+		// Only a KMS can be unreachable; a key file problem is the caller's to fix.
 		if sign.IsKMSRef(so.key) && cliutil.IsTransient(err) {
 			return nil, &cliutil.UnreachableError{Addr: so.key, Err: err}
 		}

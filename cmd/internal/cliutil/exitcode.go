@@ -63,13 +63,19 @@ func IsTransient(err error) bool {
 		return te.StatusCode == 429 || te.StatusCode >= 500
 	}
 	var ne net.Error
-	if errors.As(err, &ne) {
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	// Only errors raised by the network stack count: a bare syscall.Errno (ENOENT from
+	// opening a file, say) also satisfies net.Error and must not read as "unreachable".
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return true
+	}
+	var de *net.DNSError
+	if errors.As(err, &de) {
 		return true
 	}
 	var ue *url.Error
-	if errors.As(err, &ue) {
-		return true
-	}
-	var oe *net.OpError
-	return errors.As(err, &oe)
+	return errors.As(err, &ue)
 }
