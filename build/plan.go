@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
+	"github.com/moby/buildkit/util/sshutil"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
 )
@@ -118,9 +120,11 @@ func ImageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
 }
 
 // ContextURL returns the git context BuildKit fetches for s: the (mirrored) project URL,
-// "#<commit>" and ":<directory>". A commit SHA as the ref makes BuildKit check out
-// exactly that commit; the branch is never consulted. http(s) URLs get a ".git" suffix
-// when they lack one, because the dockerfile frontend only treats such URLs as git.
+// "#<commit>" and ":<directory>" (catalog.Server.ContextURL of the mirrored project). A
+// commit SHA as the ref makes BuildKit check out exactly that commit; the branch is never
+// consulted. The result is parsed back with BuildKit's own git reference parser, and
+// refused unless BuildKit will read it as a git remote at exactly the pinned commit and
+// directory.
 func ContextURL(s *catalog.Server, mirrors Mirrors) (string, error) {
 	src := s.Source
 	if !commitRE.MatchString(src.Commit) {
@@ -130,35 +134,59 @@ func ContextURL(s *catalog.Server, mirrors Mirrors) (string, error) {
 		return "", fmt.Errorf("planning build for server %s: source.project is empty", s.Name)
 	}
 	remote := mirrors.Rewrite(src.Project)
-	u, err := url.Parse(remote)
-	if err != nil {
-		return "", fmt.Errorf("planning build for server %s: project URL %q: %w", s.Name, remote, err)
+	if err := checkRemote(remote); err != nil {
+		return "", fmt.Errorf("planning build for server %s: project URL %q: %v", s.Name, remote, err)
 	}
-	if u.Fragment != "" || u.RawQuery != "" {
-		return "", fmt.Errorf("planning build for server %s: project URL %q must not have a query or fragment", s.Name, remote)
+	dir := ""
+	if d := src.Directory; d != "" {
+		if err := checkRelPath(d); err != nil {
+			return "", fmt.Errorf("planning build for server %s: source.directory %q: %w", s.Name, d, err)
+		}
+		if c := path.Clean(d); c != "." {
+			dir = c
+		}
 	}
-	switch u.Scheme {
-	case "https", "http":
-		remote = strings.TrimSuffix(remote, "/")
-		if !strings.HasSuffix(remote, ".git") {
-			remote += ".git"
-		}
-	case "git", "ssh":
-	case "file":
-		return "", fmt.Errorf("planning build for server %s: BuildKit cannot fetch %q (file://); serve it over git:// or https:// and use --source-mirror", s.Name, remote)
-	default:
-		return "", fmt.Errorf("planning build for server %s: project URL %q: unsupported scheme %q", s.Name, remote, u.Scheme)
-	}
-	ref := remote + "#" + src.Commit
-	if dir := src.Directory; dir != "" {
-		if err := checkRelPath(dir); err != nil {
-			return "", fmt.Errorf("planning build for server %s: source.directory %q: %w", s.Name, dir, err)
-		}
-		if c := path.Clean(dir); c != "." {
-			ref += ":" + c
-		}
+	mirrored := *s
+	mirrored.Source.Project = remote
+	ref := mirrored.ContextURL()
+	// Ask BuildKit's parser what it will fetch. Its error is kept as text (%v): it may be
+	// a *url.Error, which must not read as a network fault.
+	g, isGit, err := dfgitutil.ParseGitRef(ref)
+	switch {
+	case err != nil || !isGit:
+		return "", fmt.Errorf("planning build for server %s: project URL %q is not a git remote BuildKit can fetch (https, http, git, ssh or user@host:path): %v", s.Name, remote, err)
+	case g.Ref != src.Commit || g.SubDir != dir:
+		return "", fmt.Errorf("planning build for server %s: BuildKit would read context %q as ref %q, directory %q; want commit %s, directory %q", s.Name, ref, g.Ref, g.SubDir, src.Commit, dir)
 	}
 	return ref, nil
+}
+
+// checkRemote rejects what BuildKit cannot fetch or would read as more than a remote.
+func checkRemote(remote string) error {
+	if strings.ContainsAny(remote, "#? \t\r\n") {
+		return fmt.Errorf("must not have a query or fragment or contain whitespace; the commit goes in source.commit")
+	}
+	scheme, _, ok := strings.Cut(remote, "://")
+	if !ok {
+		if !sshutil.IsImplicitSSHTransport(remote) {
+			return fmt.Errorf("want https://, http://, git://, ssh:// or scp-like user@host:path")
+		}
+		return nil
+	}
+	u, err := url.Parse(remote)
+	if err != nil {
+		return fmt.Errorf("%v", err)
+	}
+	switch scheme {
+	case "https", "http", "git", "ssh":
+		if u.Host == "" {
+			return fmt.Errorf("no host")
+		}
+		return nil
+	case "file":
+		return fmt.Errorf("BuildKit cannot fetch file:// remotes; serve it over git:// or https:// and use --source-mirror")
+	}
+	return fmt.Errorf("unsupported scheme %q", scheme)
 }
 
 // checkRelPath rejects absolute paths and paths that leave their root.

@@ -155,6 +155,10 @@ func TestPlanErrors(t *testing.T) {
 		{"no project", ok(func(s *catalog.Server) { s.Source.Project = "" }), reg, "source.project is empty"},
 		{"file project", ok(func(s *catalog.Server) { s.Source.Project = "file:///srv/x.git" }), reg, "cannot fetch"},
 		{"ftp project", ok(func(s *catalog.Server) { s.Source.Project = "ftp://h/x" }), reg, `unsupported scheme "ftp"`},
+		{"relative project", ok(func(s *catalog.Server) { s.Source.Project = "../x" }), reg, "scp-like user@host:path"},
+		{"scp-like with a dotted user", ok(func(s *catalog.Server) { s.Source.Project = "first.last@h:x.git" }), reg, "scp-like user@host:path"},
+		{"no host", ok(func(s *catalog.Server) { s.Source.Project = "git:///x.git" }), reg, "no host"},
+		{"whitespace", ok(func(s *catalog.Server) { s.Source.Project = "https://h/x y" }), reg, "whitespace"},
 		{"fragment", ok(func(s *catalog.Server) { s.Source.Project = "https://h/x.git#main" }), reg, "query or fragment"},
 		{"abs dir", ok(func(s *catalog.Server) { s.Source.Directory = "/srv" }), reg, "must be relative"},
 		{"dotdot dir", ok(func(s *catalog.Server) { s.Source.Directory = "a/../../b" }), reg, "'..'"},
@@ -176,5 +180,34 @@ func TestPlanErrors(t *testing.T) {
 				t.Errorf("error %q does not name the server", err)
 			}
 		})
+	}
+}
+
+// TestContextURL checks the git contexts of the remote forms the catalog accepts, with and
+// without mirrors, each parsed back by BuildKit's own parser as the pinned commit.
+func TestContextURL(t *testing.T) {
+	mirrors, err := ParseMirrors([]string{"git@github.com:=https://mirror.internal/gh/", "https://github.com/=git://127.0.0.1:19418/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		project, dir string
+		mirrors      Mirrors
+		want         string
+	}{
+		{"https://github.com/example/x", "", nil, "https://github.com/example/x.git#" + pinA},
+		{"https://github.com/example/x/", "src/a/", nil, "https://github.com/example/x.git#" + pinA + ":src/a"},
+		{"git://127.0.0.1:19418/m.git", "./servers//alpha", nil, "git://127.0.0.1:19418/m.git#" + pinA + ":servers/alpha"},
+		{"ssh://git@github.com:2222/example/x.git", ".", nil, "ssh://git@github.com:2222/example/x.git#" + pinA},
+		{"git@github.com:example/x.git", "d", nil, "git@github.com:example/x.git#" + pinA + ":d"},
+		{"git@github.com:example/x.git", "", mirrors, "https://mirror.internal/gh/example/x.git#" + pinA},
+		{"https://github.com/example/x", "", mirrors, "git://127.0.0.1:19418/example/x#" + pinA},
+	}
+	for _, tc := range tests {
+		s := srv("x", tc.project, pinA, func(s *catalog.Source) { s.Directory = tc.dir })
+		got, err := ContextURL(s, tc.mirrors)
+		if err != nil || got != tc.want {
+			t.Errorf("ContextURL(%q, %q) = %q, %v; want %q", tc.project, tc.dir, got, err, tc.want)
+		}
 	}
 }

@@ -12,8 +12,9 @@ import (
 
 var (
 	// scpLikeRE is git's scp-like syntax, user@host:path (the user is required here so
-	// that a relative local path with a colon is never mistaken for a remote).
-	scpLikeRE = regexp.MustCompile(`^[A-Za-z0-9._~-]+@[A-Za-z0-9][A-Za-z0-9.-]*:([^/].*|/.+)$`)
+	// that a relative local path with a colon is never mistaken for a remote). The user
+	// has no '.' or '~': BuildKit only reads user@host:path as a git remote without them.
+	scpLikeRE = regexp.MustCompile(`^[A-Za-z0-9_-]+@[A-Za-z0-9][A-Za-z0-9.-]*:([^/].*|/.+)$`)
 	refLikeRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/+-]*$`)
 	hexRE     = regexp.MustCompile(`^[0-9a-fA-F]+$`)
 	lowerHex  = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -51,6 +52,9 @@ func checkProject(p string) string {
 	}
 	if !strings.Contains(p, "://") {
 		if scpLikeRE.MatchString(p) {
+			if strings.ContainsAny(p, "?#") {
+				return fmt.Sprintf("%q must not have a query or fragment; the commit goes in source.commit", p)
+			}
 			return ""
 		}
 		return fmt.Sprintf("%q must be an https, git, ssh or file URL, or scp-like user@host:path", p)

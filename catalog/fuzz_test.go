@@ -116,7 +116,7 @@ func FuzzProjectURL(f *testing.F) {
 	for _, p := range []string{
 		"https://github.com/example/x", "git://127.0.0.1:19418/r.git", "ssh://git@host/r.git",
 		"git@github.com:example/x.git", "file:///srv/git/x.git", "https://h/x#main", "http://h/x",
-		"https://u:p@h/x", "ftp://h/x", "../x", "git@h:-oProxyCommand=x",
+		"https://u:p@h/x", "ftp://h/x", "../x", "git@h:-oProxyCommand=x", "git@h:x.git#main",
 	} {
 		f.Add(p, "servers/x")
 	}
