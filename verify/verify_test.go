@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 	"testing"
 	"time"
@@ -185,3 +186,16 @@ func TestInsecureIgnoreTLog(t *testing.T) {
 }
 
 var _ name.Reference
+
+// Several signatures: one that verifies is enough; the others are reported in the count.
+func TestOneGoodSignatureAmongBad(t *testing.T) {
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/multi-sig")
+	img := f.PushImage(repo, "latest", verifytest.PinCommit)
+	f.Sign(img, verifytest.SigSpec{Key: verifytest.NewKey(t)}, verifytest.SigSpec{B64Sig: "bad"}, verifytest.SigSpec{NoData: true})
+	v, _ := newVerifier(f)
+	vd, err := v.Verify(ctxT(t), img, policy())
+	if err != nil || !vd.Verified || !strings.HasPrefix(vd.Check(verify.CheckSignature).Detail, "1 of 3 signatures") {
+		t.Fatalf("Verify = %+v, %v", vd, err)
+	}
+}

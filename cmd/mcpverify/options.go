@@ -92,7 +92,7 @@ func (o *policyOptions) mode() verify.ProvenanceMode {
 type outputOptions struct{ output string }
 
 func (o *outputOptions) AddFlags(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVarP(&o.output, "output", "o", "text", "result format: text or json")
+	cmd.PersistentFlags().StringVarP(&o.output, "output", "o", "text", "result format: text, or json (one verdict object per line)")
 }
 
 func (o *outputOptions) Validate() error {
