@@ -44,5 +44,9 @@
 // *UnreachableError (BuildKit, registry or git remote, with its address) and
 // *CommitNotFoundError (commit or directory missing, naming project and commit).
 //
+// No SSH agent is forwarded to buildkitd (a Dockerfile's RUN --mount=type=ssh could use
+// it), so ssh:// and user@host:path projects are built through --source-mirror to an
+// https:// or git:// mirror; without one the error says so.
+//
 // Limiter bounds concurrency and Recorder records calls, as decorators of Builder.
 package build

@@ -60,6 +60,8 @@ var (
 		"couldn't find remote ref", "bad object",
 	}
 	missingDirMarker = "invalid subdir"
+	// noSSHAgentMarker: BuildKit fetches ssh remotes with the client's forwarded agent.
+	noSSHAgentMarker = `no ssh key "default" forwarded`
 	networkMarkers   = []string{
 		"connection refused", "could not resolve host", "no such host", "i/o timeout",
 		"no route to host", "network is unreachable", "connection timed out",
@@ -102,6 +104,10 @@ func classify(err error, server, project, commit, contextURL, registry, buildkit
 	case containsAny(msg, networkMarkers) && (containsAny(msg, pushMarkers) || strings.Contains(msg, registry)),
 		registry5xx.MatchString(msg):
 		return &UnreachableError{Service: ServiceRegistry, Addr: registry, Err: err}
+	}
+	if strings.Contains(msg, noSSHAgentMarker) {
+		return fmt.Errorf("building server %s: %s is an ssh remote, and mcpbuild forwards no SSH agent to BuildKit (the Dockerfile could use it too); "+
+			"serve the repository over https:// or git:// and map it with --source-mirror: %w", server, remoteOf(contextURL), err)
 	}
 	if errors.Is(err, errNoDigest) {
 		return err

@@ -38,6 +38,12 @@ func TestClassify(t *testing.T) {
 			wantPlain},
 		{"buildkit gone", grpcerrors.WrapCode(errors.New("connection error"), codes.Unavailable),
 			wantUnreachable(ServiceBuildKit, bk)},
+		{"ssh remote without agent", errors.New(`failed to solve: no SSH key "default" forwarded from the client`), func(t *testing.T, err error) {
+			wantPlain(t, err)
+			if !strings.Contains(err.Error(), "--source-mirror") || !strings.Contains(err.Error(), "git://127.0.0.1:19418/mcp-pinned.git is an ssh remote") {
+				t.Errorf("message %q does not name the remote and the way out", err)
+			}
+		}},
 		{"dockerfile error", errors.New("failed to solve: dockerfile parse error on line 1: unknown instruction: FORM"), wantPlain},
 	}
 	for _, tc := range tests {
