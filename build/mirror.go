@@ -33,7 +33,7 @@ func ParseMirror(s string) (Mirror, error) {
 	}
 	u, err := url.Parse(to)
 	if err != nil {
-		return Mirror{}, fmt.Errorf("source mirror %q: TO is not a URL: %w", s, err)
+		return Mirror{}, fmt.Errorf("source mirror %q: TO is not a URL: %v", s, err) // %v: a *url.Error would read as a network fault
 	}
 	if !mirrorSchemes[u.Scheme] {
 		return Mirror{}, fmt.Errorf("source mirror %q: TO must start with https://, http://, git:// or ssh://", s)

@@ -76,6 +76,7 @@ func IsTransient(err error) bool {
 	if errors.As(err, &de) {
 		return true
 	}
+	// A *url.Error from a request is a transport fault; one from url.Parse is bad input.
 	var ue *url.Error
-	return errors.As(err, &ue)
+	return errors.As(err, &ue) && ue.Op != "parse"
 }

@@ -17,6 +17,7 @@ import (
 
 func TestIsTransient(t *testing.T) {
 	_, statErr := os.Stat("/nonexistent/mcpbuild/key")
+	_, urlParseErr := url.Parse("git@h:x")
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -31,6 +32,7 @@ func TestIsTransient(t *testing.T) {
 		{"reset", fmt.Errorf("reading: %w", syscall.ECONNRESET), true},
 		{"dns", &net.DNSError{Err: "no such host", Name: "x"}, true},
 		{"url", &url.Error{Op: "Get", URL: "http://x", Err: errors.New("EOF")}, true},
+		{"url.Parse", fmt.Errorf("project: %w", urlParseErr), false},
 		{"deadline", fmt.Errorf("resolving: %w", context.DeadlineExceeded), true},
 		{"429", &transport.Error{StatusCode: http.StatusTooManyRequests}, true},
 		{"503", &transport.Error{StatusCode: http.StatusServiceUnavailable}, true},
