@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,8 +99,12 @@ func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte)
 	if err != nil {
 		return nil, err
 	}
+	lk, err := s.logKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("attesting %s: %w", img, err)
+	}
 	find := func(ctx context.Context, existing []Layer) (*Layer, error) {
-		return s.findAttestation(ctx, existing, h, head.PredicateType, pub)
+		return s.findAttestation(ctx, existing, h, head.PredicateType, pub, lk)
 	}
 	create := func(ctx context.Context) (oci.Signature, error) {
 		env, err := dsse.WrapSigner(messageSigner{ctx: ctx, s: s.signer}, InTotoPayloadType).SignMessage(bytes.NewReader(body))
@@ -117,8 +120,11 @@ func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte)
 			if err != nil {
 				return nil, fmt.Errorf("recording attestation of %s: %w", img, err)
 			}
-			if body, ok := decodeBundleBody(bundleJSON(b)); !ok || body.Kind != "dsse" || !hasVerifier(body, pub) {
+			if body, ok := bundleBody(b); !ok || !body.bindsEnvelope(sha256Hex(env), pub) {
 				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for the attestation of %s does not record it", b.Payload.LogIndex, img)}
+			}
+			if !lk.verifies(b) {
+				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for the attestation of %s: log ID or signed entry timestamp does not verify with the log's key", b.Payload.LogIndex, img)}
 			}
 			opts = append(opts, static.WithBundle(b))
 		}
@@ -142,18 +148,25 @@ func (s *Service) FindAttestation(ctx context.Context, img name.Digest, predicat
 	if err != nil {
 		return nil, err
 	}
+	lk, err := s.logKey(ctx)
+	if err != nil {
+		return nil, err
+	}
 	layers, err := s.store.List(ctx, h, AttestationSuffix)
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.findAttestation(ctx, layers, h, predicateType, pub)
+	l, err := s.findAttestation(ctx, layers, h, predicateType, pub, lk)
 	if err != nil || l == nil {
 		return nil, err
 	}
 	return attached(&Attachment{Tag: Tag(s.store.Repository(), h, AttestationSuffix), Layer: *l})
 }
 
-func (s *Service) findAttestation(ctx context.Context, layers []Layer, h v1.Hash, predicateType string, pub crypto.PublicKey) (*Layer, error) {
+// findAttestation returns the first layer that is a DSSE envelope by pub of an in-toto
+// statement of predicateType about h, and, when lk is not nil, carries a bundle of that log
+// whose dsse body records exactly this envelope and key.
+func (s *Service) findAttestation(ctx context.Context, layers []Layer, h v1.Hash, predicateType string, pub crypto.PublicKey, lk *logKey) (*Layer, error) {
 	v, err := verifierFor(pub)
 	if err != nil {
 		return nil, err
@@ -163,9 +176,9 @@ func (s *Service) findAttestation(ctx context.Context, layers []Layer, h v1.Hash
 		if l.MediaType != DSSEMediaType || l.Annotations[PredicateTypeAnnotation] != predicateType {
 			continue
 		}
-		if s.tlog != nil {
-			body, ok := decodeBundleBody(l.Annotations[BundleAnnotation])
-			if !ok || body.Kind != "dsse" || !hasVerifier(body, pub) {
+		if lk != nil {
+			b, body, ok := decodeBundle(l.Annotations[BundleAnnotation])
+			if !ok || l.Digest.Algorithm != "sha256" || !body.bindsEnvelope(l.Digest.Hex, pub) || !lk.verifies(b) {
 				continue
 			}
 		}
@@ -185,22 +198,4 @@ func (s *Service) findAttestation(ctx context.Context, layers []Layer, h v1.Hash
 		return l, nil
 	}
 	return nil, nil
-}
-
-func hasVerifier(body *rekorBody, pub crypto.PublicKey) bool {
-	for _, sg := range body.Spec.Signatures {
-		pemBytes, err := base64.StdEncoding.DecodeString(sg.Verifier)
-		if err != nil {
-			continue
-		}
-		if k, err := LoadPublicKey(pemBytes); err == nil && keysEqual(k, pub) {
-			return true
-		}
-	}
-	return false
-}
-
-func keysEqual(a, b crypto.PublicKey) bool {
-	ea, ok := a.(interface{ Equal(crypto.PublicKey) bool })
-	return ok && ea.Equal(b)
 }

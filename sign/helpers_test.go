@@ -2,6 +2,10 @@ package sign_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -15,11 +19,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 )
 
@@ -54,13 +60,35 @@ func pushImage(t *testing.T, host, repo string) name.Digest {
 }
 
 // fakeTLog is an in-memory transparency log: it returns cosign bundles whose bodies are
-// the hashedrekord / dsse bodies Rekor would record (the SET is not a real signature; the
-// real log is exercised by the e2e tests).
+// the hashedrekord / dsse bodies Rekor would record, with a real SignedEntryTimestamp by
+// its own ECDSA key and the matching log ID (the real log is exercised by the e2e tests).
 type fakeTLog struct {
 	mu      sync.Mutex
+	key     *ecdsa.PrivateKey
+	pub     crypto.PublicKey // when set, the key PublicKey reports instead of key's (a log whose recorded entries we hold)
 	next    int64
 	uploads int
 	fail    error
+}
+
+func (f *fakeTLog) logKey() *ecdsa.PrivateKey {
+	if f.key == nil {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		f.key = k
+	}
+	return f.key
+}
+
+func (f *fakeTLog) PublicKey(context.Context) (crypto.PublicKey, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pub != nil {
+		return f.pub, nil
+	}
+	return &f.logKey().PublicKey, nil
 }
 
 func (f *fakeTLog) entry(body map[string]any) (*bundle.RekorBundle, error) {
@@ -72,13 +100,32 @@ func (f *fakeTLog) entry(body map[string]any) (*bundle.RekorBundle, error) {
 	f.uploads++
 	b, _ := json.Marshal(body)
 	f.next++
-	return &bundle.RekorBundle{
-		SignedEntryTimestamp: []byte("not-a-real-set"),
-		Payload: bundle.RekorPayload{
-			Body: base64.StdEncoding.EncodeToString(b), IntegratedTime: 1700000000,
-			LogIndex: f.next, LogID: "fake",
-		},
-	}, nil
+	id, err := cosign.GetTransparencyLogID(&f.logKey().PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	p := bundle.RekorPayload{
+		Body: base64.StdEncoding.EncodeToString(b), IntegratedTime: 1700000000, LogIndex: f.next, LogID: id,
+	}
+	return &bundle.RekorBundle{SignedEntryTimestamp: signSET(f.logKey(), p), Payload: p}, nil
+}
+
+// signSET signs a bundle payload as Rekor does: ECDSA over SHA-256 of its canonical JSON.
+func signSET(k *ecdsa.PrivateKey, p bundle.RekorPayload) []byte {
+	j, err := json.Marshal(p)
+	if err != nil {
+		panic(err)
+	}
+	canon, err := jsoncanonicalizer.Transform(j)
+	if err != nil {
+		panic(err)
+	}
+	h := sha256.Sum256(canon)
+	sig, err := ecdsa.SignASN1(rand.Reader, k, h[:])
+	if err != nil {
+		panic(err)
+	}
+	return sig
 }
 
 func (f *fakeTLog) UploadSignature(_ context.Context, sig, payload, pubPEM []byte) (*bundle.RekorBundle, error) {
@@ -98,8 +145,10 @@ func (f *fakeTLog) UploadAttestation(_ context.Context, env, pubPEM []byte) (*bu
 	if err := json.Unmarshal(env, &e); err != nil || len(e.Signatures) == 0 {
 		return nil, errors.New("fake tlog: bad envelope")
 	}
+	h := sha256.Sum256(env)
 	return f.entry(map[string]any{"apiVersion": "0.0.1", "kind": "dsse", "spec": map[string]any{
-		"signatures": []any{map[string]any{"signature": e.Signatures[0].Sig, "verifier": base64.StdEncoding.EncodeToString(pubPEM)}},
+		"envelopeHash": map[string]any{"algorithm": "sha256", "value": hex.EncodeToString(h[:])},
+		"signatures":   []any{map[string]any{"signature": e.Signatures[0].Sig, "verifier": base64.StdEncoding.EncodeToString(pubPEM)}},
 	}})
 }
 

@@ -124,7 +124,15 @@ func TestRecordedCosignSignatureReused(t *testing.T) {
 	repo, _ := name.NewRepository(host + "/mcp/signatures")
 	m, _ := loadRecorded(t, repo)
 	img, _ := name.NewDigest(recordedImage)
-	tl := &fakeTLog{}
+	logPEM, err := os.ReadFile(filepath.Join(recordedDir, "rekor.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logKey, err := sign.LoadPublicKey(logPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := &fakeTLog{pub: logKey} // the log that recorded cosign's entry
 	svc := newService(t, host, keyA, tl)
 
 	layers, err := svc.Store().List(ctx, mustHash(t, img), sign.SignatureSuffix)
@@ -146,8 +154,13 @@ func TestRecordedCosignSignatureReused(t *testing.T) {
 	if f, _ := newService(t, host, keyB, tl).FindSignature(ctx, img, recordedClaims); f != nil {
 		t.Error("key B matched key A's signature")
 	}
+	// The same signature is no entry of another log: there it is signed and logged anew.
+	other := &fakeTLog{}
+	if f, err := newService(t, host, keyA, other).FindSignature(ctx, img, recordedClaims); f != nil || err != nil {
+		t.Errorf("FindSignature with another log = %+v, %v; want none", f, err)
+	}
 	// New claims: appended after cosign's layer, which stays byte-identical.
-	if _, err := svc.SignImage(ctx, img, map[string]string{sign.RevisionClaim: strings.Repeat("e", 40)}); err != nil {
+	if _, err := newService(t, host, keyA, nil).SignImage(ctx, img, map[string]string{sign.RevisionClaim: strings.Repeat("e", 40)}); err != nil {
 		t.Fatal(err)
 	}
 	after := rawManifest(t, sign.Tag(repo, mustHash(t, img), sign.SignatureSuffix))

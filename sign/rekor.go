@@ -2,15 +2,18 @@ package sign
 
 import (
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	rekor "github.com/sigstore/rekor/pkg/client"
 	rclient "github.com/sigstore/rekor/pkg/generated/client"
+	"github.com/sigstore/rekor/pkg/generated/client/pubkey"
 	"github.com/sigstore/rekor/pkg/generated/client/tlog"
 	"github.com/sigstore/rekor/pkg/generated/models"
 )
@@ -27,6 +30,10 @@ type TLog interface {
 	// UploadAttestation makes a dsse entry for a DSSE envelope by pubPEM, as
 	// `cosign attest` does by default (--rekor-entry-type=dsse).
 	UploadAttestation(ctx context.Context, envelope, pubPEM []byte) (*bundle.RekorBundle, error)
+	// PublicKey returns the log's key, which signs the SignedEntryTimestamp of its bundles
+	// (its SHA-256 over DER is the bundles' logID). Bundles are checked with it before
+	// they are pushed or reused.
+	PublicKey(ctx context.Context) (crypto.PublicKey, error)
 }
 
 // TLogError reports a transparency-log request that failed; URL names the log.
@@ -43,6 +50,9 @@ func (e *TLogError) Unwrap() error { return e.Err }
 type Rekor struct {
 	url    string
 	client *rclient.Rekor
+
+	mu  sync.Mutex
+	pub crypto.PublicKey // the log's key, read once
 }
 
 var _ TLog = (*Rekor)(nil)
@@ -79,6 +89,27 @@ func (r *Rekor) LogInfo(ctx context.Context) (*models.LogInfo, error) {
 		return nil, &TLogError{URL: r.url, Err: err}
 	}
 	return ok.Payload, nil
+}
+
+// PublicKey returns the log's public key (GET /api/v1/log/publicKey), read once. As with
+// cosign's sign path, it is taken from the log itself: it checks that the log's answers are
+// consistent, it is no trust anchor (verifiers pin the key; see SIGSTORE_REKOR_PUBLIC_KEY).
+func (r *Rekor) PublicKey(ctx context.Context) (crypto.PublicKey, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pub != nil {
+		return r.pub, nil
+	}
+	ok, err := r.client.Pubkey.GetPublicKey(pubkey.NewGetPublicKeyParamsWithContext(ctx))
+	if err != nil {
+		return nil, &TLogError{URL: r.url, Err: fmt.Errorf("reading public key: %w", err)}
+	}
+	pub, err := LoadPublicKey([]byte(ok.Payload))
+	if err != nil {
+		return nil, &TLogError{URL: r.url, Err: err}
+	}
+	r.pub = pub
+	return pub, nil
 }
 
 func (r *Rekor) UploadSignature(ctx context.Context, sig, payload, pubPEM []byte) (*bundle.RekorBundle, error) {

@@ -123,8 +123,12 @@ func (s *Service) SignImage(ctx context.Context, img name.Digest, claims map[str
 	if err != nil {
 		return nil, err
 	}
+	lk, err := s.logKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("signing %s: %w", img, err)
+	}
 	find := func(_ context.Context, existing []Layer) (*Layer, error) {
-		return s.findSignature(existing, payload, pub, pubPEM), nil
+		return findSignature(existing, payload, pub, pubPEM, lk), nil
 	}
 	create := func(ctx context.Context) (oci.Signature, error) {
 		sig, err := s.signer.Sign(ctx, payload)
@@ -137,8 +141,11 @@ func (s *Service) SignImage(ctx context.Context, img name.Digest, claims map[str
 			if err != nil {
 				return nil, fmt.Errorf("recording signature of %s: %w", img, err)
 			}
-			if !bundleBindsSignature(bundleJSON(b), base64.StdEncoding.EncodeToString(sig), pubPEM, payloadHash(payload)) {
+			if body, ok := bundleBody(b); !ok || !body.bindsSignature(base64.StdEncoding.EncodeToString(sig), pubPEM, payloadHash(payload)) {
 				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for %s does not record this signature", b.Payload.LogIndex, img)}
+			}
+			if !lk.verifies(b) {
+				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for %s: log ID or signed entry timestamp does not verify with the log's key", b.Payload.LogIndex, img)}
 			}
 			s.log.Debug("tlog entry created", "image", img.String(), "logIndex", b.Payload.LogIndex)
 			opts = append(opts, static.WithBundle(b))
@@ -171,11 +178,15 @@ func (s *Service) FindSignature(ctx context.Context, img name.Digest, claims map
 	if err != nil {
 		return nil, err
 	}
+	lk, err := s.logKey(ctx)
+	if err != nil {
+		return nil, err
+	}
 	layers, err := s.store.List(ctx, h, SignatureSuffix)
 	if err != nil {
 		return nil, err
 	}
-	l := s.findSignature(layers, payload, pub, pubPEM)
+	l := findSignature(layers, payload, pub, pubPEM, lk)
 	if l == nil {
 		return nil, nil
 	}
@@ -183,9 +194,9 @@ func (s *Service) FindSignature(ctx context.Context, img name.Digest, claims map
 }
 
 // findSignature returns the first layer that is a signature by pub over exactly payload,
-// and, when the service logs, carries a bundle whose hashedrekord body binds that
-// signature, key and payload hash.
-func (s *Service) findSignature(layers []Layer, payload []byte, pub crypto.PublicKey, pubPEM []byte) *Layer {
+// and, when lk is not nil (the service logs), carries a bundle of that log (log ID and SET
+// verified with lk) whose hashedrekord body binds that signature, key and payload hash.
+func findSignature(layers []Layer, payload []byte, pub crypto.PublicKey, pubPEM []byte, lk *logKey) *Layer {
 	want := sha256.Sum256(payload)
 	for i := range layers {
 		l := &layers[i]
@@ -197,84 +208,18 @@ func (s *Service) findSignature(layers []Layer, payload []byte, pub crypto.Publi
 		if err != nil || VerifySignature(pub, payload, sig) != nil {
 			continue
 		}
-		if s.tlog != nil && !bundleBindsSignature(l.Annotations[BundleAnnotation], b64, pubPEM, want[:]) {
-			continue
+		if lk != nil {
+			b, body, ok := decodeBundle(l.Annotations[BundleAnnotation])
+			if !ok || !body.bindsSignature(b64, pubPEM, want[:]) || !lk.verifies(b) {
+				continue
+			}
 		}
 		return l
 	}
 	return nil
 }
 
-// rekorBody is the part of a Rekor entry body (hashedrekord or dsse, v0.0.1) that binds it
-// to a signature, key and artifact hash.
-type rekorBody struct {
-	Kind string `json:"kind"`
-	Spec struct {
-		Data struct {
-			Hash struct {
-				Algorithm string `json:"algorithm"`
-				Value     string `json:"value"`
-			} `json:"hash"`
-		} `json:"data"`
-		Signature struct {
-			Content   string `json:"content"`
-			PublicKey struct {
-				Content string `json:"content"`
-			} `json:"publicKey"`
-		} `json:"signature"`
-		Signatures []struct {
-			Signature string `json:"signature"`
-			Verifier  string `json:"verifier"`
-		} `json:"signatures"`
-		EnvelopeHash struct {
-			Value string `json:"value"`
-		} `json:"envelopeHash"`
-	} `json:"spec"`
-}
-
-func decodeBundleBody(annotation string) (*rekorBody, bool) {
-	if annotation == "" {
-		return nil, false
-	}
-	var b bundle.RekorBundle
-	if json.Unmarshal([]byte(annotation), &b) != nil || len(b.SignedEntryTimestamp) == 0 {
-		return nil, false
-	}
-	s, ok := b.Payload.Body.(string)
-	if !ok {
-		return nil, false
-	}
-	raw, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, false
-	}
-	var body rekorBody
-	if json.Unmarshal(raw, &body) != nil {
-		return nil, false
-	}
-	return &body, true
-}
-
-func bundleJSON(b *bundle.RekorBundle) string {
-	j, err := json.Marshal(b)
-	if err != nil {
-		return ""
-	}
-	return string(j)
-}
-
 func payloadHash(p []byte) []byte {
 	h := sha256.Sum256(p)
 	return h[:]
-}
-
-func bundleBindsSignature(annotation, b64sig string, pubPEM, payloadHash []byte) bool {
-	body, ok := decodeBundleBody(annotation)
-	if !ok || body.Kind != "hashedrekord" {
-		return false
-	}
-	sp := body.Spec
-	return sp.Data.Hash.Algorithm == "sha256" && sp.Data.Hash.Value == hex.EncodeToString(payloadHash) &&
-		sp.Signature.Content == b64sig &&
-		sp.Signature.PublicKey.Content == base64.StdEncoding.EncodeToString(pubPEM)
 }
