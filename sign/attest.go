@@ -14,6 +14,7 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
+	sigopts "github.com/sigstore/sigstore/pkg/signature/options"
 )
 
 // statementHead is the part of an in-toto statement that attestation handling reads.
@@ -107,7 +108,7 @@ func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte)
 		return s.findAttestation(ctx, existing, h, head.PredicateType, pub, lk)
 	}
 	create := func(ctx context.Context) (oci.Signature, error) {
-		env, err := dsse.WrapSigner(messageSigner{ctx: ctx, s: s.signer}, InTotoPayloadType).SignMessage(bytes.NewReader(body))
+		env, err := dsse.WrapSigner(messageSigner{s: s.signer}, InTotoPayloadType).SignMessage(bytes.NewReader(body), sigopts.WithContext(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("signing attestation for %s: %w", img, err)
 		}

@@ -107,3 +107,35 @@ func TestAttestSubject(t *testing.T) {
 		t.Errorf("statement without subject was not bound to the image: %v", err)
 	}
 }
+
+type ctxKey struct{}
+
+// ctxSigner records the context values its calls see.
+type ctxSigner struct {
+	sign.Signer
+	seen []any
+}
+
+func (c *ctxSigner) Sign(ctx context.Context, p []byte) ([]byte, error) {
+	c.seen = append(c.seen, ctx.Value(ctxKey{}))
+	return c.Signer.Sign(ctx, p)
+}
+
+// The caller's context reaches the signer (a KMS call) when the attestation is signed.
+func TestAttestPassesContextToSigner(t *testing.T) {
+	ctx := context.WithValue(context.Background(), ctxKey{}, "attest-call")
+	host := newRegistry(t, nil)
+	img := pushImage(t, host, "mcp/alpha")
+	cs := &ctxSigner{Signer: mustSigner(t, keyA)}
+	repo, _ := name.NewRepository(host + "/mcp/signatures")
+	svc, err := sign.New(cs, sign.NewStore(repo), &fakeTLog{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Attest(ctx, img, statementFor(img)); err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.seen) != 1 || cs.seen[0] != "attest-call" {
+		t.Errorf("signer saw context values %v, want [attest-call]", cs.seen)
+	}
+}

@@ -152,21 +152,28 @@ func VerifySignature(pub crypto.PublicKey, payload, sig []byte) error {
 	return v.VerifySignature(bytes.NewReader(sig), bytes.NewReader(payload))
 }
 
-// messageSigner adapts a Signer to sigstore's signature.Signer for one call (the DSSE
-// wrapper needs that interface); ctx lives only as long as the call that made it.
-type messageSigner struct {
-	ctx context.Context
-	s   Signer
+// messageSigner adapts a Signer to sigstore's signature.Signer (the DSSE wrapper needs
+// that interface). The context travels with each call as sigopts.WithContext; it is never
+// kept in the struct.
+type messageSigner struct{ s Signer }
+
+// callContext returns the context given to a sigstore call through WithContext options.
+func callContext[O interface{ ApplyContext(*context.Context) }](opts []O) context.Context {
+	ctx := context.Background()
+	for _, o := range opts {
+		o.ApplyContext(&ctx)
+	}
+	return ctx
 }
 
-func (m messageSigner) PublicKey(...signature.PublicKeyOption) (crypto.PublicKey, error) {
-	return m.s.PublicKey(m.ctx)
+func (m messageSigner) PublicKey(opts ...signature.PublicKeyOption) (crypto.PublicKey, error) {
+	return m.s.PublicKey(callContext(opts))
 }
 
-func (m messageSigner) SignMessage(r io.Reader, _ ...signature.SignOption) ([]byte, error) {
+func (m messageSigner) SignMessage(r io.Reader, opts ...signature.SignOption) ([]byte, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	return m.s.Sign(m.ctx, b)
+	return m.s.Sign(callContext(opts), b)
 }
