@@ -176,6 +176,9 @@ Remote and poci entries are skipped with a note on stderr.`,
 				return err
 			}
 			results, err := runBuild(cmd.Context(), cmd, ro, o, args)
+			if err != nil && len(results) == 0 {
+				return err // nothing built: stdout stays empty, also in JSON
+			}
 			if werr := writeResults(cmd.OutOrStdout(), o.output, results); werr != nil {
 				return errors.Join(err, werr)
 			}

@@ -63,6 +63,10 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("mcpbuild %q wrote to stdout: %q", tc.args, out)
 		}
 	}
+	// A JSON consumer gets nothing, not an empty array, when nothing was built.
+	if out, _, code, _ := run(t, "build", "-o", "json", "../../testdata/catalog/servers/..."); code != cliutil.ExitUsage || out != "" {
+		t.Errorf("build -o json without a registry: exit %d, stdout %q; want 2 and nothing", code, out)
+	}
 }
 
 // Invalid catalog input is exit 1 and names the file; nothing is built (no BuildKit here).
@@ -75,9 +79,12 @@ func TestBuildInvalidCatalog(t *testing.T) {
 	if err := os.WriteFile(p, []byte("name: bad\nimage: mcp/bad\ntype: server\nsource:\n  project: https://github.com/x/y\n  commit: main\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, code, err := run(t, "build", "--registry", "127.0.0.1:1", "--buildkit-addr", "unix:///nonexistent.sock", filepath.Join(dir, "servers", "..."))
-	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), p) {
-		t.Errorf("exit %d, err %v; want exit 1 naming %s", code, err, p)
+	out, _, code, err := run(t, "build", "-o", "json", "--registry", "127.0.0.1:1", "--buildkit-addr", "unix:///nonexistent.sock", filepath.Join(dir, "servers", "..."))
+	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), p+":6:11: source.commit:") {
+		t.Errorf("exit %d, err %v; want exit 1 naming %s:6:11", code, err, p)
+	}
+	if out != "" {
+		t.Errorf("stdout %q, want nothing", out)
 	}
 }
 
@@ -214,5 +221,29 @@ func TestBuildServersAndOutput(t *testing.T) {
 	js.Reset()
 	if err := writeResults(&js, "json", nil); err != nil || strings.TrimSpace(js.String()) != "[]" {
 		t.Errorf("empty json output = %q, %v; want []", js.String(), err)
+	}
+}
+
+// Unknown keys warn on stderr (and the build goes on, here to an absent BuildKit: exit 3);
+// with --strict they are errors (exit 1) before BuildKit is dialled.
+func TestBuildStrict(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "servers", "ok", "server.yaml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "name: ok\nimage: mcp/ok\ntype: server\nlicence: MIT\nsource:\n  project: https://github.com/x/y\n  commit: " + strings.Repeat("ab", 20) + "\n"
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := "unix://" + filepath.Join(dir, "no-buildkitd.sock")
+	want := p + `:4:1: licence: unknown key "licence"`
+	out, stderr, code, err := run(t, "build", "--registry", "127.0.0.1:1", "--progress", "quiet", "--buildkit-addr", addr, p)
+	if code != cliutil.ExitUnreachable || !strings.Contains(stderr, "warning: "+want) || out != "" {
+		t.Errorf("without --strict: exit %d, err %v, stderr %q, stdout %q; want 3 after a warning %q", code, err, stderr, out, want)
+	}
+	out, _, code, err = run(t, "build", "--strict", "--registry", "127.0.0.1:1", "--progress", "quiet", "--buildkit-addr", addr, p)
+	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), want) || out != "" {
+		t.Errorf("--strict: exit %d, err %v, stdout %q; want 1 naming %q", code, err, out, want)
 	}
 }
