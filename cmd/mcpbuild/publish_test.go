@@ -203,3 +203,37 @@ func TestPublishExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// --signatures-repo, else $COSIGN_REPOSITORY, else <registry>/mcp/signatures; --rekor-url,
+// else $MCPBUILD_REKOR_URL, else cosign's public log.
+func TestSignaturesRepoAndRekorResolution(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, tc := range []struct {
+		name, flag string
+		env        map[string]string
+		want       string
+	}{
+		{"flag wins", "reg.example/sigs/a", map[string]string{cliutil.EnvCosignRepo: "reg.example/env"}, "reg.example/sigs/a"},
+		{"env", "", map[string]string{cliutil.EnvCosignRepo: "other.example/env/sigs"}, "other.example/env/sigs"},
+		{"default", "", nil, "reg.example:5000/mcp/signatures"},
+	} {
+		o := &signOptions{sigRepo: tc.flag}
+		got, err := o.signaturesRepo(env(tc.env), "reg.example:5000", false)
+		if err != nil || got.String() != tc.want {
+			t.Errorf("%s: signaturesRepo = %v, %v; want %s", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := (&signOptions{}).signaturesRepo(env(map[string]string{cliutil.EnvCosignRepo: "UPPER/x"}), "r", false); err == nil ||
+		!strings.Contains(err.Error(), "$"+cliutil.EnvCosignRepo) {
+		t.Errorf("bad $%s: %v, want an error naming it", cliutil.EnvCosignRepo, err)
+	}
+	for _, tc := range []struct{ flag, env, want string }{
+		{"http://flag", "http://env", "http://flag"},
+		{"", "http://env", "http://env"},
+		{"", "", sign.DefaultRekorURL},
+	} {
+		if got := (&signOptions{rekorURL: tc.flag}).rekor(env(map[string]string{cliutil.EnvRekorURL: tc.env})); got != tc.want {
+			t.Errorf("rekor(flag %q, env %q) = %q, want %q", tc.flag, tc.env, got, tc.want)
+		}
+	}
+}
