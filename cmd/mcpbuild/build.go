@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,7 +23,7 @@ import (
 )
 
 // stackSocket is the local stack's buildkitd socket, relative to the repository root.
-var stackSocket = filepath.Join(".stack", "buildkitd", "buildkitd.sock")
+const stackSocket = ".stack/buildkitd/buildkitd.sock"
 
 // buildOptions are the flags of `mcpbuild build` (and of commands that build first).
 type buildOptions struct {
@@ -202,24 +203,8 @@ func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *build
 	if err != nil || len(servers) == 0 {
 		return nil, err
 	}
-	wd, err := os.Getwd()
+	bk, progress, err := o.openBuildKit(ctx, stderr, log, po)
 	if err != nil {
-		return nil, err
-	}
-	addr := buildkitAddress(o.buildkitAddr, os.Getenv, wd)
-	if err := checkBuildkitAddr(addr); err != nil {
-		return nil, cliutil.Usagef("BuildKit address (--buildkit-addr or $%s): %v", cliutil.EnvBuildkitHost, err)
-	}
-	progress, err := build.NewProgress(stderr, o.progress)
-	if err != nil {
-		return nil, cliutil.Usagef("--progress: %v", err)
-	}
-	auth := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(stderr)),
-	})
-	bk, err := build.NewBuildKit(ctx, addr, po, build.WithLogger(log), build.WithProgress(progress), build.WithSession(auth))
-	if err != nil {
-		_ = progress.Close()
 		return nil, err
 	}
 	defer bk.Close()
@@ -228,6 +213,33 @@ func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *build
 		log.Warn("progress display", "error", perr)
 	}
 	return results, err
+}
+
+// openBuildKit connects to the BuildKit of --buildkit-addr (else $BUILDKIT_HOST, else the
+// local stack) with a progress display on stderr and the docker config's registry
+// credentials. The caller closes both.
+func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *slog.Logger, po build.PlanOptions) (*build.BuildKit, *build.Progress, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, nil, err
+	}
+	addr := buildkitAddress(o.buildkitAddr, os.Getenv, wd)
+	if err := checkBuildkitAddr(addr); err != nil {
+		return nil, nil, cliutil.Usagef("BuildKit address (--buildkit-addr or $%s): %v", cliutil.EnvBuildkitHost, err)
+	}
+	progress, err := build.NewProgress(stderr, o.progress)
+	if err != nil {
+		return nil, nil, cliutil.Usagef("--progress: %v", err)
+	}
+	auth := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(stderr)),
+	})
+	bk, err := build.NewBuildKit(ctx, addr, po, build.WithLogger(log), build.WithProgress(progress), build.WithSession(auth))
+	if err != nil {
+		_ = progress.Close()
+		return nil, nil, err
+	}
+	return bk, progress, nil
 }
 
 // loadBuildable loads the catalog, prints warnings, and notes the entries it skips.

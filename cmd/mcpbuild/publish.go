@@ -8,11 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/docker/cli/cli/config"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/build"
@@ -91,7 +89,11 @@ attestation by KEY, report it "unchanged" and touch nothing. Otherwise build and
 org.opencontainers.image.revision=<commit> and org.opencontainers.image.source=<project>),
 record the signature in Rekor, push it to <sigrepo>:sha256-<hex>.sig, then sign the SLSA v1
 provenance as an in-toto DSSE envelope, record it, and push it to <sigrepo>:sha256-<hex>.att.
-Nothing is pushed for a server whose Rekor upload failed.
+No signature or attestation is pushed without its Rekor entry: Rekor is checked before
+anything is built, and when an upload fails later that server's signature is not pushed
+(its image, pushed by the build, stays unsigned until a re-run). A digest already signed
+and attested by KEY (e.g. a pin changed back) gets no new signature or log entry; the
+server is still reported "published" because its tag was pushed again.
 
 One report at the end (text or --output json); progress lines on stderr. A failing server
 does not stop the others. Exit codes: 0 all published or unchanged, 1 a server failed,
@@ -184,24 +186,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	}
 
 	lb := &lazyBuilder{open: func(ctx context.Context) (*build.BuildKit, *build.Progress, error) {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, nil, err
-		}
-		progress, err := build.NewProgress(stderr, bo.progress)
-		if err != nil {
-			return nil, nil, cliutil.Usagef("--progress: %v", err)
-		}
-		auth := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-			AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(stderr)),
-		})
-		bk, err := build.NewBuildKit(ctx, buildkitAddress(bo.buildkitAddr, os.Getenv, wd), po,
-			build.WithLogger(log), build.WithProgress(progress), build.WithSession(auth))
-		if err != nil {
-			_ = progress.Close()
-			return nil, nil, err
-		}
-		return bk, progress, nil
+		return bo.openBuildKit(ctx, stderr, log, po)
 	}}
 	defer lb.close(log)
 
