@@ -164,10 +164,10 @@ func (p *Publisher) publishOne(ctx context.Context, job Job) Report {
 		return fail(r, fmt.Errorf("attesting server %s: %w", job.Name, err))
 	}
 	setAtt(&r, att)
+	// Published even when the digest was already signed and attested (a pin changed back,
+	// a tag moved or deleted): the build pushed the tag anew. No new signature or log entry
+	// was made then; the log indexes in the report are the existing ones.
 	r.Status = Published
-	if !sig.Appended && !att.Appended {
-		r.Status = Unchanged // rebuilt to the same digest, already signed and attested
-	}
 	return r
 }
 

@@ -93,6 +93,34 @@ func TestPublishThenUnchanged(t *testing.T) {
 	if changed[0].Status != sign.Published || builds.Load() != 3 || changed[0].Image == first[0].Image {
 		t.Errorf("changed pin: %+v, builds %d", changed[0], builds.Load())
 	}
+	// Back to the first pin: rebuilt and the tag pushed again, but its digest is already
+	// signed and attested, so the log gets nothing new and the first entries are reported.
+	entries := tl.count()
+	back := p.Publish(ctx, []sign.Job{reuse(job(t, host, "alpha", pinA, &builds), first[0].Image)}, 1)
+	if r := back[0]; r.Status != sign.Published || r.Image != first[0].Image || tl.count() != entries ||
+		*r.SignatureLogIndex != *first[0].SignatureLogIndex || *r.AttestationLogIndex != *first[0].AttestationLogIndex {
+		t.Errorf("pin changed back: %+v (log entries %d -> %d), first %+v", r, entries, tl.count(), first[0])
+	}
+}
+
+// reuse makes j's Build push the existing image ref (by digest) to j's tag again, as a
+// reproducible rebuild of an earlier pin does.
+func reuse(j sign.Job, ref string) sign.Job {
+	j.Build = func(ctx context.Context) (*sign.Built, error) {
+		d, err := name.NewDigest(ref)
+		if err != nil {
+			return nil, err
+		}
+		img, err := remote.Image(d, remote.WithContext(ctx))
+		if err != nil {
+			return nil, err
+		}
+		if err := remote.Write(j.Image, img, remote.WithContext(ctx)); err != nil {
+			return nil, err
+		}
+		return &sign.Built{Image: d, Provenance: statementFor(d)}, nil
+	}
+	return j
 }
 
 func TestPublishFailuresAreIsolated(t *testing.T) {
