@@ -43,10 +43,14 @@ func TestE2EPinnedNotTip(t *testing.T) {
 	if got := imageFile(t, img, "version.txt"); got != want {
 		t.Errorf("/version.txt = %q, want %q (pinned commit; tip has %q)", got, want, tipContent)
 	}
-	// SOURCE_DATE_EPOCH is the pin's committer time.
+	// SOURCE_DATE_EPOCH is the pin's committer time, and file times are rewritten to it
+	// (the checkout is younger than the commit).
 	ct := committerTime(t, project, pin)
 	if !cfg.Created.Time.Equal(ct) {
 		t.Errorf("config created = %v, want the pin's committer time %v", cfg.Created.Time, ct)
+	}
+	if h, _ := imageEntry(t, img, "version.txt"); !h.ModTime.Equal(ct) {
+		t.Errorf("/version.txt mtime = %v, want the pin's committer time %v", h.ModTime.UTC(), ct)
 	}
 	// Provenance: subject is the pushed digest, source is the git URI at the pin.
 	src, err := build.ParseProvenanceSource(res.Provenance)
@@ -185,7 +189,7 @@ func TestE2ESourceMirrorAndSharedFetch(t *testing.T) {
 	project := "https://example.invalid/fixtures/mcp-monorepo"
 
 	count := func(jobs ...job) (int64, []*build.Result) {
-		addr, conns := countingProxy(t, gitHost)
+		addr, conns := countingProxy(t, "tcp", gitHost)
 		m, err := build.ParseMirrors([]string{"https://example.invalid/fixtures/=git://" + addr + "/"})
 		if err != nil {
 			t.Fatal(err)
@@ -257,4 +261,32 @@ func committerTime(t *testing.T, url, commit string) time.Time {
 		t.Fatal(fmt.Errorf("committer time %q: %w", out, err))
 	}
 	return time.Unix(sec, 0).UTC()
+}
+
+// TestE2ETCPBuildKit reaches the same buildkitd over tcp:// (a TCP proxy to its socket),
+// as a remote or clustered BuildKit would be: same image digest as over unix://.
+func TestE2ETCPBuildKit(t *testing.T) {
+	e := stack(t)
+	sock, ok := strings.CutPrefix(e.buildkit, "unix://")
+	if !ok {
+		t.Skipf("BUILDKIT_HOST %s is not a unix socket", e.buildkit)
+	}
+	addr, conns := countingProxy(t, "unix", sock)
+	tcp := e
+	tcp.buildkit = "tcp://" + addr
+	s := server("tcp", e.git+"/mcp-pinned.git", fixtureCommit(t, "mcp-pinned", "02-v0.2.0"), "")
+	overTCP, err := newBuilder(t, tcp, build.PlanOptions{}).Build(context.Background(), s)
+	if err != nil {
+		t.Fatalf("Build() over %s = %v", tcp.buildkit, err)
+	}
+	if conns.Load() == 0 {
+		t.Fatalf("no connection went through %s", tcp.buildkit)
+	}
+	overUnix, err := newBuilder(t, e, build.PlanOptions{}).Build(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overTCP.Image != overUnix.Image || overTCP.Provenance == nil {
+		t.Errorf("over tcp:// %s (provenance %d bytes), over unix:// %s; want the same image", overTCP.Image, len(overTCP.Provenance), overUnix.Image)
+	}
 }

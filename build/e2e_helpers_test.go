@@ -113,6 +113,13 @@ func remoteImage(t *testing.T, d name.Digest) (v1.Image, *v1.ConfigFile) {
 // imageFile returns the content of file p in the flattened image.
 func imageFile(t *testing.T, img v1.Image, p string) string {
 	t.Helper()
+	_, content := imageEntry(t, img, p)
+	return content
+}
+
+// imageEntry returns the tar header and content of file p in the flattened image.
+func imageEntry(t *testing.T, img v1.Image, p string) (*tar.Header, string) {
+	t.Helper()
 	rc := mutate.Extract(img)
 	defer rc.Close()
 	tr := tar.NewReader(rc)
@@ -129,13 +136,14 @@ func imageFile(t *testing.T, img v1.Image, p string) string {
 			if _, err := io.Copy(&buf, tr); err != nil {
 				t.Fatal(err)
 			}
-			return buf.String()
+			return h, buf.String()
 		}
 	}
 }
 
-// countingProxy forwards TCP connections to target and counts them.
-func countingProxy(t *testing.T, target string) (addr string, conns *atomic.Int64) {
+// countingProxy forwards TCP connections to target (a "tcp" or "unix" address of
+// network) and counts them.
+func countingProxy(t *testing.T, network, target string) (addr string, conns *atomic.Int64) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -152,7 +160,7 @@ func countingProxy(t *testing.T, target string) (addr string, conns *atomic.Int6
 			conns.Add(1)
 			go func() {
 				defer c.Close()
-				u, err := net.Dial("tcp", target)
+				u, err := net.Dial(network, target)
 				if err != nil {
 					return
 				}
