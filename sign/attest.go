@@ -3,7 +3,6 @@ package sign
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,20 +91,12 @@ func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := s.signer.PublicKey(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pubPEM, err := PublicKeyPEM(ctx, s.signer)
-	if err != nil {
-		return nil, err
-	}
-	lk, err := s.logKey(ctx)
+	k, err := s.keys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("attesting %s: %w", img, err)
 	}
 	find := func(ctx context.Context, existing []Layer) (*Layer, error) {
-		return s.findAttestation(ctx, existing, h, head.PredicateType, pub, lk)
+		return s.findAttestation(ctx, existing, h, head.PredicateType, k)
 	}
 	create := func(ctx context.Context) (oci.Signature, error) {
 		env, err := dsse.WrapSigner(messageSigner{s: s.signer}, InTotoPayloadType).SignMessage(bytes.NewReader(body), sigopts.WithContext(ctx))
@@ -117,14 +108,14 @@ func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte)
 			static.WithAnnotations(map[string]string{PredicateTypeAnnotation: head.PredicateType}),
 		}
 		if s.tlog != nil {
-			b, err := s.tlog.UploadAttestation(ctx, env, pubPEM)
+			b, err := s.tlog.UploadAttestation(ctx, env, k.pubPEM)
 			if err != nil {
 				return nil, fmt.Errorf("recording attestation of %s: %w", img, err)
 			}
-			if body, ok := bundleBody(b); !ok || !body.bindsEnvelope(sha256Hex(env), pub) {
+			if body, ok := bundleBody(b); !ok || !body.bindsEnvelope(sha256Hex(env), k.pub) {
 				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for the attestation of %s does not record it", b.Payload.LogIndex, img)}
 			}
-			if !lk.verifies(b) {
+			if !k.log.verifies(b) {
 				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for the attestation of %s: log ID or signed entry timestamp does not verify with the log's key", b.Payload.LogIndex, img)}
 			}
 			opts = append(opts, static.WithBundle(b))
@@ -145,11 +136,7 @@ func (s *Service) FindAttestation(ctx context.Context, img name.Digest, predicat
 	if err != nil {
 		return nil, err
 	}
-	pub, err := s.signer.PublicKey(ctx)
-	if err != nil {
-		return nil, err
-	}
-	lk, err := s.logKey(ctx)
+	k, err := s.keys(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -157,18 +144,18 @@ func (s *Service) FindAttestation(ctx context.Context, img name.Digest, predicat
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.findAttestation(ctx, layers, h, predicateType, pub, lk)
+	l, err := s.findAttestation(ctx, layers, h, predicateType, k)
 	if err != nil || l == nil {
 		return nil, err
 	}
 	return attached(&Attachment{Tag: Tag(s.store.Repository(), h, AttestationSuffix), Layer: *l})
 }
 
-// findAttestation returns the first layer that is a DSSE envelope by pub of an in-toto
-// statement of predicateType about h, and, when lk is not nil, carries a bundle of that log
-// whose dsse body records exactly this envelope and key.
-func (s *Service) findAttestation(ctx context.Context, layers []Layer, h v1.Hash, predicateType string, pub crypto.PublicKey, lk *logKey) (*Layer, error) {
-	v, err := verifierFor(pub)
+// findAttestation returns the first layer that is a DSSE envelope by k.pub of an in-toto
+// statement of predicateType about h, and, when the service logs, carries a bundle of that
+// log whose dsse body records exactly this envelope and key.
+func (s *Service) findAttestation(ctx context.Context, layers []Layer, h v1.Hash, predicateType string, k *keys) (*Layer, error) {
+	v, err := verifierFor(k.pub)
 	if err != nil {
 		return nil, err
 	}
@@ -177,9 +164,9 @@ func (s *Service) findAttestation(ctx context.Context, layers []Layer, h v1.Hash
 		if l.MediaType != DSSEMediaType || l.Annotations[PredicateTypeAnnotation] != predicateType {
 			continue
 		}
-		if lk != nil {
+		if k.log != nil {
 			b, body, ok := decodeBundle(l.Annotations[BundleAnnotation])
-			if !ok || l.Digest.Algorithm != "sha256" || !body.bindsEnvelope(l.Digest.Hex, pub) || !lk.verifies(b) {
+			if !ok || l.Digest.Algorithm != "sha256" || !body.bindsEnvelope(l.Digest.Hex, k.pub) || !k.log.verifies(b) {
 				continue
 			}
 		}

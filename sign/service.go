@@ -16,6 +16,7 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 )
 
 // Service signs image digests and attaches signatures and attestations in cosign's layout:
@@ -80,6 +81,30 @@ func (s *Service) tlogURL() string {
 	return "(transparency log)"
 }
 
+// keys are the signer's public key (and its PEM, as log entries carry it) and the log's
+// key (nil without a log), read once per operation.
+type keys struct {
+	pub    crypto.PublicKey
+	pubPEM []byte
+	log    *logKey
+}
+
+func (s *Service) keys(ctx context.Context) (*keys, error) {
+	pub, err := s.signer.PublicKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pubPEM, err := cryptoutils.MarshalPublicKeyToPEM(pub)
+	if err != nil {
+		return nil, fmt.Errorf("encoding public key: %w", err)
+	}
+	lk, err := s.logKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &keys{pub: pub, pubPEM: pubPEM, log: lk}, nil
+}
+
 // Store returns the signatures store.
 func (s *Service) Store() *Store { return s.store }
 
@@ -115,20 +140,12 @@ func (s *Service) SignImage(ctx context.Context, img name.Digest, claims map[str
 	if err != nil {
 		return nil, fmt.Errorf("signing %s: %w", img, err)
 	}
-	pub, err := s.signer.PublicKey(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pubPEM, err := PublicKeyPEM(ctx, s.signer)
-	if err != nil {
-		return nil, err
-	}
-	lk, err := s.logKey(ctx)
+	k, err := s.keys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("signing %s: %w", img, err)
 	}
 	find := func(_ context.Context, existing []Layer) (*Layer, error) {
-		return findSignature(existing, payload, pub, pubPEM, lk), nil
+		return findSignature(existing, payload, k), nil
 	}
 	create := func(ctx context.Context) (oci.Signature, error) {
 		sig, err := s.signer.Sign(ctx, payload)
@@ -137,14 +154,14 @@ func (s *Service) SignImage(ctx context.Context, img name.Digest, claims map[str
 		}
 		var opts []static.Option
 		if s.tlog != nil {
-			b, err := s.tlog.UploadSignature(ctx, sig, payload, pubPEM)
+			b, err := s.tlog.UploadSignature(ctx, sig, payload, k.pubPEM)
 			if err != nil {
 				return nil, fmt.Errorf("recording signature of %s: %w", img, err)
 			}
-			if body, ok := bundleBody(b); !ok || !body.bindsSignature(base64.StdEncoding.EncodeToString(sig), pubPEM, payloadHash(payload)) {
+			if body, ok := bundleBody(b); !ok || !body.bindsSignature(base64.StdEncoding.EncodeToString(sig), k.pubPEM, payloadHash(payload)) {
 				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for %s does not record this signature", b.Payload.LogIndex, img)}
 			}
-			if !lk.verifies(b) {
+			if !k.log.verifies(b) {
 				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for %s: log ID or signed entry timestamp does not verify with the log's key", b.Payload.LogIndex, img)}
 			}
 			s.log.Debug("tlog entry created", "image", img.String(), "logIndex", b.Payload.LogIndex)
@@ -170,15 +187,7 @@ func (s *Service) FindSignature(ctx context.Context, img name.Digest, claims map
 	if err != nil {
 		return nil, err
 	}
-	pub, err := s.signer.PublicKey(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pubPEM, err := PublicKeyPEM(ctx, s.signer)
-	if err != nil {
-		return nil, err
-	}
-	lk, err := s.logKey(ctx)
+	k, err := s.keys(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -186,17 +195,17 @@ func (s *Service) FindSignature(ctx context.Context, img name.Digest, claims map
 	if err != nil {
 		return nil, err
 	}
-	l := findSignature(layers, payload, pub, pubPEM, lk)
+	l := findSignature(layers, payload, k)
 	if l == nil {
 		return nil, nil
 	}
 	return attached(&Attachment{Tag: Tag(s.store.Repository(), h, SignatureSuffix), Layer: *l})
 }
 
-// findSignature returns the first layer that is a signature by pub over exactly payload,
-// and, when lk is not nil (the service logs), carries a bundle of that log (log ID and SET
-// verified with lk) whose hashedrekord body binds that signature, key and payload hash.
-func findSignature(layers []Layer, payload []byte, pub crypto.PublicKey, pubPEM []byte, lk *logKey) *Layer {
+// findSignature returns the first layer that is a signature by k.pub over exactly payload,
+// and, when the service logs (k.log not nil), carries a bundle of that log (log ID and SET
+// verified with its key) whose hashedrekord body binds that signature, key and payload hash.
+func findSignature(layers []Layer, payload []byte, k *keys) *Layer {
 	want := sha256.Sum256(payload)
 	for i := range layers {
 		l := &layers[i]
@@ -205,12 +214,12 @@ func findSignature(layers []Layer, payload []byte, pub crypto.PublicKey, pubPEM 
 		}
 		b64 := l.Annotations[SignatureAnnotation]
 		sig, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil || VerifySignature(pub, payload, sig) != nil {
+		if err != nil || VerifySignature(k.pub, payload, sig) != nil {
 			continue
 		}
-		if lk != nil {
+		if k.log != nil {
 			b, body, ok := decodeBundle(l.Annotations[BundleAnnotation])
-			if !ok || !body.bindsSignature(b64, pubPEM, want[:]) || !lk.verifies(b) {
+			if !ok || !body.bindsSignature(b64, k.pubPEM, want[:]) || !k.log.verifies(b) {
 				continue
 			}
 		}
