@@ -4,8 +4,13 @@ package main
 
 import (
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -58,5 +63,42 @@ func TestE2EPublishFailures(t *testing.T) {
 				t.Errorf("signatures repository has tags %v after a failed publish", tags)
 			}
 		})
+	}
+}
+
+// TestE2ERekorFailsOnUpload: Rekor answers the pre-flight but refuses every new entry (a
+// proxy turns POSTs into 503). The server fails with exit 3, its image is pushed by the
+// build, and no signature or attestation is pushed without its log entry.
+func TestE2ERekorFailsOnUpload(t *testing.T) {
+	s := e2eSign(t)
+	target, err := url.Parse(s.rekorURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var posts atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+			http.Error(w, `{"code":503,"message":"trillian unavailable"}`, http.StatusServiceUnavailable)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	tag, sigRepo := s.unique(t)
+	rs, stderr, code, err := s.publish(t, tag, sigRepo, e2eKeyA, "--rekor-url", proxy.URL, filepath.Join(s.catalog, "pinned"))
+	if code != cliutil.ExitUnreachable || err == nil || !strings.Contains(err.Error(), proxy.URL) {
+		t.Errorf("exit %d, %v; want 3 naming the log\n%s", code, err, stderr)
+	}
+	if len(rs) != 1 || rs[0].Status != sign.Failed || rs[0].Image == "" || rs[0].Signature != "" {
+		t.Errorf("report %+v; want failed with the pushed image and no signature", rs)
+	}
+	if posts.Load() == 0 {
+		t.Error("no upload was attempted")
+	}
+	repo, _ := name.NewRepository(sigRepo)
+	if tags, err := remote.List(repo); err == nil && len(tags) > 0 {
+		t.Errorf("signatures repository has tags %v although every upload failed", tags)
 	}
 }
