@@ -137,6 +137,8 @@ func checkRelPath(p string) string {
 		return fmt.Sprintf("%q must be relative to the repository root, not absolute", p)
 	case strings.Contains(p, `\`):
 		return fmt.Sprintf("%q must use forward slashes", p)
+	case strings.TrimSpace(p) != p:
+		return fmt.Sprintf("%q has leading or trailing whitespace", p)
 	}
 	for _, seg := range strings.Split(p, "/") {
 		if seg == ".." {

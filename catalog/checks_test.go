@@ -101,6 +101,8 @@ func TestCheckImageAndPaths(t *testing.T) {
 		{checkRelPath, "..", `must not contain ".."`},
 		{checkRelPath, "a/../../b", `must not contain ".."`},
 		{checkRelPath, "a/#b", "not allowed"},
+		{checkRelPath, "  ", "leading or trailing whitespace"},
+		{checkRelPath, "src/server ", "leading or trailing whitespace"},
 		{checkRemoteURL, "https://mcp.example.com/mcp", ""},
 		{checkRemoteURL, "http://localhost:8080/sse", ""},
 		{checkRemoteURL, "wss://mcp.example.com", "must be an https or http URL"},
