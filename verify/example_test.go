@@ -3,10 +3,10 @@ package verify_test
 import (
 	"context"
 	"fmt"
-	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/verify"
+	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
 
 // A gateway verifies an MCP server image against the catalog pin before starting it.

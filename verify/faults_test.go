@@ -3,13 +3,13 @@ package verify_test
 import (
 	"context"
 	"errors"
-	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mcpbuild/mcpbuild/verify"
+	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
 
 // Faults on the signature lookup must give "could not decide", never "unsigned".

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/verify"
+	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
 
 func newVerifier(f *verifytest.Fixture, opts ...verify.Option) (*verify.Verifier, *verify.Stats) {

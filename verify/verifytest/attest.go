@@ -26,6 +26,9 @@ type ProvSpec struct {
 	Project  string            // default Project
 	Key      *ecdsa.PrivateKey // default: the fixture's
 	NoBundle bool
+	// BundleBody, when set, makes the Rekor entry body from the DSSE envelope (a correct
+	// SET is still made over it): for hostile or malformed entries.
+	BundleBody func(envelope []byte) []byte
 }
 
 // provenanceStatement returns the SLSA v1 statement of s about img, defaults filled in.
@@ -77,7 +80,10 @@ func (f *Fixture) Attest(img name.Digest, s ProvSpec) {
 		f.T.Fatal(err)
 	}
 	ann := map[string]string{sign.SignatureAnnotation: "", sign.PredicateTypeAnnotation: "https://slsa.dev/provenance/v1"}
-	if !s.NoBundle {
+	switch {
+	case s.BundleBody != nil:
+		ann[sign.BundleAnnotation] = f.RekorBundle(f.RekorKey, s.BundleBody(env))
+	case !s.NoBundle:
 		eh, ph := sha256.Sum256(env), sha256.Sum256(sj)
 		pk := strfmt.Base64(PEM(f.T, &s.Key.PublicKey))
 		body, err := json.Marshal(&models.Intoto{APIVersion: swag.String("0.0.1"), Spec: models.IntotoV001Schema{
