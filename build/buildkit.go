@@ -46,7 +46,7 @@ func NewBuildKit(ctx context.Context, addr string, plan PlanOptions, opts ...Opt
 	if err != nil {
 		return nil, &UnreachableError{Service: ServiceBuildKit, Addr: addr, Err: err}
 	}
-	hctx, cancel := context.WithTimeout(ctx, o.connectTimout)
+	hctx, cancel := context.WithTimeout(ctx, o.connectTimeout)
 	defer cancel()
 	info, err := c.Info(hctx)
 	if err != nil {

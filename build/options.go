@@ -16,14 +16,14 @@ type options struct {
 	progress      *Progress
 	attachables   []session.Attachable
 	provenance    bool
-	connectTimout time.Duration
+	connectTimeout time.Duration
 }
 
 func defaultOptions() options {
 	return options{
 		logger:        slog.New(slog.DiscardHandler),
 		provenance:    true,
-		connectTimout: 10 * time.Second,
+		connectTimeout: 10 * time.Second,
 	}
 }
 
@@ -60,7 +60,7 @@ func WithConnectTimeout(d time.Duration) Option {
 		if d <= 0 {
 			return fmt.Errorf("WithConnectTimeout: %v is not positive", d)
 		}
-		o.connectTimout = d
+		o.connectTimeout = d
 		return nil
 	}
 }
