@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -28,7 +29,8 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 // checkProvenance verifies the SLSA v1 provenance attestations stored at
 // <sigrepo>:sha256-<hex>.att (cosign layout, DSSE envelopes): the envelope verifies with
 // the key, its Rekor bundle verifies (unless the tlog is skipped), the subject is this
-// digest and the git source is the pinned project at the pinned commit.
+// digest and the git source is the pinned project at the pinned commit (and, for the
+// build context, in the pinned directory).
 //
 // Without a .att manifest, and when provenance is required or the image has no legacy
 // signature either (so the referrers are read anyway), it looks for SLSA v1 provenance in
@@ -124,7 +126,8 @@ func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository
 }
 
 // provenanceMatches checks a verified in-toto statement: SLSA v1, subject == digest, and
-// every git source naming the pinned project at the pinned commit (at least one; with
+// every git source naming the pinned project at the pinned commit, the build context in
+// the pinned directory (at least one source; with
 // no project in the pin, every source with a sha1 digest).
 func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 	var st struct {
@@ -147,16 +150,23 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 		return fail(CheckProvenance, "provenance subject is not "+digest.String())
 	}
 	var sources []slsa1.ResourceDescriptor
+	want := normalizeGitURI(pin.Project)
 	if ep, ok := st.Predicate.BuildDefinition.ExternalParameters.(map[string]any); ok {
 		if cs, ok := ep["configSource"].(map[string]any); ok {
 			var rd slsa1.ResourceDescriptor
 			if b, err := json.Marshal(cs); err == nil && json.Unmarshal(b, &rd) == nil {
 				sources = append(sources, rd)
+				// The build context is the pinned directory too, not only the commit (with
+				// no project in the pin, the directory is unknown).
+				if want != "" && normalizeGitURI(rd.URI) == want {
+					if got := gitSubdir(rd.URI); got != cleanDir(pin.Directory) {
+						return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is directory %q, pin is %q", rd.URI, got, cleanDir(pin.Directory)))
+					}
+				}
 			}
 		}
 	}
 	sources = append(sources, st.Predicate.BuildDefinition.ResolvedDependencies...)
-	want := normalizeGitURI(pin.Project)
 	matched := 0
 	for _, s := range sources {
 		// Without a project in the pin (--commit alone), every git source is compared.
@@ -172,6 +182,9 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 		return fail(CheckProvenance, fmt.Sprintf("provenance names no source from project %q", pin.Project))
 	}
 	from := pin.Project + "@" + pin.Commit
+	if d := cleanDir(pin.Directory); d != "." {
+		from += " (directory " + d + ")"
+	}
 	if pin.Project == "" {
 		from = "commit " + pin.Commit + " (pin has no project: sources compared by commit)"
 	}
@@ -216,6 +229,26 @@ func (v *Verifier) bundleProvenance(ctx context.Context, refs *referrers, digest
 		return *first, true
 	}
 	return Check{}, false
+}
+
+// gitSubdir returns the directory a BuildKit git context selects: "dir" in
+// URL#ref:dir or URL?ref=...&subdir=dir, cleaned ("." for the repository root).
+func gitSubdir(uri string) string {
+	if _, frag, ok := strings.Cut(uri, "#"); ok {
+		_, dir, _ := strings.Cut(frag, ":")
+		return cleanDir(dir)
+	}
+	if i := strings.Index(uri, "?"); i >= 0 {
+		if q, err := url.ParseQuery(uri[i+1:]); err == nil {
+			return cleanDir(q.Get("subdir"))
+		}
+	}
+	return "."
+}
+
+// cleanDir cleans a repository-relative directory; the root is ".".
+func cleanDir(d string) string {
+	return path.Clean("./" + strings.Trim(d, "/"))
 }
 
 // normalizeGitURI reduces a git URL to host/path for comparison: no scheme, "git+"

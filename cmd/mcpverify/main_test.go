@@ -71,7 +71,7 @@ func TestVerifiedByCommitAndCatalog(t *testing.T) {
 	f, flags := setup(t)
 	img := f.PushImage(f.Repo("mcp/alpha"), "latest", verifytest.PinCommit)
 	f.Sign(img)
-	f.Attest(img, verifytest.ProvSpec{})
+	f.Attest(img, verifytest.ProvSpec{Directory: "servers/alpha"})
 
 	code, out, errs := cli(t, nil, append(flags, "--commit", verifytest.PinCommit, "mcp/alpha:latest")...)
 	if code != cliutil.ExitOK || !strings.Contains(out, "mcp/alpha:latest: VERIFIED "+img.DigestStr()) {
@@ -243,7 +243,7 @@ func TestAudit(t *testing.T) {
 	f, flags := setup(t)
 	a := f.PushImage(f.Repo("mcp/alpha"), "latest", verifytest.PinCommit)
 	f.Sign(a)
-	f.Attest(a, verifytest.ProvSpec{})
+	f.Attest(a, verifytest.ProvSpec{Directory: "servers/alpha"})
 	f.PushImage(f.Repo("mcp/beta"), "latest", verifytest.PinCommit) // unsigned
 	cat := writeCatalog(t, map[string]string{
 		"alpha":          serverYAML("alpha", "mcp/alpha", verifytest.PinCommit),

@@ -21,11 +21,13 @@ import (
 
 // ProvSpec describes a provenance attestation; zero value: correct.
 type ProvSpec struct {
-	Subject  string            // sha256 hex (default: the image's)
-	Commit   string            // default PinCommit
-	Project  string            // default Project
-	Key      *ecdsa.PrivateKey // default: the fixture's
-	NoBundle bool
+	Subject string // sha256 hex (default: the image's)
+	Commit  string // default PinCommit
+	Project string // default Project
+	// Directory is the build context's directory in the project (default: the root).
+	Directory string
+	Key       *ecdsa.PrivateKey // default: the fixture's
+	NoBundle  bool
 	// BundleBody, when set, makes the Rekor entry body from the DSSE envelope (a correct
 	// SET is still made over it): for hostile or malformed entries.
 	BundleBody func(envelope []byte) []byte
@@ -47,6 +49,10 @@ func (f *Fixture) provenanceStatement(img name.Digest, s *ProvSpec) []byte {
 	if s.Key == nil {
 		s.Key = f.Key
 	}
+	subdir := ""
+	if s.Directory != "" {
+		subdir = ":" + s.Directory
+	}
 	stmt := map[string]any{
 		"_type": "https://in-toto.io/Statement/v1", "predicateType": "https://slsa.dev/provenance/v1",
 		"subject": []any{map[string]any{"name": img.Context().Name(), "digest": map[string]string{"sha256": s.Subject}}},
@@ -54,7 +60,7 @@ func (f *Fixture) provenanceStatement(img name.Digest, s *ProvSpec) []byte {
 			"buildDefinition": map[string]any{
 				"buildType": "https://mobyproject.org/buildkit@v1",
 				"externalParameters": map[string]any{"configSource": map[string]any{
-					"uri": s.Project + ".git#" + s.Commit + ":servers/alpha", "digest": map[string]string{"sha1": s.Commit}}},
+					"uri": s.Project + ".git#" + s.Commit + subdir, "digest": map[string]string{"sha1": s.Commit}}},
 				"resolvedDependencies": []any{map[string]any{"uri": s.Project + ".git#" + s.Commit, "digest": map[string]string{"sha1": s.Commit}}},
 			},
 			"runDetails": map[string]any{"builder": map[string]any{"id": "mcpbuild"}},

@@ -111,6 +111,12 @@ var TamperCases = []TamperCase{
 		f.Attest(img, ProvSpec{Project: "https://github.com/evil/fork"})
 		return img
 	}, "provenance"},
+	{"provenance built from another directory of the project", func(f *Fixture, repo name.Repository, p *Policy) name.Reference {
+		img := f.PushImage(repo, "v1", PinCommit)
+		f.Sign(img)
+		f.Attest(img, ProvSpec{Directory: "servers/other"})
+		return img
+	}, "provenance"},
 	{"provenance signed with another key", func(f *Fixture, repo name.Repository, p *Policy) name.Reference {
 		img := f.PushImage(repo, "v1", PinCommit)
 		f.Sign(img)
