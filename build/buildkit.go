@@ -109,7 +109,8 @@ func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error
 	}
 	if b.opts.provenance {
 		if res.Provenance, err = readProvenance(ctx, b.c, ref, img); err != nil {
-			return nil, fmt.Errorf("building server %s: %w", s.Name, err)
+			// classify: buildkitd gone after the solve is unreachable too (exit 3).
+			return nil, classify(err, s.Name, s.Source.Project, s.Source.Commit, ctxURL, b.plan.Registry, b.addr)
 		}
 	}
 	log.Debug("pushed", slog.String("image", img.String()))
