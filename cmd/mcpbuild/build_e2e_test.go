@@ -62,7 +62,7 @@ func TestE2EBuildCatalog(t *testing.T) {
 	}
 	byName := map[string]resultJSON{}
 	for _, r := range got {
-		byName[r.Server] = r
+		byName[r.Name] = r
 	}
 	built, notTip := 0, 0
 	for _, srv := range servers {

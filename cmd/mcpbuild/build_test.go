@@ -206,7 +206,7 @@ func TestBuildServersAndOutput(t *testing.T) {
 		t.Fatalf("json has %d entries, want 3", len(got))
 	}
 	want := map[string]string{
-		"server": "a", "image": "127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32), "digest": "sha256:" + strings.Repeat("0a", 32),
+		"name": "a", "image": "127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32), "digest": "sha256:" + strings.Repeat("0a", 32),
 		"tag": "127.0.0.1:15000/mcp/a:latest", "commit": strings.Repeat("1", 40), "project": "git://h/a.git",
 		"directory": "d", "context": "git://h/a.git#" + strings.Repeat("1", 40),
 	}

@@ -10,7 +10,7 @@ import (
 
 // resultJSON is one element of `--output json`; the field names are a stable contract.
 type resultJSON struct {
-	Server    string `json:"server"`
+	Name      string `json:"name"`   // the catalog entry, as in `publish -o json`
 	Image     string `json:"image"`  // <registry>/<image>@sha256:...
 	Digest    string `json:"digest"` // sha256:...
 	Tag       string `json:"tag"`    // <registry>/<image>:<tag>
@@ -26,7 +26,7 @@ func writeResults(w io.Writer, format string, results []*build.Result) error {
 		out := make([]resultJSON, 0, len(results))
 		for _, r := range results {
 			out = append(out, resultJSON{
-				Server: r.Server, Image: r.Image.String(), Digest: r.Image.DigestStr(), Tag: r.Tag.String(),
+				Name: r.Server, Image: r.Image.String(), Digest: r.Image.DigestStr(), Tag: r.Tag.String(),
 				Commit: r.Commit, Project: r.Project, Directory: r.Directory, Context: r.ContextURL,
 			})
 		}
