@@ -247,3 +247,23 @@ func TestBuildStrict(t *testing.T) {
 		t.Errorf("--strict: exit %d, err %v, stdout %q; want 1 naming %q", code, err, out, want)
 	}
 }
+
+// A catalog of only remote entries builds nothing and needs no BuildKit: exit 0, a note
+// per skipped entry on stderr, and an empty result (an empty JSON array with -o json).
+func TestBuildOnlyRemote(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "servers", "hosted", "server.yaml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "name: hosted\ntype: remote\nremote:\n  url: https://mcp.example.com/mcp\n  transport_type: streamable-http\n"
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for format, wantOut := range map[string]string{"text": "", "json": "[]\n"} {
+		out, stderr, code, err := run(t, "build", "-o", format, "--registry", "127.0.0.1:1", "--buildkit-addr", "unix:///nonexistent.sock", p)
+		if code != cliutil.ExitOK || out != wantOut || !strings.Contains(stderr, `note: skipping server hosted: type "remote" is not built from source`) {
+			t.Errorf("-o %s: exit %d (%v), stdout %q, stderr %q; want 0, %q and a note", format, code, err, out, stderr, wantOut)
+		}
+	}
+}
