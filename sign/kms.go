@@ -29,7 +29,13 @@ func NewKMSSigner(ctx context.Context, uri string) (Signer, error) {
 		}
 		return nil, &KeyError{Key: uri, Err: err}
 	}
-	return &svSigner{sv: sv}, nil
+	// Providers connect lazily: read the public key now, so that a wrong key reference or
+	// an unreachable KMS fails here, before anything is built or pushed.
+	s := &svSigner{sv: sv}
+	if _, err := s.PublicKey(ctx); err != nil {
+		return nil, &KeyError{Key: uri, Err: err}
+	}
+	return s, nil
 }
 
 func providers() string {
