@@ -75,10 +75,14 @@ func NewRekor(url string, retries uint) (*Rekor, error) {
 // URL returns the log's base URL.
 func (r *Rekor) URL() string { return r.url }
 
-// Ping asks the log for its state; publish calls it before building anything, so that a
-// log that is down fails the run before an image is pushed.
+// Ping asks the log for its state and its public key; publish calls it before building
+// anything, so that a log that is down (or cannot show the key its bundles are checked
+// with) fails the run before an image is pushed.
 func (r *Rekor) Ping(ctx context.Context) error {
-	_, err := r.LogInfo(ctx)
+	if _, err := r.LogInfo(ctx); err != nil {
+		return err
+	}
+	_, err := r.PublicKey(ctx)
 	return err
 }
 

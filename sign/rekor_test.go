@@ -2,11 +2,14 @@ package sign_test
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -82,5 +85,55 @@ func TestTLogEntryMustBindSignature(t *testing.T) {
 		if l, _ := svc.Store().List(ctx, mustHash(t, img), suffix); len(l) != 0 {
 			t.Errorf(".%s: %d layers pushed with a mismatching log entry", suffix, len(l))
 		}
+	}
+}
+
+// Ping also needs the log's public key (bundles are checked with it); PublicKey reads it
+// once and parses it.
+func TestRekorPingNeedsPublicKey(t *testing.T) {
+	ctx := context.Background()
+	logPEM, err := os.ReadFile(pubB) // any PEM public key plays the log's
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keyReads atomic.Int32
+	serveKey := atomic.Bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/log":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"rootHash":"` + strings.Repeat("0", 64) + `","signedTreeHead":"sth","treeSize":1,"treeID":"1"}`))
+		case "/api/v1/log/publicKey":
+			keyReads.Add(1)
+			if !serveKey.Load() {
+				http.Error(w, `{"code":500,"message":"no key"}`, http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "application/x-pem-file")
+			_, _ = w.Write(logPEM)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	r, err := sign.NewRekor(srv.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var te *sign.TLogError
+	if err := r.Ping(ctx); !errors.As(err, &te) {
+		t.Errorf("Ping without a public key = %v, want *TLogError", err)
+	}
+	serveKey.Store(true)
+	if err := r.Ping(ctx); err != nil {
+		t.Fatalf("Ping = %v", err)
+	}
+	got, err := r.PublicKey(ctx)
+	want, _ := sign.LoadPublicKey(logPEM)
+	if err != nil || !want.(interface{ Equal(crypto.PublicKey) bool }).Equal(got) {
+		t.Errorf("PublicKey() = %v, %v; want the served key", got, err)
+	}
+	if n := keyReads.Load(); n != 2 {
+		t.Errorf("public key read %d times, want 2 (one failed, then cached)", n)
 	}
 }
