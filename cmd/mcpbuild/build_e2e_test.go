@@ -148,15 +148,7 @@ func TestE2EUnknownCommitExit1(t *testing.T) {
 	s := e2e(t)
 	commit := strings.Repeat("de", 20)
 	project := catalogGit + "mcp-pinned.git"
-	dir := t.TempDir()
-	p := filepath.Join(dir, "servers", "ghost", "server.yaml")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	yaml := "name: ghost\nimage: mcpbuild-e2e/ghost\ntype: server\nsource:\n  project: " + project + "\n  commit: " + commit + "\n"
-	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p := writeEntry(t, "ghost", "name: ghost\nimage: mcpbuild-e2e/ghost\ntype: server\nsource:\n  project: "+project+"\n  commit: "+commit+"\n")
 	out, _, code, err := run(t, "build", "--registry", s.registry, "--progress", "quiet", s.mirror(), p)
 	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), project) || !strings.Contains(err.Error(), commit) {
 		t.Errorf("exit %d, err %v; want exit 1 naming %s and %s", code, err, project, commit)

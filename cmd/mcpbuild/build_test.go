@@ -29,6 +29,19 @@ func run(t *testing.T, args ...string) (string, string, int, error) {
 	return out.String(), errb.String(), exitCode(err), err
 }
 
+// writeEntry writes yaml as <temp>/servers/<name>/server.yaml and returns its path.
+func writeEntry(t *testing.T, name, yaml string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "servers", name, "server.yaml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestUsageErrors(t *testing.T) {
 	t.Setenv(cliutil.EnvRegistry, "")
 	tests := []struct {
@@ -71,15 +84,9 @@ func TestUsageErrors(t *testing.T) {
 
 // Invalid catalog input is exit 1 and names the file; nothing is built (no BuildKit here).
 func TestBuildInvalidCatalog(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "servers", "bad", "server.yaml")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte("name: bad\nimage: mcp/bad\ntype: server\nsource:\n  project: https://github.com/x/y\n  commit: main\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, _, code, err := run(t, "build", "-o", "json", "--registry", "127.0.0.1:1", "--buildkit-addr", "unix:///nonexistent.sock", filepath.Join(dir, "servers", "..."))
+	p := writeEntry(t, "bad", "name: bad\nimage: mcp/bad\ntype: server\nsource:\n  project: https://github.com/x/y\n  commit: main\n")
+	pattern := filepath.Join(filepath.Dir(filepath.Dir(p)), "...")
+	out, _, code, err := run(t, "build", "-o", "json", "--registry", "127.0.0.1:1", "--buildkit-addr", "unix:///nonexistent.sock", pattern)
 	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), p+":6:11: source.commit:") {
 		t.Errorf("exit %d, err %v; want exit 1 naming %s:6:11", code, err, p)
 	}
@@ -90,16 +97,8 @@ func TestBuildInvalidCatalog(t *testing.T) {
 
 // An unreachable BuildKit is exit 3 with its address in the message.
 func TestBuildUnreachableBuildKit(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "servers", "ok", "server.yaml")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	yaml := "name: ok\nimage: mcp/ok\ntype: server\nsource:\n  project: https://github.com/x/y\n  commit: " + strings.Repeat("ab", 20) + "\n"
-	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := "unix://" + filepath.Join(dir, "no-buildkitd.sock")
+	p := writeEntry(t, "ok", "name: ok\nimage: mcp/ok\ntype: server\nsource:\n  project: https://github.com/x/y\n  commit: "+strings.Repeat("ab", 20)+"\n")
+	addr := "unix://" + filepath.Join(t.TempDir(), "no-buildkitd.sock")
 	_, _, code, err := run(t, "build", "--registry", "127.0.0.1:1", "--progress", "quiet", "--buildkit-addr", addr, p)
 	if code != cliutil.ExitUnreachable || err == nil || !strings.Contains(err.Error(), addr) {
 		t.Errorf("exit %d, err %v; want exit 3 naming %s", code, err, addr)
@@ -227,16 +226,8 @@ func TestBuildServersAndOutput(t *testing.T) {
 // Unknown keys warn on stderr (and the build goes on, here to an absent BuildKit: exit 3);
 // with --strict they are errors (exit 1) before BuildKit is dialled.
 func TestBuildStrict(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "servers", "ok", "server.yaml")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	yaml := "name: ok\nimage: mcp/ok\ntype: server\nlicence: MIT\nsource:\n  project: https://github.com/x/y\n  commit: " + strings.Repeat("ab", 20) + "\n"
-	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := "unix://" + filepath.Join(dir, "no-buildkitd.sock")
+	p := writeEntry(t, "ok", "name: ok\nimage: mcp/ok\ntype: server\nlicence: MIT\nsource:\n  project: https://github.com/x/y\n  commit: "+strings.Repeat("ab", 20)+"\n")
+	addr := "unix://" + filepath.Join(t.TempDir(), "no-buildkitd.sock")
 	want := p + `:4:1: licence: unknown key "licence"`
 	out, stderr, code, err := run(t, "build", "--registry", "127.0.0.1:1", "--progress", "quiet", "--buildkit-addr", addr, p)
 	if code != cliutil.ExitUnreachable || !strings.Contains(stderr, "warning: "+want) || out != "" {
@@ -251,15 +242,7 @@ func TestBuildStrict(t *testing.T) {
 // A catalog of only remote entries builds nothing and needs no BuildKit: exit 0, a note
 // per skipped entry on stderr, and an empty result (an empty JSON array with -o json).
 func TestBuildOnlyRemote(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "servers", "hosted", "server.yaml")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	yaml := "name: hosted\ntype: remote\nremote:\n  url: https://mcp.example.com/mcp\n  transport_type: streamable-http\n"
-	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p := writeEntry(t, "hosted", "name: hosted\ntype: remote\nremote:\n  url: https://mcp.example.com/mcp\n  transport_type: streamable-http\n")
 	for format, wantOut := range map[string]string{"text": "", "json": "[]\n"} {
 		out, stderr, code, err := run(t, "build", "-o", format, "--registry", "127.0.0.1:1", "--buildkit-addr", "unix:///nonexistent.sock", p)
 		if code != cliutil.ExitOK || out != wantOut || !strings.Contains(stderr, `note: skipping server hosted: type "remote" is not built from source`) {
