@@ -53,6 +53,13 @@ func OpenSigner(ctx context.Context, key string, password func() ([]byte, error)
 	if key == "" {
 		return nil, &KeyError{Key: "(none)", Err: errors.New("no key given")}
 	}
+	// cosign key references that are neither files nor KMS URIs: Kubernetes and GitLab
+	// secrets, PKCS#11 tokens.
+	for _, p := range [...]string{"k8s://", "gitlab://", "pkcs11:"} {
+		if strings.HasPrefix(key, p) {
+			return nil, &KeyError{Key: key, Err: fmt.Errorf("%s key references are cosign-specific and not supported; export the key to a cosign key file or use a KMS URI", p)}
+		}
+	}
 	if IsKMSRef(key) {
 		return NewKMSSigner(ctx, key)
 	}

@@ -155,6 +155,11 @@ func TestOpenSigner(t *testing.T) {
 	if !errors.As(err, &ke) || !strings.Contains(err.Error(), "compiled-in providers") {
 		t.Errorf("OpenSigner(unknown provider) = %v", err)
 	}
+	for _, ref := range []string{"k8s://ns/cosign", "gitlab://group/project", "pkcs11:token=t;object=k"} {
+		if _, err := sign.OpenSigner(ctx, ref, pw); !errors.As(err, &ke) || !strings.Contains(err.Error(), "not supported") {
+			t.Errorf("OpenSigner(%s) = %v, want a KeyError saying it is not supported", ref, err)
+		}
+	}
 	if _, err := sign.OpenSigner(ctx, "", pw); !errors.As(err, &ke) {
 		t.Errorf("OpenSigner(\"\") = %v", err)
 	}
