@@ -49,6 +49,9 @@ func TestBundleV3Tampered(t *testing.T) {
 		{"log entry from another log key", func(f *verifytest.Fixture) verifytest.BundleSpec {
 			return verifytest.BundleSpec{RekorKey: verifytest.NewKey(f.T)}
 		}, "", verify.CheckTLog},
+		{"log entry of another signature", func(*verifytest.Fixture) verifytest.BundleSpec {
+			return verifytest.BundleSpec{LogOtherEnvelope: true}
+		}, "", verify.CheckTLog},
 		{"signed claim mismatch", func(f *verifytest.Fixture) verifytest.BundleSpec {
 			return verifytest.BundleSpec{Claims: map[string]string{sign.RevisionClaim: verifytest.OtherCommit}}
 		}, "", verify.CheckSignedRevision},

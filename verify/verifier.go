@@ -111,7 +111,7 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (*V
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	vd := &Verdict{MediaType: MediaType, Image: ref.String(), Pin: p.Pin}
+	vd := &Verdict{MediaType: MediaType, Image: ref.Name(), Pin: p.Pin}
 	repo := ref.Context()
 	sigRepo := v.SignaturesRepository(repo)
 	wantAtt := p.Provenance != ProvenanceSkip

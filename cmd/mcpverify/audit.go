@@ -123,7 +123,7 @@ func writeAuditTable(w io.Writer, results []result) error {
 		case r.skip != "":
 			verdict = "SKIPPED (" + r.skip + ")"
 		case r.err != nil:
-			verdict = "COULD NOT VERIFY: " + r.err.Error()
+			verdict = "COULD NOT VERIFY: " + indeterminateText(r.err)
 		case !r.verdict.Verified:
 			verdict = "NOT VERIFIED: " + r.verdict.Reason
 		}
@@ -155,7 +155,7 @@ func writeAuditJSON(w io.Writer, results []result) error {
 	for _, r := range results {
 		row := auditRow{Server: r.label, Skipped: r.skip, Error: errText(r.err), Verdict: r.verdict}
 		if r.ref != nil {
-			row.Image = r.ref.String()
+			row.Image = r.ref.Name()
 		}
 		out.Servers = append(out.Servers, row)
 	}

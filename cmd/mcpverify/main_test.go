@@ -74,7 +74,7 @@ func TestVerifiedByCommitAndCatalog(t *testing.T) {
 	f.Attest(img, verifytest.ProvSpec{Directory: "servers/alpha"})
 
 	code, out, errs := cli(t, nil, append(flags, "--commit", verifytest.PinCommit, "mcp/alpha:latest")...)
-	if code != cliutil.ExitOK || !strings.Contains(out, "mcp/alpha:latest: VERIFIED "+img.DigestStr()) {
+	if code != cliutil.ExitOK || !strings.Contains(out, "mcp/alpha:latest: VERIFIED\n  digest           pass     "+img.DigestStr()) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 
@@ -87,7 +87,7 @@ func TestVerifiedByCommitAndCatalog(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &vd); err != nil {
 		t.Fatalf("json output %q: %v", out, err)
 	}
-	if !vd.Verified || vd.Pin.Commit != verifytest.PinCommit || vd.Check(verify.CheckProvenance).Status != verify.StatusPass {
+	if !vd.Verified || vd.Image != img.Context().Tag("latest").Name() || vd.Pin.Commit != verifytest.PinCommit || vd.Check(verify.CheckProvenance).Status != verify.StatusPass {
 		t.Fatalf("json verdict = %+v", vd)
 	}
 
@@ -122,17 +122,18 @@ func TestUsageErrors(t *testing.T) {
 	f, flags := setup(t)
 	key := flags[1]
 	cases := map[string][]string{
-		"no image":         append(flags, "--commit", verifytest.PinCommit),
-		"no key":           {"--rekor-key", flags[3], "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
-		"no tlog policy":   {"--key", key, "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
-		"offline rekorurl": {"--key", key, "--offline", "--rekor-url", "http://127.0.0.1:1", "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
-		"no pin":           append(flags, "--catalog", writeCatalog(t, map[string]string{"b": serverYAML("b", "mcp/b", verifytest.PinCommit)}), "mcp/a"),
-		"short commit":     append(flags, "--commit", "abc123", "mcp/a"),
-		"bad output":       append(flags, "--commit", verifytest.PinCommit, "-o", "yaml", "mcp/a"),
-		"bad flag":         append(flags, "--no-such-flag", "mcp/a"),
-		"unknown kms":      {"--key", "nosuchkms://k", "--rekor-key", flags[3], "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
-		"bad platform":     append(flags, "--commit", verifytest.PinCommit, "--platform", "linux", "mcp/a"),
-		"remote entry":     append(flags, "--catalog", writeCatalog(t, map[string]string{"remote-example": remoteYAML}), "mcp/a"),
+		"no image":          append(flags, "--commit", verifytest.PinCommit),
+		"no key":            {"--rekor-key", flags[3], "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
+		"no tlog policy":    {"--key", key, "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
+		"rekor key and url": append(flags, "--rekor-url", "http://127.0.0.1:1", "--commit", verifytest.PinCommit, "mcp/a"),
+		"offline rekorurl":  {"--key", key, "--offline", "--rekor-url", "http://127.0.0.1:1", "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
+		"no pin":            append(flags, "--catalog", writeCatalog(t, map[string]string{"b": serverYAML("b", "mcp/b", verifytest.PinCommit)}), "mcp/a"),
+		"short commit":      append(flags, "--commit", "abc123", "mcp/a"),
+		"bad output":        append(flags, "--commit", verifytest.PinCommit, "-o", "yaml", "mcp/a"),
+		"bad flag":          append(flags, "--no-such-flag", "mcp/a"),
+		"unknown kms":       {"--key", "nosuchkms://k", "--rekor-key", flags[3], "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
+		"bad platform":      append(flags, "--commit", verifytest.PinCommit, "--platform", "linux", "mcp/a"),
+		"remote entry":      append(flags, "--catalog", writeCatalog(t, map[string]string{"remote-example": remoteYAML}), "mcp/a"),
 	}
 	for n, args := range cases {
 		t.Run(n, func(t *testing.T) {
@@ -193,7 +194,7 @@ func TestFaultsExit3(t *testing.T) {
 				return false
 			}
 			code, out, errs := cli(t, nil, append(flags, "--commit", verifytest.PinCommit, "mcp/alpha:v1")...)
-			if code != cliutil.ExitUnreachable || !strings.Contains(out, "COULD NOT VERIFY") || strings.Contains(out, "NOT VERIFIED") {
+			if code != cliutil.ExitUnreachable || !strings.Contains(out, "mcp/alpha:v1: COULD NOT VERIFY: signature: ") || strings.Contains(out, "NOT VERIFIED") || strings.Contains(out, "unsigned") {
 				t.Fatalf("exit %d, want 3\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 			}
 		})
@@ -226,15 +227,27 @@ func TestOfflineNoRekor(t *testing.T) {
 	f.Sign(img)
 	var hits atomic.Int32
 	rekor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); w.WriteHeader(500) }))
-	rekor.Close() // unreachable
+	defer rekor.Close()
 	env := map[string]string{cliutil.EnvRekorURL: rekor.URL}
 	code, out, errs := cli(t, env, append(flags, "--offline", "--commit", verifytest.PinCommit, "mcp/alpha:v1")...)
 	if code != 0 || hits.Load() != 0 {
 		t.Fatalf("offline: exit %d, rekor hits %d\n%s\n%s", code, hits.Load(), out, errs)
 	}
-	// Without a key, the unreachable Rekor URL means "could not check".
+	// --offline without the log key: a usage error, not a request to $MCPBUILD_REKOR_URL.
+	code, _, errs = cli(t, env, "--key", flags[1], "--registry", f.Host, "--offline", "--commit", verifytest.PinCommit, "mcp/alpha:v1")
+	if code != cliutil.ExitUsage || hits.Load() != 0 {
+		t.Fatalf("offline without --rekor-key: exit %d, rekor hits %d\n%s", code, hits.Load(), errs)
+	}
+	// Without --offline and without a key, the key is fetched: Rekor answering 500 means
+	// "could not check" (exit 3), never "unsigned".
 	code, out, _ = cli(t, env, "--key", flags[1], "--registry", f.Host, "--commit", verifytest.PinCommit, "mcp/alpha:v1")
-	if code != cliutil.ExitUnreachable || !strings.Contains(out, "COULD NOT VERIFY") {
+	if code != cliutil.ExitUnreachable || hits.Load() == 0 || !strings.Contains(out, ": COULD NOT VERIFY: tlog: fetching rekor public key") {
+		t.Fatalf("rekor 500: exit %d, hits %d\n%s", code, hits.Load(), out)
+	}
+	// Rekor down (connection refused): the same.
+	rekor.Close()
+	code, out, _ = cli(t, env, "--key", flags[1], "--registry", f.Host, "--commit", verifytest.PinCommit, "mcp/alpha:v1")
+	if code != cliutil.ExitUnreachable || !strings.Contains(out, ": COULD NOT VERIFY: tlog: ") || strings.Contains(out, "NOT VERIFIED") {
 		t.Fatalf("unreachable rekor: exit %d\n%s", code, out)
 	}
 }
@@ -250,9 +263,12 @@ func TestAudit(t *testing.T) {
 		"beta":           serverYAML("beta", "mcp/beta", verifytest.PinCommit),
 		"remote-example": remoteYAML,
 	})
-	code, out, errs := cli(t, nil, append(flags, "audit", "--catalog", cat, "-j", "2")...)
+	code, out, errs := cli(t, nil, append(flags, "audit", "--catalog", cat, "-j", "2", "--stats")...)
 	if code != cliutil.ExitFailed {
 		t.Fatalf("audit exit %d, want 1\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "mcpverify stats: 2 image(s) in ") { // the remote entry is not an image
+		t.Errorf("audit stats: %s", errs)
 	}
 	for _, want := range []string{"SERVER", "PROVENANCE", "alpha", "VERIFIED", "beta", "NOT VERIFIED: signature:", "remote-example", "SKIPPED (type remote)",
 		"3 servers: 1 verified, 1 not verified, 0 could not check, 1 skipped"} {

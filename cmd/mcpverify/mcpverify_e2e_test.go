@@ -126,7 +126,7 @@ func slsaPredicate(t *testing.T, commit string) string {
 
 func expectVerified(t *testing.T, code int, out, errs string) {
 	t.Helper()
-	if code != cliutil.ExitOK || !strings.Contains(out, ": VERIFIED sha256:") {
+	if code != cliutil.ExitOK || !strings.Contains(out, ": VERIFIED\n  digest           pass     sha256:") {
 		t.Fatalf("mcpverify: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }

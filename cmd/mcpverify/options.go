@@ -135,6 +135,8 @@ func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (cryp
 	}
 	opts := []verify.Option{verify.WithLogger(c.logger), verify.WithKeychain(authn.DefaultKeychain), verify.WithStats(stats)}
 	switch {
+	case t.rekorKey != "" && t.rekorURL != "":
+		return nil, nil, cliutil.Usagef("--rekor-key and --rekor-url exclude each other: give the log key, or where to fetch it")
 	case t.ignoreTLog && t.rekorKey != "":
 		return nil, nil, cliutil.Usagef("--insecure-ignore-tlog and --rekor-key exclude each other")
 	case t.ignoreTLog:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -16,8 +17,8 @@ func (c *common) printResults(w io.Writer, results []result) error {
 		for _, r := range results {
 			vd := r.verdict
 			if vd == nil {
-				vd = &verify.Verdict{MediaType: verify.MediaType, Image: r.ref.String(), Pin: r.policy.Pin,
-					Reason: errText(r.err)}
+				vd = &verify.Verdict{MediaType: verify.MediaType, Image: r.ref.Name(), Pin: r.policy.Pin,
+					Checks: []verify.Check{}, Reason: errText(r.err)}
 			}
 			if err := enc.Encode(vd); err != nil {
 				return err
@@ -37,16 +38,28 @@ func (c *common) printResults(w io.Writer, results []result) error {
 	return nil
 }
 
+// verdictLine is "VERIFIED", "NOT VERIFIED: <first failing check>: <detail>" (exit 1),
+// or, when a check could not be carried out, "COULD NOT VERIFY: <check>: <error>"
+// (exit 3): a failed lookup never reads as a verdict on the image.
 func verdictLine(r result) string {
 	switch {
 	case r.skip != "":
 		return "SKIPPED: " + r.skip
 	case r.err != nil:
-		return "COULD NOT VERIFY: " + r.err.Error()
+		return "COULD NOT VERIFY: " + indeterminateText(r.err)
 	case r.verdict.Verified:
-		return "VERIFIED " + r.verdict.Digest
+		return "VERIFIED"
 	}
 	return "NOT VERIFIED: " + r.verdict.Reason
+}
+
+// indeterminateText is "<check>: <error>" for a *verify.Indeterminate, else the error.
+func indeterminateText(err error) string {
+	var ind *verify.Indeterminate
+	if errors.As(err, &ind) {
+		return ind.Check + ": " + ind.Err.Error()
+	}
+	return err.Error()
 }
 
 func errText(err error) string {

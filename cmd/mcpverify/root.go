@@ -174,8 +174,14 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 	}
 	_ = g.Wait()
 	if c.reg.stats {
+		n := 0
+		for _, t := range targets {
+			if t.skip == "" {
+				n++
+			}
+		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "mcpverify stats: %d image(s) in %s; %s\n",
-			len(targets), time.Since(start).Round(time.Millisecond), stats.Snapshot())
+			n, time.Since(start).Round(time.Millisecond), stats.Snapshot())
 	}
 	return results, nil
 }

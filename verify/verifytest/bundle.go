@@ -46,6 +46,9 @@ type BundleSpec struct {
 	PredicateType string            // default CosignSignPredicate
 	SubjectHex    string            // default: the image digest
 	Claims        map[string]string // subject annotations (default: revision = PinCommit)
+	// LogOtherEnvelope logs another signature of the same statement: the tlog entry is
+	// valid but records a different envelope than the bundle carries.
+	LogOtherEnvelope bool
 }
 
 // SignBundle stores a bundle signature of img the way cosign v3 does: a referrer manifest
@@ -75,7 +78,7 @@ func (f *Fixture) SignBundle(img name.Digest, s BundleSpec) {
 		"predicateType": s.PredicateType, "predicate": map[string]any{},
 	})
 	f.check(err)
-	f.pushBundle(img, stmt, s.Key, s.RekorKey, s.PredicateType)
+	f.pushBundle(img, stmt, s.Key, s.RekorKey, s.PredicateType, s.LogOtherEnvelope)
 }
 
 // AttestBundle stores a SLSA v1 provenance attestation of img the way cosign v3 does by
@@ -83,12 +86,12 @@ func (f *Fixture) SignBundle(img name.Digest, s BundleSpec) {
 func (f *Fixture) AttestBundle(img name.Digest, s ProvSpec) {
 	f.T.Helper()
 	stmt := f.provenanceStatement(img, &s)
-	f.pushBundle(img, stmt, s.Key, f.RekorKey, "https://slsa.dev/provenance/v1")
+	f.pushBundle(img, stmt, s.Key, f.RekorKey, "https://slsa.dev/provenance/v1", false)
 }
 
 // pushBundle signs stmt as a DSSE envelope with key, logs it (Rekor dsse entry signed by
 // rekorKey), wraps both in a bundle v0.3 and stores it as a referrer of img.
-func (f *Fixture) pushBundle(img name.Digest, stmt []byte, key, rekorKey *ecdsa.PrivateKey, predicate string) {
+func (f *Fixture) pushBundle(img name.Digest, stmt []byte, key, rekorKey *ecdsa.PrivateKey, predicate string, logOther bool) {
 	f.T.Helper()
 	h, _ := v1.NewHash(img.DigestStr())
 	sv, err := signature.LoadECDSASignerVerifier(key, crypto.SHA256)
@@ -109,7 +112,12 @@ func (f *Fixture) pushBundle(img name.Digest, stmt []byte, key, rekorKey *ecdsa.
 	sig, err := base64.StdEncoding.DecodeString(env.Signatures[0].Sig)
 	f.check(err)
 
-	tlogEntry := f.dsseLogEntry(envJSON, &key.PublicKey, rekorKey)
+	logged := envJSON
+	if logOther { // ECDSA signatures are randomized: signing again gives another envelope
+		logged, err = dsse.WrapSigner(sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(stmt))
+		f.check(err)
+	}
+	tlogEntry := f.dsseLogEntry(logged, &key.PublicKey, rekorKey)
 	b := &protobundle.Bundle{
 		MediaType: BundleMediaType,
 		VerificationMaterial: &protobundle.VerificationMaterial{
