@@ -8,10 +8,10 @@ import (
 )
 
 func TestTamperMatrix(t *testing.T) {
-	if len(verifytest.TamperCases) < 15 {
-		t.Fatalf("tamper matrix has %d cases, want at least 15", len(verifytest.TamperCases))
+	if len(verifytest.TamperCases()) < 15 {
+		t.Fatalf("tamper matrix has %d cases, want at least 15", len(verifytest.TamperCases()))
 	}
-	for _, c := range verifytest.TamperCases {
+	for _, c := range verifytest.TamperCases() {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
 			f := verifytest.New(t)

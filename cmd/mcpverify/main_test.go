@@ -147,7 +147,7 @@ func TestUsageErrors(t *testing.T) {
 
 // Every tamper case is exit 1 with the right failing check, through the command.
 func TestTamperMatrixCLI(t *testing.T) {
-	for _, c := range verifytest.TamperCases {
+	for _, c := range verifytest.TamperCases() {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
 			f, flags := setup(t)
