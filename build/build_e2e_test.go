@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/mcpbuild/mcpbuild/build"
 )
 
@@ -72,6 +74,10 @@ func TestE2EPinnedNotTip(t *testing.T) {
 	if len(st.Subject) != 1 || "sha256:"+st.Subject[0].Digest["sha256"] != res.Image.DigestStr() ||
 		st.Subject[0].Name != res.Image.Context().Name() {
 		t.Errorf("provenance subject = %+v, want %s", st.Subject, res.Image)
+	}
+	// The tag was pushed too and names the same manifest.
+	if d, err := remote.Head(res.Tag); err != nil || d.Digest.String() != res.Image.DigestStr() {
+		t.Errorf("tag %s = %v, %v; want %s", res.Tag, d, err, res.Image.DigestStr())
 	}
 	// The pushed tag is the plain image manifest (no attestation index).
 	m, err := img.MediaType()

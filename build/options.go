@@ -12,17 +12,17 @@ import (
 type Option func(*options) error
 
 type options struct {
-	logger        *slog.Logger
-	progress      *Progress
-	attachables   []session.Attachable
-	provenance    bool
+	logger         *slog.Logger
+	progress       *Progress
+	attachables    []session.Attachable
+	provenance     bool
 	connectTimeout time.Duration
 }
 
 func defaultOptions() options {
 	return options{
-		logger:        slog.New(slog.DiscardHandler),
-		provenance:    true,
+		logger:         slog.New(slog.DiscardHandler),
+		provenance:     true,
 		connectTimeout: 10 * time.Second,
 	}
 }
