@@ -3,6 +3,8 @@ package verify_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,13 +124,17 @@ func TestVerifyWithProvenanceAndBlobPayload(t *testing.T) {
 	}
 }
 
+// The verdict JSON is a contract (MediaType v1): exact top-level, pin and check keys,
+// check names in report order. A renamed or dropped field fails here.
 func TestVerdictJSONContract(t *testing.T) {
 	f := verifytest.New(t)
 	repo := f.Repo("mcp/json")
-	img := f.PushImage(repo, "latest", verifytest.PinCommit)
+	img := f.PushImage(repo, "latest", verifytest.OtherCommit) // label is not the pin
 	f.Sign(img)
 	v, _ := newVerifier(f)
-	vd, err := v.Verify(ctxT(t), img, policy())
+	p := policy()
+	p.Pin.Directory = "servers/json"
+	vd, err := v.Verify(ctxT(t), img, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,20 +142,52 @@ func TestVerdictJSONContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	var top map[string]json.RawMessage
+	var pin map[string]string
+	var checks []map[string]string
+	if err := json.Unmarshal(b, &top); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"mediaType", "image", "digest", "pin", "checks", "verified"} {
-		if _, ok := m[k]; !ok {
-			t.Errorf("verdict JSON lacks %q: %s", k, b)
-		}
+	if err := errors.Join(json.Unmarshal(top["pin"], &pin), json.Unmarshal(top["checks"], &checks)); err != nil {
+		t.Fatal(err)
 	}
-	if m["mediaType"] != verify.MediaType || m["verified"] != true {
+	keys := func(mm any) string {
+		var ks []string
+		switch x := mm.(type) {
+		case map[string]json.RawMessage:
+			for k := range x {
+				ks = append(ks, k)
+			}
+		case map[string]string:
+			for k := range x {
+				ks = append(ks, k)
+			}
+		}
+		slices.Sort(ks)
+		return strings.Join(ks, ",")
+	}
+	if got, want := keys(top), "checks,digest,image,mediaType,pin,reason,verified"; got != want {
+		t.Errorf("verdict keys = %s, want %s\n%s", got, want, b)
+	}
+	if got, want := keys(pin), "commit,directory,project"; got != want {
+		t.Errorf("pin keys = %s, want %s", got, want)
+	}
+	var names []string
+	for _, c := range checks {
+		if got := keys(c); got != "detail,name,status" {
+			t.Errorf("check keys = %s, want detail,name,status", got)
+		}
+		names = append(names, c["name"])
+	}
+	if got := strings.Join(names, ","); got != "digest,signature,tlog,label,signed-revision,provenance" {
+		t.Errorf("checks = %s", got)
+	}
+	if string(top["mediaType"]) != `"application/vnd.mcpbuild.verdict.v1+json"` || string(top["verified"]) != "false" ||
+		!strings.HasPrefix(vd.Reason, "label: ") || checks[3]["status"] != "fail" {
 		t.Errorf("verdict JSON = %s", b)
 	}
-	if n := len(m["checks"].([]any)); n != 6 {
-		t.Errorf("verdict has %d checks, want 6", n)
+	if vd.Image != img.Name() {
+		t.Errorf("image = %q, want the fully qualified %q", vd.Image, img.Name())
 	}
 }
 
