@@ -12,7 +12,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -103,38 +102,6 @@ func layers(t *testing.T, sigRepo, image, suffix string) ([]byte, []v1.Descripto
 		t.Fatal(err)
 	}
 	return desc.Manifest, m.Layers
-}
-
-// cosign runs a cosign CLI with the stack's log key and the signatures repository.
-func (s signStack) cosign(t *testing.T, bin, sigRepo string, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "COSIGN_REPOSITORY="+sigRepo, "SIGSTORE_REKOR_PUBLIC_KEY="+s.rekorPub,
-		"COSIGN_PASSWORD="+testPass, "TUF_ROOT="+t.TempDir(), "SIGSTORE_NO_CACHE=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
-		return stdout.String(), fmt.Errorf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.String(), nil
-}
-
-// cosign3VerifyFlags makes cosign v3 verify the legacy layout (.sig/.att tags with bundle
-// annotations) offline against the stack's log: a trusted root naming it (the stack's, or
-// one made here with `cosign trusted-root create`) is all it needs besides the key.
-func (s signStack) cosign3VerifyFlags(t *testing.T) []string {
-	t.Helper()
-	tr := s.trustedRoot
-	if tr == "" {
-		tr = filepath.Join(t.TempDir(), "trusted_root.json")
-		out, err := exec.Command(s.cosign3, "trusted-root", "create",
-			"--rekor=url="+s.rekorURL+",public-key="+s.rekorPub+",start-time=2020-01-01T00:00:00Z", "--out", tr).CombinedOutput()
-		if err != nil {
-			t.Fatalf("cosign3 trusted-root create: %v\n%s", err, out)
-		}
-	}
-	return []string{"--trusted-root", tr}
 }
 
 func pins(t *testing.T, pattern string) map[string]string {
@@ -231,53 +198,6 @@ func TestE2EPublishCatalog(t *testing.T) {
 	}
 	if got := s.logSize(t); got != size {
 		t.Logf("Rekor log size %d -> %d during the unchanged publish: entries from concurrent tests (this run sent none)", size, got)
-	}
-}
-
-// cosignVerify checks r's signature (revision claim == pin) and attestation with cosign
-// v2 and v3 against the public key pub.
-func (s signStack) cosignVerify(t *testing.T, sigRepo string, r sign.Report, pin, pub string) {
-	t.Helper()
-	if s.cosign2 == "" {
-		t.Skip("needs MCPBUILD_E2E_COSIGN2")
-	}
-	out, err := s.cosign(t, s.cosign2, sigRepo, "verify", "--key", pub, "--rekor-url", s.rekorURL,
-		"-a", sign.RevisionClaim+"="+pin, "--output", "json", r.Image)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var verified []struct {
-		Optional map[string]any `json:"optional"`
-	}
-	if err := json.Unmarshal([]byte(out), &verified); err != nil || len(verified) == 0 {
-		t.Fatalf("cosign2 verify output %q: %v", out, err)
-	}
-	found := false
-	for _, v := range verified {
-		found = found || v.Optional[sign.RevisionClaim] == pin
-	}
-	if !found {
-		t.Errorf("cosign2 verify: no signature with revision %s: %s", pin, out)
-	}
-	if _, err := s.cosign(t, s.cosign2, sigRepo, "verify-attestation", "--key", pub, "--rekor-url", s.rekorURL,
-		"--type", "slsaprovenance1", r.Image); err != nil {
-		t.Error(err)
-	}
-	if s.cosign3 == "" {
-		t.Skip("cosign v2 verified; cosign v3 checks need MCPBUILD_E2E_COSIGN3")
-	}
-	v3 := s.cosign3VerifyFlags(t)
-	if _, err := s.cosign(t, s.cosign3, sigRepo, append(append([]string{"verify", "--key", pub}, v3...),
-		"-a", sign.RevisionClaim+"="+pin, r.Image)...); err != nil {
-		t.Error(err)
-	}
-	if _, err := s.cosign(t, s.cosign3, sigRepo, append(append([]string{"verify-attestation", "--key", pub}, v3...),
-		"--type", "slsaprovenance1", r.Image)...); err != nil {
-		t.Error(err)
-	}
-	// v3 also takes the log key from SIGSTORE_REKOR_PUBLIC_KEY, as v2 does.
-	if _, err := s.cosign(t, s.cosign3, sigRepo, "verify", "--key", pub, "--rekor-url", s.rekorURL, r.Image); err != nil {
-		t.Error(err)
 	}
 }
 
