@@ -67,7 +67,7 @@ type policyOptions struct {
 func (o *policyOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.BoolVar(&o.requireProvenance, "require-provenance", false, "fail images without a valid signed SLSA provenance")
-	f.BoolVar(&o.skipProvenance, "skip-provenance", false, "do not look for provenance attestations (one request less)")
+	f.BoolVar(&o.skipProvenance, "skip-provenance", false, "do not look for provenance attestations (one registry request less, no round trip less)")
 	f.BoolVar(&o.requireSignedRevision, "require-signed-revision", false, "fail signatures without a signed revision claim")
 }
 

@@ -40,15 +40,33 @@ digest; that a signature in the signatures repository verifies with --key and na
 digest and repository; that its Rekor bundle verifies offline against the log key; that
 the image config's org.opencontainers.image.revision label and the signed revision claim
 equal the pin; and that a signed SLSA v1 provenance (when present, or required) names
-the pinned project and commit.
+the pinned project, commit and directory.
 
 The pin comes from --commit, else from the catalog entry whose image matches
 (--catalog, default ./servers when it exists; the registry host is ignored in the match).
 With --commit and no matching catalog entry, the provenance's git source is compared by
 commit only (the project is unknown).
 
+Provenance: a stored SLSA provenance is always verified; a missing one is "skipped"
+unless --require-provenance (without it, whoever can delete the attestation turns the
+check into "skipped", so gateways should require it).
+
+Cost (--stats): one single-platform image by tag takes 4 registry requests in 2 round
+trips after the token: the manifest, then the config, the .sig and the .att manifests in
+parallel (by digest: manifest, .sig and .att, then the config). The .att read costs a
+request but no round trip. It is not skipped on what the .sig says: nothing in a
+signature tells whether an attestation exists, and reading the .sig first would add a
+round trip. --skip-provenance drops it (3 requests in 2 round trips). Signatures made by
+the cosign CLI cost one blob read (and round trip) more; a multi-platform index one
+round trip more.
+
+Output: per image "VERIFIED", "NOT VERIFIED: <first failing check>: <detail>" (exit 1)
+or "COULD NOT VERIFY: <check>: <error>" (exit 3: a failed lookup is never reported as
+unsigned), then every check; --output json prints one verdict object per line.
+
 Exit codes: 0 verified, 1 not verified, 2 usage error (or no pin),
-3 could not check (registry or Rekor unreachable, 5xx, 429, timeout).`,
+3 could not check (registry or Rekor unreachable, 5xx, 429, timeout). With several
+images: 2 before 3 before 1.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs, // images, not subcommands
