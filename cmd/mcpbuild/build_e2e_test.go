@@ -158,6 +158,32 @@ func TestE2EUnknownCommitExit1(t *testing.T) {
 	}
 }
 
+// TestE2EPartialFailureExit1: one server builds, one fails (its Dockerfile path does not
+// exist at the pin): exit 1 naming the failed server and its Dockerfile, and stdout still
+// lists the server that was built.
+func TestE2EPartialFailureExit1(t *testing.T) {
+	s := e2e(t)
+	good := writeEntry(t, "good", "name: good\nimage: mcpbuild-e2e/good\ntype: server\nsource:\n  project: "+catalogGit+"mcp-pinned.git\n  commit: "+pinOf(t, s, "pinned")+"\n")
+	bad := writeEntry(t, "nodockerfile", "name: nodockerfile\nimage: mcpbuild-e2e/nodockerfile\ntype: server\nsource:\n  project: "+catalogGit+"mcp-pinned.git\n  commit: "+pinOf(t, s, "pinned")+"\n  dockerfile: build/Missing.Dockerfile\n")
+	out, _, code, err := run(t, "build", "--registry", s.registry, "--progress", "quiet", "-j", "2", s.mirror(), good, bad)
+	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), "server nodockerfile") || !strings.Contains(err.Error(), "build/Missing.Dockerfile") {
+		t.Errorf("exit %d, err %v; want exit 1 naming server nodockerfile and its Dockerfile", code, err)
+	}
+	if f := strings.Fields(out); len(f) != 3 || f[0] != "good" || !strings.HasPrefix(f[1], s.registry+"/mcpbuild-e2e/good@sha256:") {
+		t.Errorf("stdout %q, want one line for the server that was built", out)
+	}
+}
+
+// pinOf returns the commit the testdata catalog pins for server name.
+func pinOf(t *testing.T, s e2eStack, name string) string {
+	t.Helper()
+	servers, _, err := catalog.Load([]string{filepath.Join(s.catalog, name)}, catalog.Options{})
+	if err != nil || len(servers) != 1 {
+		t.Fatalf("loading %s from %s: %v", name, s.catalog, err)
+	}
+	return servers[0].Source.Commit
+}
+
 // TestE2EUnreachableExit3: unreachable BuildKit and registry are exit 3 with the address.
 func TestE2EUnreachableExit3(t *testing.T) {
 	s := e2e(t)
