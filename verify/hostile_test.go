@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/go-openapi/strfmt"
@@ -110,5 +111,33 @@ func TestHostileAttestationRekorBodies(t *testing.T) {
 				t.Fatalf("first failure = %+v, want provenance fail; checks %+v", first, vd.Checks)
 			}
 		})
+	}
+}
+
+// An attestation whose Rekor entry (valid SET, right key) records another envelope.
+func TestAttestationLogEntryOfAnotherEnvelope(t *testing.T) {
+	f := verifytest.New(t)
+	img := f.PushImage(f.Repo("mcp/hostile"), "v1", verifytest.PinCommit)
+	f.Sign(img)
+	f.Attest(img, verifytest.ProvSpec{BundleBody: func(env []byte) []byte {
+		other := sha256.Sum256(append(env, ' '))
+		pk := strfmt.Base64(verifytest.PEM(t, &f.Key.PublicKey))
+		b, err := json.Marshal(&models.Intoto{APIVersion: swag.String("0.0.1"), Spec: models.IntotoV001Schema{
+			Content: &models.IntotoV001SchemaContent{Hash: &models.IntotoV001SchemaContentHash{
+				Algorithm: swag.String("sha256"), Value: swag.String(hex.EncodeToString(other[:]))}},
+			PublicKey: &pk,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}})
+	v, _ := newVerifier(f)
+	vd, err := v.Verify(ctxT(t), img, policy())
+	if err != nil {
+		t.Fatalf("Verify() error = %v, want a definite verdict", err)
+	}
+	if first, _ := vd.FirstFailure(); vd.Verified || first.Name != verify.CheckProvenance || !strings.Contains(first.Detail, "transparency log") {
+		t.Fatalf("first failure = %+v, want provenance tlog fail; checks %+v", first, vd.Checks)
 	}
 }

@@ -199,6 +199,16 @@ func TestFaultsExit3(t *testing.T) {
 			}
 		})
 	}
+	t.Run("registry down", func(t *testing.T) {
+		f, flags := setup(t)
+		f.Server.Close() // connection refused
+		code, out, errs := cli(t, nil, append(flags, "--commit", verifytest.PinCommit, "-o", "json", "mcp/alpha:v1")...)
+		var vd verify.Verdict
+		if err := json.Unmarshal([]byte(out), &vd); err != nil || code != cliutil.ExitUnreachable || vd.Verified ||
+			vd.Check(verify.CheckDigest).Status != verify.StatusError || strings.Contains(out, "unsigned") {
+			t.Fatalf("exit %d, want 3 with the digest check errored (%v)\nstdout:\n%s\nstderr:\n%s", code, err, out, errs)
+		}
+	})
 	t.Run("slow registry", func(t *testing.T) {
 		f, flags := setup(t)
 		img := f.PushImage(f.Repo("mcp/alpha"), "v1", verifytest.PinCommit)
