@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -67,14 +68,24 @@ func (o *signOptions) signaturesRepo(getenv func(string) string, registry string
 	return r, nil
 }
 
-func (o *signOptions) rekor(getenv func(string) string) string {
-	if o.rekorURL != "" {
-		return o.rekorURL
+// rekor resolves --rekor-url, $MCPBUILD_REKOR_URL, cosign's default log; a URL that is not
+// http(s)://host[:port][/path] is a usage error naming where it came from.
+func (o *signOptions) rekor(getenv func(string) string) (string, error) {
+	src, u := "--rekor-url", o.rekorURL
+	if u == "" {
+		src, u = "$"+cliutil.EnvRekorURL, getenv(cliutil.EnvRekorURL)
 	}
-	if u := getenv(cliutil.EnvRekorURL); u != "" {
-		return u
+	if u == "" {
+		return sign.DefaultRekorURL, nil
 	}
-	return sign.DefaultRekorURL
+	p, err := url.Parse(u)
+	if err == nil && ((p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "") {
+		err = errors.New("want http(s)://HOST[:PORT][/PATH]")
+	}
+	if err != nil {
+		return "", cliutil.Usagef("%s %q: %v", src, u, err)
+	}
+	return u, nil
 }
 
 func newPublishCmd(ro *rootOptions) *cobra.Command {
@@ -162,18 +173,21 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	var tlog sign.TLog
 	var sopts = []sign.Option{sign.WithLogger(log)}
 	if so.tlogUpload {
-		url := so.rekor(os.Getenv)
-		rk, err := sign.NewRekor(url, 3)
+		logURL, err := so.rekor(os.Getenv)
 		if err != nil {
-			return nil, cliutil.Usagef("--rekor-url %q: %v", url, err)
+			return nil, err
+		}
+		rk, err := sign.NewRekor(logURL, 3)
+		if err != nil {
+			return nil, cliutil.Usagef("Rekor URL %q: %v", logURL, err)
 		}
 		pctx, cancel := context.WithTimeout(ctx, preflightTimeout)
 		err = rk.Ping(pctx)
 		cancel()
 		if err != nil {
-			return nil, &cliutil.UnreachableError{Addr: url, Err: err}
+			return nil, &cliutil.UnreachableError{Addr: logURL, Err: err}
 		}
-		log.Info("recording signatures in the transparency log", "url", url)
+		log.Info("recording signatures in the transparency log", "url", logURL)
 		tlog = rk
 	} else {
 		sopts = append(sopts, sign.WithoutTLogUnsafe())

@@ -78,6 +78,7 @@ func TestPublishErrorsBeforeAnyWork(t *testing.T) {
 		{"malformed key", []string{"publish", "--registry", reg, "--key", "../../testdata/keys/test-only-a.pub", pattern}, testPass, cliutil.ExitUsage, "not a cosign private key"},
 		{"bad signatures repo", []string{"publish", "--registry", reg, "--key", testKey, "--signatures-repo", "Bad Repo", pattern}, testPass, cliutil.ExitUsage, `signatures repository "Bad Repo"`},
 		{"rekor down", []string{"publish", "--registry", reg, "--key", testKey, "--rekor-url", "http://" + closedAddr(t), pattern}, testPass, cliutil.ExitUnreachable, "unreachable"},
+		{"malformed rekor url", []string{"publish", "--registry", reg, "--key", testKey, "--rekor-url", "rekor.example", pattern}, testPass, cliutil.ExitUsage, `--rekor-url "rekor.example"`},
 		{"rekor url without tlog", []string{"publish", "--registry", reg, "--key", testKey, "--tlog-upload=false", "--rekor-url", "http://x", pattern}, testPass, cliutil.ExitUsage, "--tlog-upload=false"},
 	}
 	for _, tc := range tests {
@@ -232,8 +233,20 @@ func TestSignaturesRepoAndRekorResolution(t *testing.T) {
 		{"", "http://env", "http://env"},
 		{"", "", sign.DefaultRekorURL},
 	} {
-		if got := (&signOptions{rekorURL: tc.flag}).rekor(env(map[string]string{cliutil.EnvRekorURL: tc.env})); got != tc.want {
-			t.Errorf("rekor(flag %q, env %q) = %q, want %q", tc.flag, tc.env, got, tc.want)
+		if got, err := (&signOptions{rekorURL: tc.flag}).rekor(env(map[string]string{cliutil.EnvRekorURL: tc.env})); err != nil || got != tc.want {
+			t.Errorf("rekor(flag %q, env %q) = %q, %v; want %q", tc.flag, tc.env, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ flag, env, want string }{
+		{"notaurl", "", "--rekor-url"},
+		{"ftp://log.example", "", "--rekor-url"},
+		{"http://", "", "--rekor-url"},
+		{"", "log.example:3000", "$" + cliutil.EnvRekorURL},
+	} {
+		_, err := (&signOptions{rekorURL: tc.flag}).rekor(env(map[string]string{cliutil.EnvRekorURL: tc.env}))
+		var ue *cliutil.UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("rekor(flag %q, env %q) = %v; want a usage error naming %s", tc.flag, tc.env, err, tc.want)
 		}
 	}
 }
