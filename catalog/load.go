@@ -131,12 +131,8 @@ func loadFile(path string, opts Options) (*Server, []*Diagnostic, []*Diagnostic)
 
 // expand turns one pattern into the files it names.
 func expand(p string) ([]string, error) {
-	if root, ok := strings.CutSuffix(filepath.ToSlash(p), "..."); ok {
-		root = strings.TrimSuffix(root, "/")
-		if root == "" {
-			root = "."
-		}
-		return walk(filepath.FromSlash(root))
+	if root, ok := recursiveRoot(p); ok {
+		return walk(root)
 	}
 	fi, err := os.Stat(p)
 	switch {
@@ -151,6 +147,22 @@ func expand(p string) ([]string, error) {
 	default:
 		return []string{filepath.Clean(p)}, nil
 	}
+}
+
+// recursiveRoot returns the directory a "<dir>/..." or "..." pattern searches below.
+func recursiveRoot(p string) (string, bool) {
+	root, ok := strings.CutSuffix(filepath.ToSlash(p), "...")
+	switch {
+	case !ok:
+		return "", false
+	case root == "":
+		return ".", true
+	case root == "/":
+		return filepath.FromSlash(root), true
+	case strings.HasSuffix(root, "/"):
+		return filepath.FromSlash(strings.TrimSuffix(root, "/")), true
+	}
+	return "", false // "servers..." is a plain path
 }
 
 // walk finds every server.yaml below root, skipping dot-directories under it.

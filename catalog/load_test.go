@@ -152,6 +152,7 @@ func TestLoadPatterns(t *testing.T) {
 	}{
 		{patterns: []string{dir + "/servers/..."}, want: []string{"a", "b"}},
 		{patterns: []string{dir + "/servers/.../"}, wantErr: "matches nothing"},
+		{patterns: []string{dir + "/servers..."}, wantErr: dir + "/servers...: pattern matches nothing: stat: no such file or directory"},
 		{patterns: []string{dir + "/servers/a"}, want: []string{"a"}},
 		{patterns: []string{dir + "/servers/a/"}, want: []string{"a"}},
 		{patterns: []string{dir + "/servers/group/b/server.yaml"}, want: []string{"b"}},
@@ -215,5 +216,17 @@ func TestLoadFile(t *testing.T) {
 	var d *Diagnostic
 	if !errors.As(err, &d) || !strings.Contains(d.Error(), "no such file or directory") || d.Line != 0 {
 		t.Errorf("LoadFile(missing) error = %#v", err)
+	}
+}
+
+func TestRecursiveRoot(t *testing.T) {
+	for in, want := range map[string]string{
+		"...": ".", "./...": ".", "/...": "/", "servers/...": "servers", "/abs/servers/...": "/abs/servers",
+		"servers": "", "servers...": "", "servers/.../": "", ".../x": "",
+	} {
+		got, ok := recursiveRoot(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("recursiveRoot(%q) = %q, %v; want %q", in, got, ok, want)
+		}
 	}
 }
