@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"encoding/hex"
@@ -37,15 +38,14 @@ func (v *Verifier) checkBundles(ctx context.Context, refs *referrers, imgRepo na
 	if len(bundles) == 0 {
 		return unsigned
 	}
-	var firstErr error
+	var firstErr, readErr error
 	var best *signed
 	for i, rb := range bundles {
 		if rb.err != nil {
 			if isTransport(rb.err) {
-				return signed{sig: errCheck(CheckSignature, rb.err), tlog: skipped(CheckTLog, "signature lookup failed")}
-			}
-			if firstErr == nil {
-				firstErr = rb.err
+				readErr = cmp.Or(readErr, rb.err)
+			} else {
+				firstErr = cmp.Or(firstErr, rb.err)
 			}
 			continue
 		}
@@ -63,8 +63,16 @@ func (v *Verifier) checkBundles(ctx context.Context, refs *referrers, imgRepo na
 			best = &s
 		}
 	}
+	if best != nil && readErr != nil && best.tlog.Status == StatusFail {
+		best.tlog = Check{Name: CheckTLog, Status: StatusError, Detail: fmt.Sprintf(
+			"%s; another bundle, whose entry might verify, could not be read: %v", best.tlog.Detail, readErr)}
+	}
 	if best != nil {
 		return *best
+	}
+	// A bundle that could not be read may be the one that verifies.
+	if readErr != nil {
+		return signed{sig: errCheck(CheckSignature, readErr), tlog: skipped(CheckTLog, "signature lookup failed")}
 	}
 	return signed{sig: fail(CheckSignature, firstErr.Error()), tlog: noTLog}
 }

@@ -74,19 +74,23 @@ func (v *Verifier) checkProvenance(ctx context.Context, refs *referrers, digest 
 		fns[i] = func(ctx context.Context) { results[i] = v.checkAttestation(ctx, sigRepo, l, digest, p.Pin) }
 	}
 	fetchAll(ctx, fns...)
-	var first *Check
-	for i, r := range results {
-		if r.Status == StatusPass || r.Status == StatusError {
-			return r
-		}
-		if first == nil && r.Status == StatusFail {
-			first = &results[i]
-		}
-	}
-	if first != nil {
-		return *first
+	if c, ok := bestAttestation(results); ok {
+		return c
 	}
 	return absent("no SLSA v1 provenance among the attestations of " + digest.String())
+}
+
+// bestAttestation picks the outcome of several attestations: one that passes; else one
+// that could not be checked (it might have passed); else the first failure.
+func bestAttestation(results []Check) (Check, bool) {
+	for _, want := range []Status{StatusPass, StatusError, StatusFail} {
+		for _, r := range results {
+			if r.Status == want {
+				return r, true
+			}
+		}
+	}
+	return Check{}, false
 }
 
 func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository, l v1.Descriptor, digest v1.Hash, pin catalog.Pin) Check {
@@ -198,7 +202,7 @@ func (v *Verifier) bundleProvenance(ctx context.Context, refs *referrers, digest
 	if refs.err != nil {
 		return errCheck(CheckProvenance, fmt.Errorf("looking up attestations in %s: %w", refs.sigRepo, refs.err)), true
 	}
-	var first *Check
+	var results []Check
 	for _, rb := range refs.of(slsa1.PredicateSLSAProvenance) {
 		var c Check
 		switch {
@@ -218,17 +222,9 @@ func (v *Verifier) bundleProvenance(ctx context.Context, refs *referrers, digest
 				c = provenanceMatches(r.payload, digest, pin)
 			}
 		}
-		if c.Status == StatusPass || c.Status == StatusError {
-			return c, true
-		}
-		if first == nil {
-			first = &c
-		}
+		results = append(results, c)
 	}
-	if first != nil {
-		return *first, true
-	}
-	return Check{}, false
+	return bestAttestation(results)
 }
 
 // gitSubdir returns the directory a BuildKit git context selects: "dir" in

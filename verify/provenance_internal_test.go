@@ -24,3 +24,23 @@ func TestGitSubdir(t *testing.T) {
 		}
 	}
 }
+
+func TestBestAttestation(t *testing.T) {
+	pass, errd, failed := Check{Status: StatusPass}, Check{Status: StatusError}, Check{Status: StatusFail, Detail: "first"}
+	for _, c := range []struct {
+		in   []Check
+		want Status
+	}{
+		{[]Check{failed, errd, pass}, StatusPass}, // one that verifies decides
+		{[]Check{failed, errd}, StatusError},      // the unreadable one might have verified
+		{[]Check{failed, {Status: StatusFail}}, StatusFail},
+	} {
+		got, ok := bestAttestation(c.in)
+		if !ok || got.Status != c.want || c.want == StatusFail && got.Detail != "first" {
+			t.Errorf("bestAttestation(%v) = %+v, want %s", c.in, got, c.want)
+		}
+	}
+	if _, ok := bestAttestation(nil); ok {
+		t.Error("bestAttestation(nil) found one")
+	}
+}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -66,23 +67,26 @@ func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo
 	}
 	fetchAll(ctx, fns...)
 
-	var firstErr error
+	var firstErr, readErr error
 	var valid []int
 	for i := range cands {
 		c := &cands[i]
 		if c.err == nil {
 			c.err = v.verifyCandidate(c, imgRepo, digest)
 		}
-		if c.err != nil {
-			if isTransport(c.err) {
-				return signed{sig: errCheck(CheckSignature, c.err), tlog: skipped(CheckTLog, "signature lookup failed")}
-			}
-			if firstErr == nil {
-				firstErr = fmt.Errorf("signature %d of %d: %w", i+1, len(cands), c.err)
-			}
-			continue
+		switch {
+		case c.err == nil:
+			valid = append(valid, i)
+		case isTransport(c.err):
+			readErr = cmp.Or(readErr, c.err)
+		default:
+			firstErr = cmp.Or(firstErr, fmt.Errorf("signature %d of %d: %w", i+1, len(cands), c.err))
 		}
-		valid = append(valid, i)
+	}
+	// A signature that could not be read may be the one that verifies: only a verified
+	// signature makes a failed read irrelevant.
+	if len(valid) == 0 && readErr != nil {
+		return signed{sig: errCheck(CheckSignature, readErr), tlog: skipped(CheckTLog, "signature lookup failed")}
 	}
 	if len(valid) == 0 {
 		return signed{sig: fail(CheckSignature, firstErr.Error()), tlog: skipped(CheckTLog, "no verified signature")}
@@ -99,6 +103,10 @@ func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo
 		if tl.Status == StatusError {
 			break
 		}
+	}
+	if tl.Status == StatusFail && readErr != nil {
+		tl = Check{Name: CheckTLog, Status: StatusError, Detail: fmt.Sprintf(
+			"%s; another signature, whose entry might verify, could not be read: %v", tl.Detail, readErr)}
 	}
 	return signed{sig: okSig, tlog: tl, claims: cands[valid[0]].claims}
 }
