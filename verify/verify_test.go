@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/verify"
@@ -200,6 +201,17 @@ func TestMultiPlatformIndex(t *testing.T) {
 	vd, err := v.Verify(ctxT(t), repo.Tag("latest"), policy())
 	if err != nil || !vd.Verified || vd.Digest != idx.DigestStr() {
 		t.Fatalf("Verify(index) = %+v, %v", vd, err)
+	}
+	// The label is read from the chosen platform's image: arm64's has none.
+	arm, _ := newVerifier(f, verify.WithPlatform(v1.Platform{OS: "linux", Architecture: "arm64"}))
+	vd, err = arm.Verify(ctxT(t), repo.Tag("latest"), policy())
+	if err != nil || vd.Verified || vd.Check(verify.CheckLabel).Status != verify.StatusFail {
+		t.Fatalf("Verify(index, linux/arm64) = %+v, %v; want label fail", vd, err)
+	}
+	s390, _ := newVerifier(f, verify.WithPlatform(v1.Platform{OS: "linux", Architecture: "s390x"}))
+	vd, err = s390.Verify(ctxT(t), repo.Tag("latest"), policy())
+	if err != nil || vd.Verified || !strings.Contains(vd.Check(verify.CheckLabel).Detail, "no manifest for platform linux/s390x") {
+		t.Fatalf("Verify(index, linux/s390x) = %+v, %v; want label fail", vd, err)
 	}
 }
 
