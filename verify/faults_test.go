@@ -53,7 +53,7 @@ func TestFaultsAreIndeterminate(t *testing.T) {
 			if !errors.As(err, &ind) {
 				t.Fatalf("Verify() = %+v, %v; want *Indeterminate", vd, err)
 			}
-			if ind.Check != verify.CheckSignature || vd.Verified || vd.Check(verify.CheckSignature).Status != verify.StatusError {
+			if ind.Check != verify.CheckSignature || vd.Verified || !vd.Indeterminate || vd.Check(verify.CheckSignature).Status != verify.StatusError {
 				t.Fatalf("indeterminate on %q, verdict %+v", ind.Check, vd)
 			}
 			if strings.Contains(vd.Reason, "unsigned") || strings.Contains(err.Error(), "unsigned") {
@@ -156,7 +156,7 @@ func TestFailureWinsOverFaultInReason(t *testing.T) {
 	}
 	v, _ := newVerifier(f)
 	vd, err := v.Verify(ctxT(t), repo.Tag("v1"), policy())
-	if err != nil || vd.Verified || !strings.HasPrefix(vd.Reason, "label:") || vd.Check(verify.CheckSignature).Status != verify.StatusError {
+	if err != nil || vd.Verified || vd.Indeterminate || !strings.HasPrefix(vd.Reason, "label:") || vd.Check(verify.CheckSignature).Status != verify.StatusError {
 		t.Fatalf("Verify() = %+v, %v; want not verified because of the label, signature error kept", vd, err)
 	}
 }

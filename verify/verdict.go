@@ -49,6 +49,10 @@ type Verdict struct {
 	Pin       catalog.Pin `json:"pin"`
 	Checks    []Check     `json:"checks"`
 	Verified  bool        `json:"verified"`
+	// Indeterminate is set when no check failed but one could not be carried out
+	// (registry or Rekor unreachable, 5xx, 429, timeout): the image is not verified, and
+	// nothing is known against it either (mcpverify exit 3, not 1).
+	Indeterminate bool `json:"indeterminate,omitempty"`
 	// Reason names the first check that did not pass, as "<check>: <detail>".
 	Reason string `json:"reason,omitempty"`
 }

@@ -213,6 +213,7 @@ func (v *Verifier) conclude(vd *Verdict) (*Verdict, error) {
 		}
 	}
 	if errored != nil {
+		vd.Indeterminate = true
 		return vd, &Indeterminate{Image: vd.Image, Check: errored.Name, Err: errors.New(errored.Detail)}
 	}
 	v.o.logger.Debug("verified", "image", vd.Image, "digest", vd.Digest)

@@ -18,7 +18,7 @@ func (c *common) printResults(w io.Writer, results []result) error {
 			vd := r.verdict
 			if vd == nil {
 				vd = &verify.Verdict{MediaType: verify.MediaType, Image: r.ref.Name(), Pin: r.policy.Pin,
-					Checks: []verify.Check{}, Reason: errText(r.err)}
+					Checks: []verify.Check{}, Indeterminate: verify.IsIndeterminate(r.err), Reason: errText(r.err)}
 			}
 			if err := enc.Encode(vd); err != nil {
 				return err
