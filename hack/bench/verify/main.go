@@ -5,7 +5,7 @@
 //	. .stack/env && go run ./hack/bench/verify [-n 50] [-delay 50ms]
 //
 // All tools read the same images (signed once with the cosign v2 CLI into
-// <registry>/mcp/signatures, legacy layout, Rekor bundle checked offline) through the
+// <registry>/mcpbench/signatures, legacy layout, Rekor bundle checked offline) through the
 // same proxy, which counts their requests. With -delay 0 the proxy only counts.
 package main
 
@@ -76,7 +76,7 @@ func run(n int, delay time.Duration, jobs int, embed bool) error {
 	}
 	defer proxy.Close()
 	host := proxy.Host()
-	sigRepo := host + "/mcp/signatures"
+	sigRepo := host + "/mcpbench/signatures" // its own repository: the stack is shared
 
 	fmt.Fprintf(os.Stderr, "preparing %d images signed with cosign v2 through %s...\n", n, host)
 	images, err := prepare(e, host, sigRepo, n, embed)
