@@ -6,9 +6,19 @@
 // images. The answer is a Verdict: a versioned, JSON-stable record of every check
 // (digest, signature, tlog, label, signed-revision, provenance). A returned error means
 // the verifier could not decide (registry or Rekor unreachable, 5xx, 429, timeout): it
-// is an *Indeterminate and is never reported as "unsigned". A decided "no" is a Verdict
-// with Verified false; Verdict.Err turns it into a *Failure for callers that want an error.
+// is an *Indeterminate and is never reported as "unsigned" (the Verdict then has
+// Indeterminate set and shows which check errored). A decided "no" is a Verdict with
+// Verified false; Verdict.Err turns it into a *Failure for callers that want an error.
 // Image is the one-call form for gateways.
+//
+// The pin (catalog.Pin) is compared whole: the label and the signed revision claim with
+// Commit; the provenance's git sources with Project and Commit, and its build context with
+// Directory ("" is the repository root). A Pin without Project (a bare commit) compares the
+// provenance by commit only. Provenance stored in the signature's format (.att for a
+// legacy signature, a bundle referrer for a cosign v3 one; both with ProvenanceRequired)
+// is always verified; only ProvenanceRequired makes a missing one fail, so gateways
+// should require it. Unlike cosign's legacy payload, a cosign v3 signature statement
+// names no repository: such a signature binds the digest, not the repository.
 //
 // What is read, and how few times: the tag is resolved once to a digest and every other
 // read is by digest. Then the image config, the signatures manifest
