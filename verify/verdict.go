@@ -90,8 +90,10 @@ func (v *Verdict) Err() error {
 }
 
 // finish orders the checks, sets Verified and Reason. Verified requires every check to be
-// pass or skipped, and the signature and digest checks to pass.
-func (v *Verdict) finish() {
+// pass or skipped, and, whatever the checks reported, the digest, signature and label
+// checks to pass, and the tlog check too when requireTLog (no opt-out): a check that was
+// skipped by mistake cannot verify an image.
+func (v *Verdict) finish(requireTLog bool) {
 	byName := map[string]Check{}
 	for _, c := range v.Checks {
 		byName[c.Name] = c
@@ -104,12 +106,19 @@ func (v *Verdict) finish() {
 		}
 		v.Checks = append(v.Checks, c)
 	}
-	v.Verified = byName[CheckDigest].Status == StatusPass && byName[CheckSignature].Status == StatusPass
+	required := []string{CheckDigest, CheckSignature, CheckLabel}
+	if requireTLog {
+		required = append(required, CheckTLog)
+	}
+	v.Verified, v.Reason = true, ""
+	for _, n := range required {
+		if byName[n].Status != StatusPass && v.Verified {
+			v.Verified, v.Reason = false, n+": not checked"
+		}
+	}
 	if c, bad := v.FirstFailure(); bad {
 		v.Verified = false
 		v.Reason = c.Name + ": " + c.Detail
-	} else if !v.Verified {
-		v.Reason = "signature: not checked"
 	}
 }
 

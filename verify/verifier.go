@@ -201,7 +201,7 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 // conclude finishes the verdict. It is indeterminate when some check errored and none
 // failed definitively.
 func (v *Verifier) conclude(vd *Verdict) (*Verdict, error) {
-	vd.finish()
+	vd.finish(v.rekor != nil)
 	var errored *Check
 	for i, c := range vd.Checks {
 		if c.Status == StatusFail {
