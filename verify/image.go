@@ -31,15 +31,15 @@ type ImageOptions struct {
 	Options []Option
 }
 
-// Image verifies one image reference ("registry/repo:tag" or "...@sha256:...") for a
-// gateway that starts it: it builds a Verifier from opts and returns the verdict by
+// Image verifies one image reference ("registry/repo:tag" or "...@sha256:...", fully
+// qualified: no default registry or tag is implied) for a gateway that starts it: it builds a Verifier from opts and returns the verdict by
 // value. As with Verify, an error means "could not decide" (or bad options), and a
 // decided "no" is a Verdict with Verified false. For many images, build one Verifier with
 // New and call Verify: it reuses connections and authentication.
 func Image(ctx context.Context, ref string, opts ImageOptions) (Verdict, error) {
 	r, err := name.ParseReference(ref, name.StrictValidation)
 	if err != nil {
-		return Verdict{}, fmt.Errorf("parsing image reference %q: %w", ref, err)
+		return Verdict{}, fmt.Errorf("parsing image reference %q (want registry/repository:tag or @sha256:..., nothing implied): %w", ref, err)
 	}
 	vopts := append([]Option{}, opts.Options...)
 	switch {
