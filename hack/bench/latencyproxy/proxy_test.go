@@ -16,6 +16,7 @@ func TestProxyDelaysAndCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	p.SetHandshakeDelay(30 * time.Millisecond)
 	start := time.Now()
 	resp, err := http.Get("http://" + p.Host() + "/v2/x")
 	if err != nil {
@@ -23,7 +24,18 @@ func TestProxyDelaysAndCounts(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if string(b) != "ok /v2/x" || time.Since(start) < 30*time.Millisecond || p.Requests() != 1 {
-		t.Fatalf("got %q after %v, %d requests", b, time.Since(start), p.Requests())
+	// A new connection: the handshake's delay, then the request's.
+	if string(b) != "ok /v2/x" || time.Since(start) < 60*time.Millisecond || p.Requests() != 1 || p.Connections() != 1 {
+		t.Fatalf("got %q after %v, %d requests, %d connections", b, time.Since(start), p.Requests(), p.Connections())
+	}
+	// The same connection again: the request's delay only.
+	start = time.Now()
+	resp, err = http.Get("http://" + p.Host() + "/v2/y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if d := time.Since(start); d < 30*time.Millisecond || p.Connections() != 1 {
+		t.Fatalf("reused connection: %v, %d connections", d, p.Connections())
 	}
 }

@@ -47,15 +47,16 @@ func main() {
 	n := flag.Int("n", 50, "number of images for the batch run")
 	delay := flag.Duration("delay", 50*time.Millisecond, "latency added to every registry request in the slow scenario")
 	jobs := flag.Int("j", 8, "mcpverify parallelism for the batch run")
+	handshake := flag.Bool("handshake", false, "with -delay, also delay every new connection by it (a TCP handshake's round trip): parallel requests over new HTTP/1.1 connections then pay for them")
 	embed := flag.Bool("embed", true, "after cosign signs, embed each payload in its .sig layer descriptor's \"data\" field, as mcpbuild publish does (false: cosign's own layout, one more blob read)")
 	flag.Parse()
-	if err := run(*n, *delay, *jobs, *embed); err != nil {
+	if err := run(*n, *delay, *jobs, *embed, *handshake); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, delay time.Duration, jobs int, embed bool) error {
+func run(n int, delay time.Duration, jobs int, embed, handshake bool) error {
 	e := env{os.Getenv("MCPBUILD_E2E_REGISTRY"), os.Getenv("MCPBUILD_E2E_REKOR_URL"), os.Getenv("MCPBUILD_E2E_REKOR_PUBKEY"),
 		os.Getenv("MCPBUILD_E2E_TRUSTED_ROOT"), os.Getenv("MCPBUILD_E2E_COSIGN2"), os.Getenv("MCPBUILD_E2E_COSIGN3")}
 	if e.registry == "" || e.rekorURL == "" || e.rekorPub == "" || e.cosign2 == "" {
@@ -99,10 +100,18 @@ func run(n int, delay time.Duration, jobs int, embed bool) error {
 		layout = "publish layout (payloads embedded in the .sig descriptors)"
 	}
 	fmt.Printf("mcpverify vs cosign verify: same %d images by tag, same key, signatures repo %s, %s;\n", n, sigRepo, layout)
-	fmt.Printf("Rekor bundles checked offline by all; requests = every HTTP request the proxy saw (ping included)\n")
-	fmt.Printf("%-10s %-4s %-10s %10s %9s  %s\n", "latency", "N", "tool", "time", "requests", "time ratio")
+	fmt.Printf("Rekor bundles checked offline by all; requests = every HTTP request the proxy saw (ping included);\n")
+	if handshake {
+		fmt.Printf("the latency delays every request and every new connection (its handshake)\n")
+	} else {
+		fmt.Printf("the latency delays every request (not connection setup: see -handshake)\n")
+	}
+	fmt.Printf("%-10s %-4s %-10s %10s %9s %6s  %s\n", "latency", "N", "tool", "time", "requests", "conns", "time ratio")
 	for _, d := range []time.Duration{0, delay} {
 		proxy.SetDelay(d)
+		if handshake {
+			proxy.SetHandshakeDelay(d)
+		}
 		for _, count := range []int{1, n} {
 			results := map[string]time.Duration{}
 			for _, t := range tools {
@@ -112,7 +121,7 @@ func run(n int, delay time.Duration, jobs int, embed bool) error {
 					return fmt.Errorf("%s N=%d latency %v: %w", t.name, count, d, err)
 				}
 				results[t.name] = el
-				fmt.Printf("%-10s %-4d %-10s %10s %9d", d, count, t.name, el.Round(time.Millisecond), proxy.Requests())
+				fmt.Printf("%-10s %-4d %-10s %10s %9d %6d", d, count, t.name, el.Round(time.Millisecond), proxy.Requests(), proxy.Connections())
 				if t.name == "mcpverify" {
 					fmt.Printf("\n")
 				} else {
