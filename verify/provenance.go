@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -20,7 +21,6 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
 
-	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -45,7 +45,7 @@ func (v *Verifier) checkProvenance(ctx context.Context, refs *referrers, digest 
 	}
 	if errors.Is(err, errNotFound) {
 		if lookReferrers || p.Provenance == ProvenanceRequired {
-			if c, found := v.bundleProvenance(ctx, refs, digest, p.Pin); found {
+			if c, found := v.bundleProvenance(ctx, refs, digest, p); found {
 				return c
 			}
 		}
@@ -71,7 +71,7 @@ func (v *Verifier) checkProvenance(ctx context.Context, refs *referrers, digest 
 	results := make([]Check, len(layers))
 	fns := make([]func(context.Context), len(layers))
 	for i, l := range layers {
-		fns[i] = func(ctx context.Context) { results[i] = v.checkAttestation(ctx, sigRepo, l, digest, p.Pin) }
+		fns[i] = func(ctx context.Context) { results[i] = v.checkAttestation(ctx, sigRepo, l, digest, p) }
 	}
 	fetchAll(ctx, fns...)
 	if c, ok := bestAttestation(results); ok {
@@ -93,7 +93,7 @@ func bestAttestation(results []Check) (Check, bool) {
 	return Check{}, false
 }
 
-func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository, l v1.Descriptor, digest v1.Hash, pin catalog.Pin) Check {
+func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository, l v1.Descriptor, digest v1.Hash, p Policy) Check {
 	env, err := v.reg.descriptorContent(ctx, sigRepo, l)
 	if err != nil {
 		return errCheck(CheckProvenance, fmt.Errorf("reading attestation: %w", err))
@@ -126,14 +126,15 @@ func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository
 			return tl
 		}
 	}
-	return provenanceMatches(stmtJSON, digest, pin)
+	return provenanceMatches(stmtJSON, digest, p)
 }
 
 // provenanceMatches checks a verified in-toto statement: SLSA v1, subject == digest, and
 // every git source naming the pinned project at the pinned commit, the build context in
 // the pinned directory (at least one source; with
 // no project in the pin, every source with a sha1 digest).
-func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
+func provenanceMatches(stmtJSON []byte, digest v1.Hash, p Policy) Check {
+	pin := p.Pin
 	var st struct {
 		in_toto.StatementHeader
 		Predicate slsa1.ProvenancePredicate `json:"predicate"`
@@ -154,7 +155,8 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 		return fail(CheckProvenance, "provenance subject is not "+digest.String())
 	}
 	var sources []slsa1.ResourceDescriptor
-	want := normalizeGitURI(pin.Project)
+	projects := p.projects()
+	isProject := func(uri string) bool { return slices.Contains(projects, normalizeGitURI(uri)) }
 	if ep, ok := st.Predicate.BuildDefinition.ExternalParameters.(map[string]any); ok {
 		if cs, ok := ep["configSource"].(map[string]any); ok {
 			var rd slsa1.ResourceDescriptor
@@ -162,7 +164,7 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 				sources = append(sources, rd)
 				// The build context is the pinned directory too, not only the commit (with
 				// no project in the pin, the directory is unknown).
-				if want != "" && normalizeGitURI(rd.URI) == want {
+				if isProject(rd.URI) {
 					if got := gitSubdir(rd.URI); got != cleanDir(pin.Directory) {
 						return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is directory %q, pin is %q", rd.URI, got, cleanDir(pin.Directory)))
 					}
@@ -174,7 +176,7 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 	matched := 0
 	for _, s := range sources {
 		// Without a project in the pin (--commit alone), every git source is compared.
-		if want == "" && s.Digest["sha1"] == "" || want != "" && normalizeGitURI(s.URI) != want {
+		if projects == nil && s.Digest["sha1"] == "" || projects != nil && !isProject(s.URI) {
 			continue
 		}
 		matched++
@@ -183,11 +185,18 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 		}
 	}
 	if matched == 0 {
-		return fail(CheckProvenance, fmt.Sprintf("provenance names no source from project %q", pin.Project))
+		also := ""
+		if m, ok := p.mirrored(); ok {
+			also = fmt.Sprintf(" or its mirror %q", m)
+		}
+		return fail(CheckProvenance, fmt.Sprintf("provenance names no source from project %q%s", pin.Project, also))
 	}
 	from := pin.Project + "@" + pin.Commit
 	if d := cleanDir(pin.Directory); d != "." {
 		from += " (directory " + d + ")"
+	}
+	if m, ok := p.mirrored(); ok {
+		from += " (or its mirror " + m + ")"
 	}
 	if pin.Project == "" {
 		from = "commit " + pin.Commit + " (pin has no project: sources compared by commit)"
@@ -197,7 +206,7 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, pin catalog.Pin) Check {
 
 // bundleProvenance checks SLSA v1 provenance bundles stored as referrers; found is false
 // when there are none.
-func (v *Verifier) bundleProvenance(ctx context.Context, refs *referrers, digest v1.Hash, pin catalog.Pin) (Check, bool) {
+func (v *Verifier) bundleProvenance(ctx context.Context, refs *referrers, digest v1.Hash, p Policy) (Check, bool) {
 	refs.load(ctx, v)
 	if refs.err != nil {
 		return errCheck(CheckProvenance, fmt.Errorf("looking up attestations in %s: %w", refs.sigRepo, refs.err)), true
@@ -219,7 +228,7 @@ func (v *Verifier) bundleProvenance(ctx context.Context, refs *referrers, digest
 				c = r.tlog
 				c.Name, c.Detail = CheckProvenance, "attestation transparency log: "+c.Detail
 			} else {
-				c = provenanceMatches(r.payload, digest, pin)
+				c = provenanceMatches(r.payload, digest, p)
 			}
 		}
 		results = append(results, c)

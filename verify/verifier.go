@@ -35,6 +35,9 @@ type Policy struct {
 	// RequireSignedRevision fails signatures that carry no revision claim.
 	RequireSignedRevision bool
 	Provenance            ProvenanceMode
+	// SourceMirrors lists where the project may have been fetched from instead (the
+	// provenance then names the mirror); see Mirror.
+	SourceMirrors []Mirror
 }
 
 var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -42,6 +45,11 @@ var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 func (p Policy) validate() error {
 	if !commitRE.MatchString(p.Pin.Commit) {
 		return fmt.Errorf("policy pin commit %q is not a 40-hex git commit", p.Pin.Commit)
+	}
+	for _, m := range p.SourceMirrors {
+		if err := m.validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -125,6 +125,7 @@ func TestUsageErrors(t *testing.T) {
 		"no image":          append(flags, "--commit", verifytest.PinCommit),
 		"no key":            {"--rekor-key", flags[3], "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
 		"no tlog policy":    {"--key", key, "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
+		"bad source mirror": append(flags, "--source-mirror", "https://github.com/", "--commit", verifytest.PinCommit, "mcp/a"),
 		"rekor key and url": append(flags, "--rekor-url", "http://127.0.0.1:1", "--commit", verifytest.PinCommit, "mcp/a"),
 		"offline rekorurl":  {"--key", key, "--offline", "--rekor-url", "http://127.0.0.1:1", "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
 		"no pin":            append(flags, "--catalog", writeCatalog(t, map[string]string{"b": serverYAML("b", "mcp/b", verifytest.PinCommit)}), "mcp/a"),

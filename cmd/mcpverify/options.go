@@ -62,6 +62,8 @@ type policyOptions struct {
 	requireProvenance     bool
 	skipProvenance        bool
 	requireSignedRevision bool
+	mirrorSpecs           []string
+	mirrors               []verify.Mirror
 }
 
 func (o *policyOptions) AddFlags(cmd *cobra.Command) {
@@ -69,11 +71,20 @@ func (o *policyOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.requireProvenance, "require-provenance", false, "fail images without a valid signed SLSA provenance")
 	f.BoolVar(&o.skipProvenance, "skip-provenance", false, "do not look for provenance attestations (one registry request less, no round trip less)")
 	f.BoolVar(&o.requireSignedRevision, "require-signed-revision", false, "fail signatures without a signed revision claim")
+	f.StringArrayVar(&o.mirrorSpecs, "source-mirror", nil, "FROM=TO: the images were built with mcpbuild --source-mirror FROM=TO; provenance naming the mirrored project URL counts as the project (the commit is still compared)")
 }
 
 func (o *policyOptions) Validate() error {
 	if o.requireProvenance && o.skipProvenance {
 		return cliutil.Usagef("--require-provenance and --skip-provenance exclude each other")
+	}
+	o.mirrors = nil
+	for _, s := range o.mirrorSpecs {
+		from, to, ok := strings.Cut(s, "=")
+		if !ok || from == "" || to == "" {
+			return cliutil.Usagef("--source-mirror %q: want FROM=TO", s)
+		}
+		o.mirrors = append(o.mirrors, verify.Mirror{From: from, To: to})
 	}
 	return nil
 }

@@ -151,7 +151,8 @@ func (c *common) runVerify(cmd *cobra.Command, args []string, commit string, job
 }
 
 func (c *common) policyFor(pin catalog.Pin) verify.Policy {
-	return verify.Policy{Pin: pin, RequireSignedRevision: c.policy.requireSignedRevision, Provenance: c.policy.mode()}
+	return verify.Policy{Pin: pin, RequireSignedRevision: c.policy.requireSignedRevision, Provenance: c.policy.mode(),
+		SourceMirrors: c.policy.mirrors}
 }
 
 // verifyAll verifies the targets with one Verifier (shared connections and auth), at
