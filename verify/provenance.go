@@ -98,10 +98,6 @@ func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository
 	if err != nil {
 		return errCheck(CheckProvenance, fmt.Errorf("reading attestation: %w", err))
 	}
-	dv := dsse.WrapVerifier(v.sigVer, dsse.WithExpectedPayloadType(inTotoPayloadType))
-	if err := dv.VerifySignature(bytes.NewReader(env), nil); err != nil {
-		return fail(CheckProvenance, fmt.Sprintf("attestation envelope does not verify with the key: %v", err))
-	}
 	var e struct {
 		Payload string `json:"payload"`
 	}
@@ -111,6 +107,17 @@ func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository
 	stmtJSON, err := base64.StdEncoding.DecodeString(e.Payload)
 	if err != nil {
 		return fail(CheckProvenance, fmt.Sprintf("decoding attestation payload: %v", err))
+	}
+	// An attestation that does not even claim to be SLSA v1 provenance (an SBOM, a scan,
+	// perhaps by another party) is not this check's business; ignoring it can only make
+	// provenance absent. One that claims to be provenance must verify.
+	var hdr in_toto.StatementHeader
+	if json.Unmarshal(stmtJSON, &hdr) == nil && hdr.PredicateType != "" && hdr.PredicateType != slsa1.PredicateSLSAProvenance {
+		return skipped(CheckProvenance, "attestation of predicate type "+hdr.PredicateType)
+	}
+	dv := dsse.WrapVerifier(v.sigVer, dsse.WithExpectedPayloadType(inTotoPayloadType))
+	if err := dv.VerifySignature(bytes.NewReader(env), nil); err != nil {
+		return fail(CheckProvenance, fmt.Sprintf("attestation envelope does not verify with the key: %v", err))
 	}
 	if v.rekor != nil {
 		var b *bundle.RekorBundle

@@ -2,6 +2,7 @@ package verifytest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/sha256"
@@ -28,6 +29,9 @@ type ProvSpec struct {
 	Directory string
 	Key       *ecdsa.PrivateKey // default: the fixture's
 	NoBundle  bool
+	// PredicateType replaces SLSA v1's (an SBOM, a scan...); the layer then carries no
+	// predicateType annotation, as some tools write it.
+	PredicateType string
 	// BundleBody, when set, makes the Rekor entry body from the DSSE envelope (a correct
 	// SET is still made over it): for hostile or malformed entries.
 	BundleBody func(envelope []byte) []byte
@@ -54,7 +58,7 @@ func (f *Fixture) provenanceStatement(img name.Digest, s *ProvSpec) []byte {
 		subdir = ":" + s.Directory
 	}
 	stmt := map[string]any{
-		"_type": "https://in-toto.io/Statement/v1", "predicateType": "https://slsa.dev/provenance/v1",
+		"_type": "https://in-toto.io/Statement/v1", "predicateType": cmp.Or(s.PredicateType, "https://slsa.dev/provenance/v1"),
 		"subject": []any{map[string]any{"name": img.Context().Name(), "digest": map[string]string{"sha256": s.Subject}}},
 		"predicate": map[string]any{
 			"buildDefinition": map[string]any{
@@ -71,11 +75,24 @@ func (f *Fixture) provenanceStatement(img name.Digest, s *ProvSpec) []byte {
 	return b
 }
 
-// Attest stores a SLSA v1 provenance attestation of img in cosign's legacy layout
-// (<sigrepo>:sha256-<hex>.att, a DSSE envelope layer with a Rekor intoto bundle).
-func (f *Fixture) Attest(img name.Digest, s ProvSpec) {
+// Attest stores SLSA v1 provenance attestations of img (one per spec; none given: one
+// correct one) in cosign's legacy layout (<sigrepo>:sha256-<hex>.att, DSSE envelope
+// layers with Rekor intoto bundles).
+func (f *Fixture) Attest(img name.Digest, specs ...ProvSpec) {
 	f.T.Helper()
+	if len(specs) == 0 {
+		specs = []ProvSpec{{}}
+	}
 	h, _ := v1.NewHash(img.DigestStr())
+	var ls []*SigLayer
+	for _, s := range specs {
+		ls = append(ls, f.attestation(img, s))
+	}
+	f.PushLayers(sign.Tag(f.SigRepo, h, sign.AttestationSuffix), ls...)
+}
+
+func (f *Fixture) attestation(img name.Digest, s ProvSpec) *SigLayer {
+	f.T.Helper()
 	sj := f.provenanceStatement(img, &s)
 	sv, err := signature.LoadECDSASignerVerifier(s.Key, crypto.SHA256)
 	if err != nil {
@@ -85,7 +102,10 @@ func (f *Fixture) Attest(img name.Digest, s ProvSpec) {
 	if err != nil {
 		f.T.Fatal(err)
 	}
-	ann := map[string]string{sign.SignatureAnnotation: "", sign.PredicateTypeAnnotation: "https://slsa.dev/provenance/v1"}
+	ann := map[string]string{sign.SignatureAnnotation: ""}
+	if s.PredicateType == "" {
+		ann[sign.PredicateTypeAnnotation] = "https://slsa.dev/provenance/v1"
+	}
 	switch {
 	case s.BundleBody != nil:
 		ann[sign.BundleAnnotation] = f.RekorBundle(f.RekorKey, s.BundleBody(env))
@@ -104,7 +124,6 @@ func (f *Fixture) Attest(img name.Digest, s ProvSpec) {
 		}
 		ann[sign.BundleAnnotation] = f.RekorBundle(f.RekorKey, body)
 	}
-	l := &SigLayer{Payload: env, Desc: v1.Descriptor{MediaType: sign.DSSEMediaType, Size: int64(len(env)),
+	return &SigLayer{Payload: env, Desc: v1.Descriptor{MediaType: sign.DSSEMediaType, Size: int64(len(env)),
 		Digest: hashOf(env), Annotations: ann, Data: env}}
-	f.PushLayers(sign.Tag(f.SigRepo, h, sign.AttestationSuffix), l)
 }

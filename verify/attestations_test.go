@@ -1,0 +1,50 @@
+package verify_test
+
+import (
+	"testing"
+
+	"github.com/mcpbuild/mcpbuild/verify"
+	"github.com/mcpbuild/mcpbuild/verify/verifytest"
+)
+
+// Attestations that are not SLSA provenance (an SBOM by another party, without a
+// predicateType annotation) are not the provenance check's business; provenance that
+// is present must verify.
+func TestOtherAttestations(t *testing.T) {
+	sbom := func(f *verifytest.Fixture) verifytest.ProvSpec {
+		return verifytest.ProvSpec{PredicateType: "https://spdx.dev/Document", Key: verifytest.NewKey(f.T)}
+	}
+	for _, c := range []struct {
+		name     string
+		specs    func(f *verifytest.Fixture) []verifytest.ProvSpec
+		required bool
+		want     verify.Status
+	}{
+		{"SBOM only", func(f *verifytest.Fixture) []verifytest.ProvSpec { return []verifytest.ProvSpec{sbom(f)} }, false, verify.StatusSkipped},
+		{"SBOM only, provenance required", func(f *verifytest.Fixture) []verifytest.ProvSpec { return []verifytest.ProvSpec{sbom(f)} }, true, verify.StatusFail},
+		{"SBOM and provenance", func(f *verifytest.Fixture) []verifytest.ProvSpec { return []verifytest.ProvSpec{sbom(f), {}} }, true, verify.StatusPass},
+		{"SBOM and bad provenance", func(f *verifytest.Fixture) []verifytest.ProvSpec {
+			return []verifytest.ProvSpec{sbom(f), {Commit: verifytest.OtherCommit}}
+		}, false, verify.StatusFail},
+		{"provenance by another key", func(f *verifytest.Fixture) []verifytest.ProvSpec {
+			return []verifytest.ProvSpec{{Key: verifytest.NewKey(f.T)}}
+		}, false, verify.StatusFail},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := verifytest.New(t)
+			img := f.PushImage(f.Repo("mcp/attested"), "v1", verifytest.PinCommit)
+			f.Sign(img)
+			f.Attest(img, c.specs(f)...)
+			v, _ := newVerifier(f)
+			p := policy()
+			if c.required {
+				p.Provenance = verify.ProvenanceRequired
+			}
+			vd, err := v.Verify(ctxT(t), img, p)
+			if err != nil || vd.Check(verify.CheckProvenance).Status != c.want || vd.Verified != (c.want != verify.StatusFail) {
+				t.Fatalf("provenance = %+v, verified %v (%v), want %s", vd.Check(verify.CheckProvenance), vd.Verified, err, c.want)
+			}
+		})
+	}
+}
