@@ -136,10 +136,10 @@ func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository
 	return provenanceMatches(stmtJSON, digest, p)
 }
 
-// provenanceMatches checks a verified in-toto statement: SLSA v1, subject == digest, and
-// every git source naming the pinned project at the pinned commit, the build context in
-// the pinned directory (at least one source; with
-// no project in the pin, every source with a sha1 digest).
+// provenanceMatches checks a verified in-toto statement: SLSA v1, subject == digest,
+// every git source naming the pinned project (or its mirror) at the pinned commit, at
+// least one such source, and the build context in the pinned directory. With no project
+// in the pin, every source with a sha1 digest is compared by commit.
 func provenanceMatches(stmtJSON []byte, digest v1.Hash, p Policy) Check {
 	pin := p.Pin
 	var st struct {
