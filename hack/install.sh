@@ -34,7 +34,9 @@ goinstall() {
 }
 
 install_buildkit() {
-  if have buildkitd "$BUILDKIT_VERSION" && have buildctl "$BUILDKIT_VERSION"; then return 0; fi
+  # The stamp names the recipe too: binaries from an older recipe are rebuilt once.
+  local stampv="$BUILDKIT_VERSION+version-ldflags"
+  if have buildkitd "$stampv" && have buildctl "$stampv"; then return 0; fi
   log "building buildkitd and buildctl $BUILDKIT_VERSION from a wrapper module"
   # go install ...@version refuses modules whose go.mod has exclude directives, so build
   # from a throwaway module that requires buildkit.
@@ -56,9 +58,12 @@ import (
 GO
   (cd "$w" && go get "github.com/moby/buildkit@$BUILDKIT_VERSION" >/dev/null 2>&1 &&
     go mod tidy >/dev/null 2>&1 &&
-    GOBIN=$BIN GOFLAGS=-buildvcs=false go install github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl)
+    GOBIN=$BIN GOFLAGS=-buildvcs=false go install \
+      -ldflags "-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION" \
+      github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl)
   rm -rf "$w"
-  stamp buildkitd "$BUILDKIT_VERSION"; stamp buildctl "$BUILDKIT_VERSION"
+  # Without -X, buildkitd reports v0.0.0+unknown to clients and in every provenance.
+  stamp buildkitd "$stampv"; stamp buildctl "$stampv"
 }
 
 install_registry() {
