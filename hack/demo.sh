@@ -32,7 +32,7 @@ step_publish() {
 
 step_verify() {
   run bin/mcpverify audit --catalog "$CATALOG" --registry "$MCPBUILD_E2E_REGISTRY" \
-    --key "$KEY.pub" --rekor-key "$MCPBUILD_E2E_REKOR_PUBKEY"
+    --key "$KEY.pub" --rekor-key "$MCPBUILD_E2E_REKOR_PUBKEY" --require-provenance --require-signed-revision
 }
 
 # The cosign CLIs as independent referees: v2 and v3 verify every built server's signature
