@@ -113,14 +113,15 @@ after_mariadb() {
   local d=$STATE/mariadb
   [ -f "$d/.schema" ] && return 0
   log "loading Trillian's schema"
-  mariadb --no-defaults --socket="$MARIADB_SOCK" -uroot <<'SQL'
+  # (set -e does not apply here: hack/stack calls this in an || list.)
+  mariadb --no-defaults --socket="$MARIADB_SOCK" -uroot <<'SQL' || return 1
 CREATE DATABASE IF NOT EXISTS trillian;
 CREATE USER IF NOT EXISTS 'trillian'@'127.0.0.1' IDENTIFIED BY 'trillian';
 CREATE USER IF NOT EXISTS 'trillian'@'localhost' IDENTIFIED BY 'trillian';
 GRANT ALL ON trillian.* TO 'trillian'@'127.0.0.1';
 GRANT ALL ON trillian.* TO 'trillian'@'localhost';
 SQL
-  mariadb --no-defaults --socket="$MARIADB_SOCK" -uroot trillian <"$CACHE/trillian-storage.sql"
+  mariadb --no-defaults --socket="$MARIADB_SOCK" -uroot trillian <"$CACHE/trillian-storage.sql" || return 1
   touch "$d/.schema"
 }
 
