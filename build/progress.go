@@ -2,22 +2,31 @@ package build
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
+	"time"
 
+	"github.com/containerd/console"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/util/progress/progressui"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // Progress shows the status of every solve of a run in one display (builds running in
 // parallel share it). It runs on its own context so that the last messages, the failing
 // step's logs included, are still printed when the run's context is cancelled.
 type Progress struct {
-	ch   chan *client.SolveStatus
-	done chan struct{}
-	wg   sync.WaitGroup // forwarders still running
-	once sync.Once
-	err  error
+	ch       chan *client.SolveStatus
+	done     chan struct{}
+	wg       sync.WaitGroup // forwarders still running
+	once     sync.Once
+	err      error
+	repaints bool
+
+	mu     sync.Mutex // guards closed and n, and orders Line against Close
+	closed bool
+	n      int // lines sent by Line, for unique vertex digests
 }
 
 // NewProgress starts a display writing to w in mode: "auto" (tty when w is a terminal,
@@ -28,12 +37,48 @@ func NewProgress(w io.Writer, mode string) (*Progress, error) {
 		return nil, err
 	}
 	p := &Progress{ch: make(chan *client.SolveStatus), done: make(chan struct{})}
+	switch progressui.DisplayMode(mode) {
+	case progressui.AutoMode, progressui.TtyMode, progressui.DefaultMode:
+		p.repaints = isConsole(w) // the test progressui.NewDisplay makes
+	}
 	go func() {
 		defer close(p.done)
 		// Own context: cancellation of the run must not cut the final output.
 		_, p.err = d.UpdateFrom(context.Background(), p.ch)
 	}()
 	return p, nil
+}
+
+func isConsole(w io.Writer) bool {
+	f, ok := w.(console.File)
+	if !ok {
+		return false
+	}
+	_, err := console.ConsoleFromFile(f)
+	return err == nil
+}
+
+// Repaints reports whether the display redraws a terminal in place. Anything else written
+// to that terminal while the display runs may be painted over: show it with Line instead.
+func (p *Progress) Repaints() bool { return p.repaints }
+
+// Line shows msg as one finished step of the display, in order with the solves' own
+// steps. It reports false, showing nothing, once the display is closed.
+func (p *Progress) Line(msg string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.n++
+	now := time.Now()
+	p.ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{
+		Digest:    digest.FromString(fmt.Sprintf("mcpbuild status line %d", p.n)),
+		Name:      msg,
+		Started:   &now,
+		Completed: &now,
+	}}}
+	return true
 }
 
 // channel returns a status channel for one solve; Solve closes it, and its messages are
@@ -55,7 +100,10 @@ func (p *Progress) channel() chan *client.SolveStatus {
 func (p *Progress) Close() error {
 	p.once.Do(func() {
 		p.wg.Wait()
+		p.mu.Lock()
+		p.closed = true
 		close(p.ch)
+		p.mu.Unlock()
 	})
 	<-p.done
 	return p.err

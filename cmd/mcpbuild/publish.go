@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -15,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/build"
-	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
@@ -225,7 +223,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	if err := preflightRegistries(ctx, probes, ropts); err != nil {
 		return nil, err
 	}
-	pub := sign.NewPublisher(svc, sign.WithProgress(stderr), sign.WithPublishLogger(log), sign.WithRemoteOptions(ropts...))
+	pub := sign.NewPublisher(svc, sign.WithProgress(&statusLines{w: stderr, lb: lb}), sign.WithPublishLogger(log), sign.WithRemoteOptions(ropts...))
 	return pub.Publish(ctx, jobs, bo.jobs), nil
 }
 
@@ -250,40 +248,4 @@ func preflightRegistries(ctx context.Context, refs []name.Reference, ropts []rem
 		}
 	}
 	return nil
-}
-
-// lazyBuilder connects to BuildKit on the first build only, so that a publish with every
-// server unchanged neither needs nor contacts BuildKit.
-type lazyBuilder struct {
-	open     func(ctx context.Context) (*build.BuildKit, *build.Progress, error)
-	once     sync.Once
-	bk       *build.BuildKit
-	progress *build.Progress
-	err      error
-}
-
-func (l *lazyBuilder) build(ctx context.Context, s *catalog.Server) (*sign.Built, error) {
-	l.once.Do(func() { l.bk, l.progress, l.err = l.open(ctx) })
-	if l.err != nil {
-		return nil, l.err
-	}
-	res, err := l.bk.Build(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	if res.Provenance == nil {
-		return nil, errors.New("build of server " + s.Name + " returned no provenance")
-	}
-	return &sign.Built{Image: res.Image, Provenance: res.Provenance}, nil
-}
-
-func (l *lazyBuilder) close(log interface{ Warn(string, ...any) }) {
-	if l.bk != nil {
-		_ = l.bk.Close()
-	}
-	if l.progress != nil {
-		if err := l.progress.Close(); err != nil {
-			log.Warn("progress display", "error", err)
-		}
-	}
 }
