@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -180,12 +181,16 @@ func (c *chain) raise(d int) {
 	c.mu.Unlock()
 }
 
-// fetchAll runs fns in parallel (nil entries are skipped) and waits for all of them.
+// fetchAll runs fns in parallel (nil entries are skipped) and waits for all of them. A
+// panic in one of them is raised again in the caller's goroutine, where Verify turns it
+// into an indeterminate verdict (a panic in a goroutine would end the whole process).
 func fetchAll(ctx context.Context, fns ...func(context.Context)) {
 	parent := chainOf(ctx)
 	start := parent.get()
 	var wg sync.WaitGroup
 	var children []*chain
+	var mu sync.Mutex
+	var panicked *panicError
 	for _, f := range fns {
 		if f == nil {
 			continue
@@ -193,12 +198,42 @@ func fetchAll(ctx context.Context, fns ...func(context.Context)) {
 		ch := &chain{depth: start}
 		children = append(children, ch)
 		wg.Add(1)
-		go func() { defer wg.Done(); f(context.WithValue(ctx, chainKey{}, ch)) }()
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					mu.Lock()
+					if panicked == nil {
+						panicked = asPanicError(r)
+					}
+					mu.Unlock()
+				}
+			}()
+			f(context.WithValue(ctx, chainKey{}, ch))
+		}()
 	}
 	wg.Wait()
 	for _, ch := range children {
 		parent.raise(ch.get())
 	}
+	if panicked != nil {
+		panic(panicked)
+	}
+}
+
+// panicError is a recovered panic with the stack where it happened.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("internal error: %v", p.value) }
+
+func asPanicError(r any) *panicError {
+	if p, ok := r.(*panicError); ok {
+		return p
+	}
+	return &panicError{value: r, stack: debug.Stack()}
 }
 
 func parseManifest(raw []byte) (*v1.Manifest, error) {

@@ -122,7 +122,7 @@ func (v *Verifier) verifyRekorBundle(ctx context.Context, b *bundle.RekorBundle,
 	if err != nil {
 		return fail(CheckTLog, err.Error())
 	}
-	verified, err := cosign.VerifyBundle(sig, &cosign.CheckOpts{RekorPubKeys: keys, SigVerifier: v.sigVer})
+	verified, err := verifyBundleSafely(sig, &cosign.CheckOpts{RekorPubKeys: keys, SigVerifier: v.sigVer})
 	if err != nil {
 		return fail(CheckTLog, fmt.Sprintf("Rekor bundle does not verify: %v", err))
 	}
@@ -132,4 +132,17 @@ func (v *Verifier) verifyRekorBundle(ctx context.Context, b *bundle.RekorBundle,
 	return Check{Name: CheckTLog, Status: StatusPass, Detail: fmt.Sprintf(
 		"%s entry logIndex %d verified offline (SET by log %.12s…); body matches signature, payload hash and key",
 		pe.Kind(), b.Payload.LogIndex, b.Payload.LogID)}
+}
+
+// verifyBundleSafely runs cosign's VerifyBundle, turning a panic into an error: it
+// dereferences optional fields of the entry body (an intoto entry without a content
+// hash, for one) before the SET is checked, so a hostile registry could otherwise crash
+// the process that embeds the verifier.
+func verifyBundleSafely(sig oci.Signature, co *cosign.CheckOpts) (ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok, err = false, fmt.Errorf("malformed Rekor entry body (%v)", r)
+		}
+	}()
+	return cosign.VerifyBundle(sig, co)
 }

@@ -115,11 +115,20 @@ type fetched struct {
 // Verify checks ref against p. The Verdict records every check. The error is non-nil
 // only when nothing definite could be decided: it is then an *Indeterminate (and the
 // Verdict shows which check errored). A definite "no" is a Verdict with Verified false.
-func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (*Verdict, error) {
+func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd *Verdict, err error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	vd := &Verdict{MediaType: MediaType, Image: ref.Name(), Pin: p.Pin}
+	vd = &Verdict{MediaType: MediaType, Image: ref.Name(), Pin: p.Pin}
+	// Content from a registry is hostile: a panic in a parser (ours or a library's) must
+	// end this verification as "could not decide", neither verified nor a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			pe := asPanicError(r)
+			v.o.logger.Error("verification panicked", "image", vd.Image, "panic", pe.value, "stack", string(pe.stack))
+			vd, err = v.concludePanic(vd, pe)
+		}
+	}()
 	repo := ref.Context()
 	sigRepo := v.SignaturesRepository(repo)
 	wantAtt := p.Provenance != ProvenanceSkip
@@ -226,6 +235,15 @@ func (v *Verifier) conclude(vd *Verdict) (*Verdict, error) {
 	}
 	v.o.logger.Debug("verified", "image", vd.Image, "digest", vd.Digest)
 	return vd, nil
+}
+
+// concludePanic makes vd indeterminate after a panic: whatever checks had passed, the
+// verification did not finish.
+func (v *Verifier) concludePanic(vd *Verdict, pe *panicError) (*Verdict, error) {
+	vd.finish(v.rekor != nil)
+	vd.Verified, vd.Indeterminate = false, true
+	vd.Reason = "internal error: " + fmt.Sprint(pe.value)
+	return vd, &Indeterminate{Image: vd.Image, Check: "internal", Err: pe}
 }
 
 // errCheck turns a read error into a check: a 404 or bad content is a definite fail,
