@@ -136,10 +136,11 @@ func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository
 	return provenanceMatches(stmtJSON, digest, p)
 }
 
-// provenanceMatches checks a verified in-toto statement: SLSA v1, subject == digest,
-// every git source naming the pinned project (or its mirror) at the pinned commit, at
-// least one such source, and the build context in the pinned directory. With no project
-// in the pin, every source with a sha1 digest is compared by commit.
+// provenanceMatches checks a verified in-toto statement: SLSA v1, subject == digest, the
+// build context (configSource) is the pinned project (or its mirror) at the pinned commit
+// in the pinned directory, and every other git source naming the project is at the pinned
+// commit. With no project in the pin, the build context and every source with a sha1
+// digest are compared by commit.
 func provenanceMatches(stmtJSON []byte, digest v1.Hash, p Policy) Check {
 	pin := p.Pin
 	var st struct {
@@ -161,42 +162,35 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, p Policy) Check {
 	if !subjectOK {
 		return fail(CheckProvenance, "provenance subject is not "+digest.String())
 	}
-	var sources []slsa1.ResourceDescriptor
 	projects := p.projects()
 	isProject := func(uri string) bool { return slices.Contains(projects, normalizeGitURI(uri)) }
-	if ep, ok := st.Predicate.BuildDefinition.ExternalParameters.(map[string]any); ok {
-		if cs, ok := ep["configSource"].(map[string]any); ok {
-			var rd slsa1.ResourceDescriptor
-			if b, err := json.Marshal(cs); err == nil && json.Unmarshal(b, &rd) == nil {
-				sources = append(sources, rd)
-				// The build context is the pinned directory too, not only the commit (with
-				// no project in the pin, the directory is unknown).
-				if isProject(rd.URI) {
-					if got := gitSubdir(rd.URI); got != cleanDir(pin.Directory) {
-						return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is directory %q, pin is %q", rd.URI, got, cleanDir(pin.Directory)))
-					}
-				}
-			}
+	// The build context (configSource) is what the image was built from: it must be the
+	// pinned project (or its mirror) at the pinned commit, in the pinned directory. A
+	// dependency fetched during the build that happens to be the project proves nothing.
+	rd, ok := configSource(st.Predicate.BuildDefinition.ExternalParameters)
+	switch {
+	case !ok || rd.URI == "":
+		return fail(CheckProvenance, "provenance records no build context (buildDefinition.externalParameters.configSource with a uri)")
+	case projects != nil && !isProject(rd.URI):
+		return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is not project %q", rd.URI, pin.Project))
+	case rd.Digest["sha1"] != pin.Commit:
+		return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is at commit %q, pin is %q", rd.URI, rd.Digest["sha1"], pin.Commit))
+	}
+	// With no project in the pin, the directory is unknown.
+	if projects != nil {
+		if got := gitSubdir(rd.URI); got != cleanDir(pin.Directory) {
+			return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is directory %q, pin is %q", rd.URI, got, cleanDir(pin.Directory)))
 		}
 	}
-	sources = append(sources, st.Predicate.BuildDefinition.ResolvedDependencies...)
-	matched := 0
+	sources := append([]slsa1.ResourceDescriptor{rd}, st.Predicate.BuildDefinition.ResolvedDependencies...)
 	for _, s := range sources {
 		// Without a project in the pin (--commit alone), every git source is compared.
 		if projects == nil && s.Digest["sha1"] == "" || projects != nil && !isProject(s.URI) {
 			continue
 		}
-		matched++
 		if got := s.Digest["sha1"]; got != pin.Commit {
 			return fail(CheckProvenance, fmt.Sprintf("provenance source %s is at commit %q, pin is %q", s.URI, got, pin.Commit))
 		}
-	}
-	if matched == 0 {
-		also := ""
-		if m, ok := p.mirrored(); ok {
-			also = fmt.Sprintf(" or its mirror %q", m)
-		}
-		return fail(CheckProvenance, fmt.Sprintf("provenance names no source from project %q%s", pin.Project, also))
 	}
 	from := pin.Project + "@" + pin.Commit
 	if d := cleanDir(pin.Directory); d != "." {
@@ -209,6 +203,24 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, p Policy) Check {
 		from = "commit " + pin.Commit + " (pin has no project: sources compared by commit)"
 	}
 	return Check{Name: CheckProvenance, Status: StatusPass, Detail: fmt.Sprintf("SLSA v1 provenance for %s built from %s", digest, from)}
+}
+
+// configSource reads externalParameters.configSource (BuildKit's build context).
+func configSource(ep any) (slsa1.ResourceDescriptor, bool) {
+	var rd slsa1.ResourceDescriptor
+	m, ok := ep.(map[string]any)
+	if !ok {
+		return rd, false
+	}
+	cs, ok := m["configSource"].(map[string]any)
+	if !ok {
+		return rd, false
+	}
+	b, err := json.Marshal(cs)
+	if err != nil || json.Unmarshal(b, &rd) != nil {
+		return rd, false
+	}
+	return rd, true
 }
 
 // bundleProvenance checks SLSA v1 provenance bundles stored as referrers; found is false

@@ -63,3 +63,50 @@ func TestPanicDuringVerifyIsIndeterminate(t *testing.T) {
 		t.Fatalf("Verify() = %+v, %v; want indeterminate naming the panic", vd, err)
 	}
 }
+
+func buildDefinition(stmt map[string]any) map[string]any {
+	return stmt["predicate"].(map[string]any)["buildDefinition"].(map[string]any)
+}
+
+// The build context (configSource) is what the image was built from: another project's
+// context fails provenance even when a dependency fetched during the build is the
+// pinned project at the pinned commit; a provenance without a build context fails too.
+func TestProvenanceBuildContextMustBeThePin(t *testing.T) {
+	cases := map[string]func(stmt map[string]any){
+		"context from another project, pinned project as a dependency": func(stmt map[string]any) {
+			buildDefinition(stmt)["externalParameters"] = map[string]any{"configSource": map[string]any{
+				"uri": "https://github.com/evil/fork.git#" + verifytest.OtherCommit, "digest": map[string]string{"sha1": verifytest.OtherCommit}}}
+		},
+		"context from another project without digest": func(stmt map[string]any) {
+			buildDefinition(stmt)["externalParameters"] = map[string]any{"configSource": map[string]any{"uri": "https://github.com/evil/fork.git"}}
+		},
+		"no build context": func(stmt map[string]any) {
+			buildDefinition(stmt)["externalParameters"] = map[string]any{}
+		},
+		"build context without uri": func(stmt map[string]any) {
+			buildDefinition(stmt)["externalParameters"] = map[string]any{"configSource": map[string]any{"digest": map[string]string{"sha1": verifytest.PinCommit}}}
+		},
+	}
+	for n, edit := range cases {
+		for _, withProject := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/project=%v", n, withProject), func(t *testing.T) {
+				f := verifytest.New(t)
+				img := f.PushImage(f.Repo("mcp/prov"), "v1", verifytest.PinCommit)
+				f.Sign(img)
+				f.Attest(img, verifytest.ProvSpec{Edit: edit})
+				v, _ := newVerifier(f)
+				p := policy()
+				if !withProject {
+					p.Pin.Project = ""
+				}
+				vd, err := v.Verify(ctxT(t), img, p)
+				if err != nil {
+					t.Fatalf("Verify() error = %v, want a definite verdict", err)
+				}
+				if first, _ := vd.FirstFailure(); vd.Verified || first.Name != verify.CheckProvenance || first.Status != verify.StatusFail {
+					t.Fatalf("first failure = %+v, want provenance fail; checks %+v", first, vd.Checks)
+				}
+			})
+		}
+	}
+}

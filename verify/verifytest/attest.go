@@ -35,6 +35,8 @@ type ProvSpec struct {
 	// BundleBody, when set, makes the Rekor entry body from the DSSE envelope (a correct
 	// SET is still made over it): for hostile or malformed entries.
 	BundleBody func(envelope []byte) []byte
+	// Edit, when set, changes the statement (a JSON object) before it is signed.
+	Edit func(stmt map[string]any)
 }
 
 // provenanceStatement returns the SLSA v1 statement of s about img, defaults filled in.
@@ -69,6 +71,9 @@ func (f *Fixture) provenanceStatement(img name.Digest, s *ProvSpec) []byte {
 			},
 			"runDetails": map[string]any{"builder": map[string]any{"id": "mcpbuild"}},
 		},
+	}
+	if s.Edit != nil {
+		s.Edit(stmt)
 	}
 	b, err := json.Marshal(stmt)
 	f.check(err)
