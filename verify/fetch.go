@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -21,6 +22,57 @@ import (
 
 // maxBlob bounds what is read for a payload, bundle, envelope or config blob.
 const maxBlob = 8 << 20
+
+// maxManifest bounds a manifest or index read: the OCI distribution spec's 4 MiB (ggcr
+// alone would read up to 100 MiB each, and one verification reads several).
+const maxManifest = 4 << 20
+
+// limitTransport refuses manifest responses larger than maxManifest, as bad content.
+type limitTransport struct{ inner http.RoundTripper }
+
+func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.inner.RoundTrip(req)
+	if err != nil || !strings.Contains(req.URL.Path, "/manifests/") || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	if resp.ContentLength > maxManifest {
+		resp.Body.Close()
+		return nil, errManifestTooLarge(req)
+	}
+	resp.Body = &limitedBody{rc: resp.Body, n: maxManifest, req: req}
+	return resp, nil
+}
+
+func errManifestTooLarge(req *http.Request) error {
+	return &contentError{fmt.Errorf("manifest %s exceeds the %d byte limit", req.URL.Redacted(), maxManifest)}
+}
+
+// limitedBody fails the read that goes past n bytes.
+type limitedBody struct {
+	rc  io.ReadCloser
+	n   int64
+	req *http.Request
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		// Allow exactly n bytes: only data past the limit is an error.
+		var one [1]byte
+		k, err := b.rc.Read(one[:])
+		if k > 0 {
+			return 0, errManifestTooLarge(b.req)
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.n {
+		p = p[:b.n]
+	}
+	k, err := b.rc.Read(p)
+	b.n -= int64(k)
+	return k, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // registryClient reads manifests and blobs with one authenticated transport per registry
 // (one ping/token per registry for the Verifier's lifetime) and no retries: a fault
@@ -147,8 +199,13 @@ type readError struct{ err error }
 func (e *readError) Error() string { return e.err.Error() }
 func (e *readError) Unwrap() error { return e.err }
 
-// classify sorts a registry error: 404 is a definite absence, the rest a failed read.
+// classify sorts a registry error: 404 is a definite absence, bad content (an oversize
+// manifest) a definite failure, the rest a failed read.
 func classify(err error) error {
+	var ce *contentError
+	if errors.As(err, &ce) {
+		return err
+	}
 	var te *transport.Error
 	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
 		return &notFoundError{err}

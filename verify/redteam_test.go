@@ -3,6 +3,7 @@ package verify_test
 import (
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -108,5 +109,44 @@ func TestProvenanceBuildContextMustBeThePin(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A registry serving a huge manifest (ggcr alone accepts 100 MiB per manifest, and one
+// verification reads several) is refused after the OCI distribution limit of 4 MiB,
+// as bad content: a definite failure of the check reading it.
+func TestOversizeManifestRefused(t *testing.T) {
+	huge := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[` +
+		strings.Repeat(`{"mediaType":"x","size":1,"digest":"sha256:`+strings.Repeat("0", 64)+`"},`, 50000) +
+		`{"mediaType":"x","size":1,"digest":"sha256:` + strings.Repeat("0", 64) + `"}]}`
+	for _, which := range []string{".sig", "v1"} {
+		t.Run(which, func(t *testing.T) {
+			f := verifytest.New(t)
+			img := f.PushImage(f.Repo("mcp/huge"), "v1", verifytest.PinCommit)
+			f.Sign(img)
+			var served int
+			f.Hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.Contains(r.URL.Path, "/manifests/") || !strings.HasSuffix(r.URL.Path, which) {
+					return false
+				}
+				served++
+				w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+				if which == "v1" {
+					w.Header().Set("Content-Length", fmt.Sprint(len(huge)))
+				}
+				_, _ = io.WriteString(w, huge)
+				return true
+			}
+			v, _ := newVerifier(f)
+			vd, err := v.Verify(ctxT(t), img.Context().Tag("v1"), policy())
+			if err != nil {
+				t.Fatalf("Verify() error = %v, want a definite verdict", err)
+			}
+			want := map[string]string{".sig": verify.CheckSignature, "v1": verify.CheckDigest}[which]
+			first, _ := vd.FirstFailure()
+			if served == 0 || vd.Verified || first.Name != want || !strings.Contains(first.Detail, "limit") {
+				t.Fatalf("served %d; first failure = %+v, want %s fail naming the limit", served, first, want)
+			}
+		})
 	}
 }

@@ -81,7 +81,7 @@ func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 	}
 	v := &Verifier{key: key, sigVer: sv, o: o}
 	v.reg = &registryClient{
-		base:       &countingTransport{inner: o.transport, stats: o.stats, kind: kindRegistry, logger: o.logger},
+		base:       &countingTransport{inner: limitTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger},
 		keychain:   o.keychain,
 		transports: map[string]http.RoundTripper{},
 	}
