@@ -18,6 +18,9 @@ COSIGN2_VERSION=v2.6.5
 COSIGN3_VERSION=v3.1.3
 
 log() { printf 'install: %s\n' "$*" >&2; }
+# On failure, say what failed and what it needs (the tool's own error is printed above).
+current=
+trap 'rc=$?; [ $rc -eq 0 ] || log "error: installing ${current:-the tools} failed (exit $rc); building needs the Go module proxy ($(go env GOPROXY 2>/dev/null)), missing Debian packages need apt"' EXIT
 have() { [ -x "$BIN/$1" ] && [ -f "$BIN/.$1.version" ] && [ "$(cat "$BIN/.$1.version")" = "$2" ]; }
 stamp() { echo "$2" > "$BIN/.$1.version"; }
 
@@ -56,12 +59,16 @@ import (
 	_ "github.com/moby/buildkit/cmd/buildkitd"
 )
 GO
-  (cd "$w" && go get "github.com/moby/buildkit@$BUILDKIT_VERSION" >/dev/null 2>&1 &&
-    go mod tidy >/dev/null 2>&1 &&
+  if ! (cd "$w" && go get "github.com/moby/buildkit@$BUILDKIT_VERSION" &&
+    go mod tidy &&
     GOBIN=$BIN GOFLAGS=-buildvcs=false go install \
       -ldflags "-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION" \
-      github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl)
-  rm -rf "$w"
+      github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl) >"$w.log" 2>&1; then
+    tail -n 20 "$w.log" >&2
+    rm -rf "$w" "$w.log"
+    return 1
+  fi
+  rm -rf "$w" "$w.log"
   # Without -X, buildkitd reports v0.0.0+unknown to clients and in every provenance.
   stamp buildkitd "$stampv"; stamp buildctl "$stampv"
 }
@@ -108,5 +115,5 @@ install_debs() {
 
 tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=(debs buildkit registry trillian rekor cosign)
-for t in "${tools[@]}"; do "install_$t"; done
+for t in "${tools[@]}"; do current=$t; "install_$t"; done
 log "tools ready in $BIN"
