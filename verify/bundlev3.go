@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -158,7 +157,7 @@ func (v *Verifier) verifyBundle(ctx context.Context, raw []byte, imgRepo name.Re
 	}
 	note := "; the statement names no repository"
 	if n := r.subject; n != "" {
-		if n != imgRepo.Name() && !strings.HasPrefix(n, imgRepo.Name()+"@") && !strings.HasPrefix(n, imgRepo.Name()+":") {
+		if !sameRepository(n, imgRepo) {
 			return signed{}, fmt.Errorf("signed statement names repository %q, image is %q", n, imgRepo.Name())
 		}
 		note = "; the statement names " + n

@@ -150,3 +150,27 @@ func TestOversizeManifestRefused(t *testing.T) {
 		})
 	}
 }
+
+// docker-reference names the repository; a tag in it is allowed, a name without the
+// registry (nothing implied) or with another one is not.
+func TestDockerReferenceForms(t *testing.T) {
+	for _, c := range []struct {
+		ref  func(repo string) string
+		want bool
+	}{
+		{func(r string) string { return r + ":v1" }, true},
+		{func(r string) string { return r[strings.Index(r, "/")+1:] }, false},
+		{func(r string) string { return "docker.io/" + r[strings.Index(r, "/")+1:] }, false},
+		{func(r string) string { return r + "/sub" }, false},
+	} {
+		f := verifytest.New(t)
+		img := f.PushImage(f.Repo("mcp/ref"), "v1", verifytest.PinCommit)
+		ref := c.ref(img.Context().Name())
+		f.Sign(img, verifytest.SigSpec{DockerRef: ref})
+		v, _ := newVerifier(f)
+		vd, err := v.Verify(ctxT(t), img, policy())
+		if err != nil || vd.Verified != c.want || !c.want && vd.Check(verify.CheckSignature).Status != verify.StatusFail {
+			t.Errorf("docker-reference %q: verified %v (%s), err %v; want verified %v", ref, vd.Verified, vd.Reason, err, c.want)
+		}
+	}
+}

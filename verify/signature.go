@@ -156,7 +156,7 @@ func (v *Verifier) verifyCandidate(c *candidate, imgRepo name.Repository, digest
 	if sp.Critical.Image.DockerManifestDigest != digest.String() {
 		return fmt.Errorf("signed payload names digest %s, image is %s", sp.Critical.Image.DockerManifestDigest, digest)
 	}
-	if sp.Critical.Identity.DockerReference != imgRepo.Name() {
+	if !sameRepository(sp.Critical.Identity.DockerReference, imgRepo) {
 		return fmt.Errorf("signed payload names repository %q, image is %q", sp.Critical.Identity.DockerReference, imgRepo.Name())
 	}
 	c.claims = map[string]string{}
@@ -166,6 +166,22 @@ func (v *Verifier) verifyCandidate(c *candidate, imgRepo name.Repository, digest
 		}
 	}
 	return nil
+}
+
+// sameRepository reports whether ref (a docker-reference or a statement's subject name)
+// names repo: the same registry, written out (docker.io and index.docker.io are one),
+// and the same repository path; a tag or digest in ref is allowed and ignored (the digest
+// is checked on its own). A name without a registry never matches: no default implied.
+func sameRepository(ref string, repo name.Repository) bool {
+	r, err := name.NewRepository(ref, name.StrictValidation)
+	if err != nil {
+		pr, perr := name.ParseReference(ref, name.StrictValidation)
+		if perr != nil {
+			return false
+		}
+		r = pr.Context()
+	}
+	return r.Name() == repo.Name()
 }
 
 func fail(name, detail string) Check { return Check{Name: name, Status: StatusFail, Detail: detail} }
