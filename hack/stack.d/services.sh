@@ -34,7 +34,11 @@ start_buildkitd() {
       echo "$snap" >"$STATE/buildkitd/snapshotter"
       return 0
     fi
-    kill "$(cat "$(pidfile buildkitd)")" 2>/dev/null || true
+    local pid i; pid=$(cat "$(pidfile buildkitd)")
+    kill "$pid" 2>/dev/null || true
+    # It must be gone before the next try: buildkitd locks its --root directory.
+    for ((i = 0; i < 100; i++)); do running "$pid" || break; sleep 0.1; done
+    if running "$pid"; then kill -KILL "$pid" 2>/dev/null; sleep 0.5; fi
     log "buildkitd with the $snap snapshotter failed"
   done
   return 1
