@@ -172,7 +172,11 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, p Policy) Check {
 	case !ok || rd.URI == "":
 		return fail(CheckProvenance, "provenance records no build context (buildDefinition.externalParameters.configSource with a uri)")
 	case projects != nil && !isProject(rd.URI):
-		return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is not project %q", rd.URI, pin.Project))
+		also := ""
+		if m, ok := p.mirrored(); ok {
+			also = fmt.Sprintf(" or its mirror %q", m)
+		}
+		return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is not project %q%s", rd.URI, pin.Project, also))
 	case rd.Digest["sha1"] != pin.Commit:
 		return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is at commit %q, pin is %q", rd.URI, rd.Digest["sha1"], pin.Commit))
 	}

@@ -152,7 +152,7 @@ func TestE2EPublishedCatalogVerifies(t *testing.T) {
 	mflags := []string{"--key", prefix + ".pub", "--rekor-key", s.rekorPub, "--signatures-repo", msigs,
 		"--catalog", e2eCatalog, "--require-provenance", s.registry + "/mcp/pinned:" + mtag}
 	code, out, _ = cli(t, nil, mflags...)
-	if code != cliutil.ExitFailed || !strings.Contains(out, ": NOT VERIFIED: provenance: provenance names no source from project") {
+	if code != cliutil.ExitFailed || !strings.Contains(out, ": NOT VERIFIED: provenance: provenance build context "+mirror) || !strings.Contains(out, " is not project ") {
 		t.Fatalf("mirrored provenance without --source-mirror: exit %d, want 1\n%s", code, out)
 	}
 	code, out, errs = cli(t, nil, append([]string{"--source-mirror=" + catalogGit + "=" + mirror}, mflags...)...)
