@@ -42,7 +42,7 @@ func (v *Verifier) config(ctx context.Context, repo name.Repository, m *manifest
 	if err != nil {
 		return nil, err
 	}
-	raw, err := v.reg.getBlob(ctx, repo, im.Config.Digest)
+	raw, err := v.reg.getBlob(ctx, repo, im.Config.Digest, maxBlob)
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
-// maxBlob bounds what is read for a payload, bundle, envelope or config blob.
+// maxBlob bounds what is read for a bundle, envelope or config blob.
 const maxBlob = 8 << 20
+
+// maxPayload bounds a simple-signing payload (cosign's are a few hundred bytes): with up
+// to maxSignatures of them per image, a hostile registry gets little memory.
+const maxPayload = 1 << 20
 
 // maxManifest bounds a manifest or index read: the OCI distribution spec's 4 MiB (ggcr
 // alone would read up to 100 MiB each, and one verification reads several).
@@ -137,8 +141,9 @@ func (c *registryClient) getManifest(ctx context.Context, ref name.Reference) (*
 	return &manifest{Raw: d.Manifest, MediaType: string(d.MediaType), Digest: h}, nil
 }
 
-// getBlob GETs a blob by digest; ggcr verifies the digest while reading.
-func (c *registryClient) getBlob(ctx context.Context, repo name.Repository, h v1.Hash) ([]byte, error) {
+// getBlob GETs a blob by digest, at most limit bytes; ggcr verifies the digest while
+// reading.
+func (c *registryClient) getBlob(ctx context.Context, repo name.Repository, h v1.Hash, limit int64) ([]byte, error) {
 	t, err := c.transport(ctx, repo)
 	if err != nil {
 		return nil, err
@@ -153,19 +158,20 @@ func (c *registryClient) getBlob(ctx context.Context, repo name.Repository, h v1
 		return nil, classify(fmt.Errorf("reading blob %s@%s: %w", repo, h, err))
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxBlob+1))
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
 	if err != nil {
 		return nil, classify(fmt.Errorf("reading blob %s@%s: %w", repo, h, err))
 	}
-	if len(b) > maxBlob {
-		return nil, &contentError{fmt.Errorf("blob %s@%s is larger than %d bytes", repo, h, maxBlob)}
+	if int64(len(b)) > limit {
+		return nil, &contentError{fmt.Errorf("blob %s@%s is larger than %d bytes", repo, h, limit)}
 	}
 	return b, nil
 }
 
-// descriptorContent returns a descriptor's content: from its OCI "data" field when set
-// (checking that it hashes to the descriptor's digest), else from a blob GET.
-func (c *registryClient) descriptorContent(ctx context.Context, repo name.Repository, d v1.Descriptor) ([]byte, error) {
+// descriptorContent returns a descriptor's content, at most limit bytes: from its OCI
+// "data" field when set (checking that it hashes to the descriptor's digest), else from a
+// blob GET.
+func (c *registryClient) descriptorContent(ctx context.Context, repo name.Repository, d v1.Descriptor, limit int64) ([]byte, error) {
 	if len(d.Data) > 0 {
 		sum := sha256.Sum256(d.Data)
 		if d.Digest.Algorithm != "sha256" || d.Digest.Hex != hex.EncodeToString(sum[:]) {
@@ -173,7 +179,10 @@ func (c *registryClient) descriptorContent(ctx context.Context, repo name.Reposi
 		}
 		return d.Data, nil
 	}
-	return c.getBlob(ctx, repo, d.Digest)
+	if d.Size > limit {
+		return nil, &contentError{fmt.Errorf("blob %s@%s is %d bytes, more than %d", repo, d.Digest, d.Size, limit)}
+	}
+	return c.getBlob(ctx, repo, d.Digest, limit)
 }
 
 // errNotFound marks a 404 answer: the registry says the thing does not exist.

@@ -94,7 +94,7 @@ func bestAttestation(results []Check) (Check, bool) {
 }
 
 func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository, l v1.Descriptor, digest v1.Hash, p Policy) Check {
-	env, err := v.reg.descriptorContent(ctx, sigRepo, l)
+	env, err := v.reg.descriptorContent(ctx, sigRepo, l, maxBlob)
 	if err != nil {
 		return errCheck(CheckProvenance, fmt.Errorf("reading attestation: %w", err))
 	}

@@ -174,3 +174,28 @@ func TestDockerReferenceForms(t *testing.T) {
 		}
 	}
 }
+
+// A signature payload blob far larger than any simple-signing payload is refused after
+// 1 MiB, as bad content (up to 32 signature layers are read per image).
+func TestOversizePayloadRefused(t *testing.T) {
+	f := verifytest.New(t)
+	img := f.PushImage(f.Repo("mcp/bigpayload"), "v1", verifytest.PinCommit)
+	l := f.Sign(img, verifytest.SigSpec{NoData: true})[0]
+	var served int
+	f.Hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/blobs/"+l.Desc.Digest.String()) {
+			return false
+		}
+		served++
+		_, _ = w.Write(make([]byte, 3<<20))
+		return true
+	}
+	v, _ := newVerifier(f)
+	vd, err := v.Verify(ctxT(t), img, policy())
+	if err != nil {
+		t.Fatalf("Verify() error = %v, want a definite verdict", err)
+	}
+	if c := vd.Check(verify.CheckSignature); served == 0 || vd.Verified || c.Status != verify.StatusFail || !strings.Contains(c.Detail, "larger than 1048576") {
+		t.Fatalf("served %d; signature check %+v, want fail naming the 1 MiB limit", served, c)
+	}
+}

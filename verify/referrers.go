@@ -91,7 +91,7 @@ func (v *Verifier) readBundle(ctx context.Context, sigRepo name.Repository, d v1
 	}
 	for _, l := range bm.Layers {
 		if strings.HasPrefix(string(l.MediaType), bundleArtifactType) {
-			raw, err := v.reg.descriptorContent(ctx, sigRepo, l)
+			raw, err := v.reg.descriptorContent(ctx, sigRepo, l, maxBlob)
 			return referrerBundle{predicateType: bm.Annotations[predicateAnnotation], raw: raw, err: err}
 		}
 	}

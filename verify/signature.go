@@ -113,7 +113,7 @@ func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo
 
 func (v *Verifier) readCandidate(ctx context.Context, sigRepo name.Repository, l v1.Descriptor) candidate {
 	var c candidate
-	p, err := v.reg.descriptorContent(ctx, sigRepo, l)
+	p, err := v.reg.descriptorContent(ctx, sigRepo, l, maxPayload)
 	if err != nil {
 		c.err = fmt.Errorf("reading payload: %w", err)
 		return c
