@@ -1,13 +1,23 @@
 package verify_test
 
 import (
+	"bytes"
+	"crypto"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/verify"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
@@ -197,5 +207,116 @@ func TestOversizePayloadRefused(t *testing.T) {
 	}
 	if c := vd.Check(verify.CheckSignature); served == 0 || vd.Verified || c.Status != verify.StatusFail || !strings.Contains(c.Detail, "larger than 1048576") {
 		t.Fatalf("served %d; signature check %+v, want fail naming the 1 MiB limit", served, c)
+	}
+}
+
+// The SET covers integratedTime (and logIndex): a bundle whose payload was edited after
+// the log signed it fails the tlog check.
+func TestSETOverEditedBundlePayload(t *testing.T) {
+	for _, field := range []string{"integratedTime", "logIndex"} {
+		f := verifytest.New(t)
+		img := f.PushImage(f.Repo("mcp/set"), "v1", verifytest.PinCommit)
+		l := f.Signature(img, verifytest.SigSpec{})
+		var b map[string]any
+		if err := json.Unmarshal([]byte(l.Desc.Annotations[sign.BundleAnnotation]), &b); err != nil {
+			t.Fatal(err)
+		}
+		p := b["Payload"].(map[string]any)
+		p[field] = p[field].(float64) + 1
+		raw, _ := json.Marshal(b)
+		l.Desc.Annotations[sign.BundleAnnotation] = string(raw)
+		h, _ := v1.NewHash(img.DigestStr())
+		f.PushLayers(sign.Tag(f.SigRepo, h, sign.SignatureSuffix), l)
+		v, _ := newVerifier(f)
+		vd, err := v.Verify(ctxT(t), img, policy())
+		if first, _ := vd.FirstFailure(); err != nil || vd.Verified || first.Name != verify.CheckTLog || first.Status != verify.StatusFail {
+			t.Errorf("%s edited: first failure %+v, err %v; want tlog fail", field, first, err)
+		}
+	}
+}
+
+// A tag resolving to an index is verified on the index digest: a signature of one of
+// its platform images does not sign the index (unsigned, a definite failure).
+func TestSignatureOnIndexChildOnly(t *testing.T) {
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/idxchild")
+	idx := f.PushIndex(repo, "latest", verifytest.PinCommit)
+	m, err := remote.Index(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := m.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range im.Manifests {
+		f.Sign(repo.Digest(d.Digest.String()))
+	}
+	v, _ := newVerifier(f)
+	vd, err := v.Verify(ctxT(t), repo.Tag("latest"), policy())
+	if first, _ := vd.FirstFailure(); err != nil || vd.Verified || first.Name != verify.CheckSignature || !strings.Contains(first.Detail, "unsigned") {
+		t.Fatalf("first failure %+v, err %v; want signature fail (unsigned index)", first, err)
+	}
+}
+
+// rawSigLayer signs payload as-is with the fixture key, with a correct Rekor bundle.
+func rawSigLayer(t *testing.T, f *verifytest.Fixture, payload []byte) *verifytest.SigLayer {
+	t.Helper()
+	signer, err := signature.LoadECDSASignerVerifier(f.Key, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := signer.SignMessage(bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(payload)
+	return &verifytest.SigLayer{Payload: payload, Desc: v1.Descriptor{MediaType: sign.SimpleSigningMediaType,
+		Size: int64(len(payload)), Digest: v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}, Data: payload,
+		Annotations: map[string]string{sign.SignatureAnnotation: base64.StdEncoding.EncodeToString(sig),
+			sign.BundleAnnotation: f.RekorBundle(f.RekorKey, hashedRekord(t, sig, payload, verifytest.PEM(t, &f.Key.PublicKey)))}}}
+}
+
+// Payloads signed by the key but odd: the value checked is the one Go's encoding/json
+// (and so cosign) reads, and near-misses of the digest or type fail.
+func TestOddSignedPayloads(t *testing.T) {
+	f := verifytest.New(t)
+	repo := f.Repo("mcp/payload")
+	img := f.PushImage(repo, "v1", verifytest.PinCommit)
+	other := f.PushImage(repo, "other", verifytest.PinCommit)
+	doc := func(digests ...string) string {
+		var b strings.Builder
+		b.WriteString(`{"critical":{"identity":{"docker-reference":"` + repo.Name() + `"},"image":{`)
+		for i, d := range digests {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(`"docker-manifest-digest":"` + d + `"`)
+		}
+		b.WriteString(`},"type":"cosign container image signature"},"optional":{}}`)
+		return b.String()
+	}
+	hexOf := strings.TrimPrefix(img.DigestStr(), "sha256:")
+	cases := []struct {
+		name    string
+		payload string
+		want    bool
+	}{
+		{"plain", doc(img.DigestStr()), true},
+		{"duplicate key, last names another image", doc(img.DigestStr(), other.DigestStr()), false},
+		{"uppercase digest", doc("sha256:" + strings.ToUpper(hexOf)), false},
+		{"digest with a space", doc(img.DigestStr() + " "), false},
+		{"bare hex", doc(hexOf), false},
+		{"other type", strings.Replace(doc(img.DigestStr()), "cosign container image signature", "Cosign Container Image Signature", 1), false},
+		{"digest outside critical", `{"critical":{"identity":{"docker-reference":"` + repo.Name() + `"},"image":{},"type":"cosign container image signature"},"docker-manifest-digest":"` + img.DigestStr() + `"}`, false},
+	}
+	h, _ := v1.NewHash(img.DigestStr())
+	v, _ := newVerifier(f)
+	for _, c := range cases {
+		f.PushLayers(sign.Tag(f.SigRepo, h, sign.SignatureSuffix), rawSigLayer(t, f, []byte(c.payload)))
+		vd, err := v.Verify(ctxT(t), img, policy())
+		if err != nil || vd.Verified != c.want {
+			t.Errorf("%s: verified %v (%s), err %v; want %v", c.name, vd.Verified, vd.Reason, err, c.want)
+		}
 	}
 }
