@@ -18,7 +18,9 @@ func TestFaultMatrix(t *testing.T) {
 		"403": func(_ *verifytest.Fixture, w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, `{"errors":[{"code":"DENIED"}]}`, http.StatusForbidden)
 		},
-		"502": func(_ *verifytest.Fixture, w http.ResponseWriter, _ *http.Request) { http.Error(w, "bad gateway", http.StatusBadGateway) },
+		"502": func(_ *verifytest.Fixture, w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+		},
 		"redirect to a 500": func(_ *verifytest.Fixture, w http.ResponseWriter, r *http.Request) {
 			if r.URL.Query().Get("redirected") == "" {
 				http.Redirect(w, r, r.URL.Path+"?redirected=1", http.StatusTemporaryRedirect)
