@@ -8,7 +8,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
+
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
 func main() {
@@ -18,8 +21,16 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes one command line and returns its exit code; tests call it in-process.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+// run executes one command line and returns its exit code; tests call it in-process. A
+// panic is "could not check" (exit 3), not Go's exit status 2, which reads as a usage
+// error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "mcpverify: internal error: %v\n%s", r, debug.Stack())
+			code = cliutil.ExitUnreachable
+		}
+	}()
 	cmd := newRootCmd(getenv)
 	cmd.SetArgs(args)
 	cmd.SetOut(stdout)
