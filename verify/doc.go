@@ -12,9 +12,12 @@
 // Image is the one-call form for gateways.
 //
 // The pin (catalog.Pin) is compared whole: the label and the signed revision claim with
-// Commit; the provenance's git sources with Project and Commit, and its build context with
-// Directory ("" is the repository root). A Pin without Project (a bare commit) compares the
-// provenance by commit only. Provenance stored in the signature's format (.att for a
+// Commit; the provenance's build context (externalParameters.configSource, required) must
+// be Project (or its mirror) at Commit in Directory ("" is the repository root), and every
+// other git source naming Project must be at Commit. A Pin without Project (a bare
+// commit) compares the build context and the sources by commit only. docker-reference
+// and statement subject names are compared as repositories (docker.io is
+// index.docker.io; a tag in the name is ignored; no registry is implied). Provenance stored in the signature's format (.att for a
 // legacy signature, a bundle referrer for a cosign v3 one; both with ProvenanceRequired)
 // is always verified; only ProvenanceRequired makes a missing one fail, so gateways
 // should require it. Unlike cosign's legacy payload, a cosign v3 signature statement
@@ -40,6 +43,11 @@
 // reference resolves to (the index digest, which is what cosign signs for an index); the
 // revision label is read from the image config of one platform (WithPlatform, default
 // linux/amd64), one more round trip.
+//
+// Hostile registries: a manifest is read up to 4 MiB, a signature payload up to 1 MiB,
+// a config, bundle or envelope up to 8 MiB, at most 32 signatures or attestations per
+// image; a panic (in a library parsing hostile content) ends that verification as
+// indeterminate. Verify has no timeout of its own: pass a ctx with a deadline.
 //
 // Library code logs only through the logger given with WithLogger and reads no
 // environment variables.
