@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -116,11 +117,7 @@ func (v *Verifier) checkBundle(ctx context.Context, raw []byte, digest v1.Hash, 
 			continue
 		}
 		out.subject = s.GetName()
-		for k, val := range s.GetAnnotations().AsMap() {
-			if sv, ok := val.(string); ok {
-				out.claims[k] = sv
-			}
-		}
+		maps.Copy(out.claims, claimStrings(s.GetAnnotations().AsMap()))
 	}
 	out.tlog = v.checkBundleTLog(ctx, &b, policy)
 	return out, nil

@@ -320,3 +320,18 @@ func TestOddSignedPayloads(t *testing.T) {
 		}
 	}
 }
+
+// A signed revision claim that is present but not a string is a mismatch, not an absent
+// claim (which is only skipped without RequireSignedRevision).
+func TestNonStringRevisionClaim(t *testing.T) {
+	for n, val := range map[string]any{"number": 1234, "list": []string{verifytest.PinCommit}, "null": nil, "object": map[string]string{"v": verifytest.PinCommit}} {
+		f := verifytest.New(t)
+		img := f.PushImage(f.Repo("mcp/claim"), "v1", verifytest.PinCommit)
+		f.Sign(img, verifytest.SigSpec{Claims: map[string]any{sign.RevisionClaim: val}})
+		v, _ := newVerifier(f)
+		vd, err := v.Verify(ctxT(t), img, policy())
+		if first, _ := vd.FirstFailure(); err != nil || vd.Verified || first.Name != verify.CheckSignedRevision {
+			t.Errorf("%s claim: first failure %+v, err %v; want signed-revision fail", n, first, err)
+		}
+	}
+}

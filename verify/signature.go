@@ -159,13 +159,25 @@ func (v *Verifier) verifyCandidate(c *candidate, imgRepo name.Repository, digest
 	if !sameRepository(sp.Critical.Identity.DockerReference, imgRepo) {
 		return fmt.Errorf("signed payload names repository %q, image is %q", sp.Critical.Identity.DockerReference, imgRepo.Name())
 	}
-	c.claims = map[string]string{}
-	for k, val := range sp.Optional {
+	c.claims = claimStrings(sp.Optional)
+	return nil
+}
+
+// claimStrings returns signed claims as strings. A claim that is present but not a
+// string (a number, a list...) keeps its JSON form: it is a claim that does not equal
+// any pin, not an absent one.
+func claimStrings(m map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, val := range m {
 		if s, ok := val.(string); ok {
-			c.claims[k] = s
+			out[k] = s
+		} else if b, err := json.Marshal(val); err == nil {
+			out[k] = string(b)
+		} else {
+			out[k] = fmt.Sprint(val)
 		}
 	}
-	return nil
+	return out
 }
 
 // sameRepository reports whether ref (a docker-reference or a statement's subject name)
