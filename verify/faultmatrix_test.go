@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mcpbuild/mcpbuild/verify"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
@@ -85,5 +86,51 @@ func TestFaultMatrix(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A blob that a manifest refers to but the registry answers 404 for is the registry
+// failing: the check reading it could not be carried out (not "unsigned", not a label
+// mismatch).
+func TestMissingBlobIsIndeterminate(t *testing.T) {
+	cases := map[string]struct {
+		setup func(f *verifytest.Fixture, repo name.Repository) (name.Reference, string)
+		check string
+	}{
+		"signature payload": {func(f *verifytest.Fixture, repo name.Repository) (name.Reference, string) {
+			img := f.PushImage(repo, "v1", verifytest.PinCommit)
+			return img, "/blobs/" + f.Sign(img, verifytest.SigSpec{NoData: true})[0].Desc.Digest.String()
+		}, verify.CheckSignature},
+		"image config": {func(f *verifytest.Fixture, repo name.Repository) (name.Reference, string) {
+			img := f.PushImage(repo, "v1", verifytest.PinCommit)
+			f.Sign(img)
+			im, err := remote.Image(img)
+			if err != nil {
+				f.T.Fatal(err)
+			}
+			cfg, err := im.ConfigName()
+			if err != nil {
+				f.T.Fatal(err)
+			}
+			return img, "/blobs/" + cfg.String()
+		}, verify.CheckLabel},
+	}
+	for n, c := range cases {
+		t.Run(n, func(t *testing.T) {
+			f := verifytest.New(t)
+			ref, suffix := c.setup(f, f.Repo("mcp/lostblob"))
+			f.Hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.HasSuffix(r.URL.Path, suffix) {
+					http.Error(w, `{"errors":[{"code":"BLOB_UNKNOWN"}]}`, http.StatusNotFound)
+					return true
+				}
+				return false
+			}
+			v, _ := newVerifier(f)
+			vd, err := v.Verify(ctxT(t), ref, policy())
+			if !verify.IsIndeterminate(err) || vd.Verified || vd.Check(c.check).Status != verify.StatusError {
+				t.Fatalf("Verify() = %+v, %v; want %s error (indeterminate)", vd, err, c.check)
+			}
+		})
 	}
 }

@@ -151,11 +151,11 @@ func (c *registryClient) getBlob(ctx context.Context, repo name.Repository, h v1
 	chainOf(ctx).hop()
 	l, err := remote.Layer(repo.Digest(h.String()), remote.WithTransport(t), remote.WithContext(ctx))
 	if err != nil {
-		return nil, classify(fmt.Errorf("reading blob %s@%s: %w", repo, h, err))
+		return nil, classifyBlob(fmt.Errorf("reading blob %s@%s: %w", repo, h, err))
 	}
 	rc, err := l.Compressed()
 	if err != nil {
-		return nil, classify(fmt.Errorf("reading blob %s@%s: %w", repo, h, err))
+		return nil, classifyBlob(fmt.Errorf("reading blob %s@%s: %w", repo, h, err))
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
@@ -220,6 +220,18 @@ func classify(err error) error {
 		return &notFoundError{err}
 	}
 	return &readError{err}
+}
+
+// classifyBlob sorts a blob read error. Every blob read is of a blob that a manifest
+// just read refers to, so a 404 is the registry failing (lost or unlinked data), not a
+// statement that a signature does not exist: it is a failed read.
+func classifyBlob(err error) error {
+	err = classify(err)
+	if errors.Is(err, errNotFound) {
+		// Not wrapped: it must no longer read as errNotFound.
+		return &readError{fmt.Errorf("%v (a blob the manifest refers to is missing from the registry)", err)}
+	}
+	return err
 }
 
 // chain tracks the sequential round trips of one line of dependent requests. Every
