@@ -32,7 +32,7 @@ func (v *Verifier) config(ctx context.Context, repo name.Repository, m *manifest
 		}
 		m, err = v.reg.getManifest(ctx, repo.Digest(child.Digest.String()))
 		if err != nil {
-			return nil, err
+			return nil, referenced(err)
 		}
 		if types.MediaType(m.MediaType).IsIndex() {
 			return nil, &contentError{fmt.Errorf("nested index %s is not supported", m.Digest)}

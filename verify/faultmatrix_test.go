@@ -89,7 +89,8 @@ func TestFaultMatrix(t *testing.T) {
 	}
 }
 
-// A blob that a manifest refers to but the registry answers 404 for is the registry
+// Content that a manifest refers to (a blob, an index's platform manifest) but the
+// registry answers 404 for is the registry
 // failing: the check reading it could not be carried out (not "unsigned", not a label
 // mismatch).
 func TestMissingBlobIsIndeterminate(t *testing.T) {
@@ -113,6 +114,25 @@ func TestMissingBlobIsIndeterminate(t *testing.T) {
 				f.T.Fatal(err)
 			}
 			return img, "/blobs/" + cfg.String()
+		}, verify.CheckLabel},
+		"platform manifest of an index": {func(f *verifytest.Fixture, repo name.Repository) (name.Reference, string) {
+			idx := f.PushIndex(repo, "latest", verifytest.PinCommit)
+			f.Sign(idx)
+			ii, err := remote.Index(idx)
+			if err != nil {
+				f.T.Fatal(err)
+			}
+			im, err := ii.IndexManifest()
+			if err != nil {
+				f.T.Fatal(err)
+			}
+			for _, d := range im.Manifests {
+				if d.Platform.Architecture == "amd64" {
+					return idx, "/manifests/" + d.Digest.String()
+				}
+			}
+			f.T.Fatal("no amd64 manifest")
+			return nil, ""
 		}, verify.CheckLabel},
 	}
 	for n, c := range cases {

@@ -222,14 +222,17 @@ func classify(err error) error {
 	return &readError{err}
 }
 
-// classifyBlob sorts a blob read error. Every blob read is of a blob that a manifest
-// just read refers to, so a 404 is the registry failing (lost or unlinked data), not a
-// statement that a signature does not exist: it is a failed read.
-func classifyBlob(err error) error {
-	err = classify(err)
+// classifyBlob sorts a blob read error (see referenced).
+func classifyBlob(err error) error { return referenced(classify(err)) }
+
+// referenced sorts the error of a read by digest of content that a manifest just read
+// refers to (a blob, an index's child, a referrer): a 404 is then the registry failing
+// (lost or unlinked data), not a statement that a signature does not exist, so it is a
+// failed read.
+func referenced(err error) error {
 	if errors.Is(err, errNotFound) {
 		// Not wrapped: it must no longer read as errNotFound.
-		return &readError{fmt.Errorf("%v (a blob the manifest refers to is missing from the registry)", err)}
+		return &readError{fmt.Errorf("%v (content the manifest refers to is missing from the registry)", err)}
 	}
 	return err
 }

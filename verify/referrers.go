@@ -83,7 +83,7 @@ func (r *referrers) of(want string) []referrerBundle {
 func (v *Verifier) readBundle(ctx context.Context, sigRepo name.Repository, d v1.Descriptor) referrerBundle {
 	m, err := v.reg.getManifest(ctx, sigRepo.Digest(d.Digest.String()))
 	if err != nil {
-		return referrerBundle{err: err}
+		return referrerBundle{err: referenced(err)}
 	}
 	bm, err := parseManifest(m.Raw)
 	if err != nil {
