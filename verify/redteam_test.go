@@ -335,3 +335,70 @@ func TestNonStringRevisionClaim(t *testing.T) {
 		}
 	}
 }
+
+// Near-misses of the pin in the label fail: equal means equal.
+func TestLabelNearMisses(t *testing.T) {
+	for _, label := range []string{verifytest.PinCommit + " ", " " + verifytest.PinCommit, verifytest.PinCommit[:12],
+		strings.ToUpper(verifytest.PinCommit), verifytest.PinCommit + "\n", verifytest.PinCommit + "0"} {
+		f := verifytest.New(t)
+		img := f.PushImage(f.Repo("mcp/label"), "v1", label)
+		f.Sign(img)
+		v, _ := newVerifier(f)
+		vd, err := v.Verify(ctxT(t), img, policy())
+		if first, _ := vd.FirstFailure(); err != nil || vd.Verified || first.Name != verify.CheckLabel {
+			t.Errorf("label %q: first failure %+v, err %v; want label fail", label, first, err)
+		}
+	}
+}
+
+// The pinned project appearing again among resolvedDependencies at another commit fails;
+// another project's dependency (a base image, a library) is not compared.
+func TestProvenanceDependencies(t *testing.T) {
+	for _, c := range []struct {
+		dep  map[string]any
+		want bool
+	}{
+		{map[string]any{"uri": verifytest.Project + ".git#" + verifytest.OtherCommit, "digest": map[string]string{"sha1": verifytest.OtherCommit}}, false},
+		{map[string]any{"uri": verifytest.Project, "digest": map[string]string{}}, false},
+		{map[string]any{"uri": "https://github.com/other/lib.git", "digest": map[string]string{"sha1": verifytest.OtherCommit}}, true},
+		{map[string]any{"uri": "docker-image://docker.io/library/alpine:3", "digest": map[string]string{"sha256": strings.Repeat("ab", 32)}}, true},
+	} {
+		f := verifytest.New(t)
+		img := f.PushImage(f.Repo("mcp/deps"), "v1", verifytest.PinCommit)
+		f.Sign(img)
+		f.Attest(img, verifytest.ProvSpec{Edit: func(stmt map[string]any) {
+			bd := buildDefinition(stmt)
+			bd["resolvedDependencies"] = append(bd["resolvedDependencies"].([]any), c.dep)
+		}})
+		v, _ := newVerifier(f)
+		vd, err := v.Verify(ctxT(t), img, policy())
+		if err != nil || vd.Verified != c.want || vd.Check(verify.CheckProvenance).Status != map[bool]verify.Status{true: verify.StatusPass, false: verify.StatusFail}[c.want] {
+			t.Errorf("dependency %v: verified %v (%s), err %v; want %v", c.dep, vd.Verified, vd.Reason, err, c.want)
+		}
+	}
+}
+
+// A config blob whose content does not match its digest (the registry lies, or the
+// transfer was corrupted: they look the same) cannot be checked, and never verifies.
+func TestConfigContentNotMatchingDigest(t *testing.T) {
+	f := verifytest.New(t)
+	img := f.PushImage(f.Repo("mcp/cfglie"), "v1", verifytest.PinCommit)
+	f.Sign(img)
+	im, err := remote.Image(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := im.ConfigName()
+	f.Hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/blobs/"+cfg.String()) {
+			return false
+		}
+		_, _ = io.WriteString(w, `{"config":{"Labels":{"org.opencontainers.image.revision":"`+verifytest.PinCommit+`"}}}`)
+		return true
+	}
+	v, _ := newVerifier(f)
+	vd, err := v.Verify(ctxT(t), img, policy())
+	if vd.Verified || !verify.IsIndeterminate(err) || vd.Check(verify.CheckLabel).Status != verify.StatusError {
+		t.Fatalf("Verify() = %+v, %v; want label error (indeterminate)", vd, err)
+	}
+}
