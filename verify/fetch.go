@@ -36,7 +36,7 @@ type limitTransport struct{ inner http.RoundTripper }
 
 func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.inner.RoundTrip(req)
-	if err != nil || !strings.Contains(req.URL.Path, "/manifests/") || resp.StatusCode != http.StatusOK {
+	if err != nil || req.Method != http.MethodGet || !strings.Contains(req.URL.Path, "/manifests/") || resp.StatusCode != http.StatusOK {
 		return resp, err
 	}
 	if resp.ContentLength > maxManifest {
