@@ -45,10 +45,14 @@ func (o *catalogOptions) load(required bool) ([]*catalog.Server, error) {
 	return servers, nil
 }
 
-// serverRef is the reference of a catalog entry's image, with the --registry host when
-// the catalog names none.
+// serverRef is where a catalog entry's image was published: with --registry, at
+// <registry>/<image> exactly as mcpbuild pushes it (even when the image names a registry of
+// its own); without, at the image's own reference.
 func (c *common) serverRef(s *catalog.Server) (name.Reference, error) {
-	return name.ParseReference(s.Image, c.nameOpts()...)
+	if c.reg.registry != "" {
+		return name.ParseReference(c.reg.registry + "/" + s.Image)
+	}
+	return name.ParseReference(s.Image)
 }
 
 // pinFor finds ref's pin: --commit (the project still comes from a matching catalog
@@ -66,7 +70,9 @@ func (c *common) pinFor(ref name.Reference, servers []*catalog.Server, commit st
 		if err != nil {
 			continue
 		}
-		if sr.Context().Name() == ref.Context().Name() {
+		// mcpbuild --registry R pushes image I to R/I, so an image that names its own
+		// registry (ghcr.io/x/y) is found at R/ghcr.io/x/y: match its path too.
+		if sr.Context().Name() == ref.Context().Name() || ref.Context().RepositoryStr() == s.Image {
 			if match != nil {
 				return catalog.Pin{}, cliutil.Usagef("image %s matches two catalog entries: %s and %s", ref.Context(), match.Name, s.Name)
 			}

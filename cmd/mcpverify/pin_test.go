@@ -1,0 +1,67 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+)
+
+func TestPinForAndServerRefFollowMcpbuildPushes(t *testing.T) {
+	const commitA = "1111111111111111111111111111111111111111"
+	const commitB = "2222222222222222222222222222222222222222"
+	servers := []*catalog.Server{
+		{Name: "a", Image: "mcp/a", Type: catalog.TypeServer, Source: catalog.Source{Project: "https://example.com/a.git", Commit: commitA}},
+		{Name: "b", Image: "ghcr.io/org/b", Type: catalog.TypeServer, Source: catalog.Source{Project: "https://example.com/b.git", Commit: commitB}},
+	}
+	c := &common{}
+	c.reg.registry = "127.0.0.1:15000"
+	for _, tc := range []struct {
+		ref, want string
+	}{
+		{"127.0.0.1:15000/mcp/a:latest", commitA},
+		{"docker.io/mcp/a", commitA},
+		{"ghcr.io/org/b", commitB},
+		// mcpbuild --registry 127.0.0.1:15000 pushed ghcr.io/org/b here:
+		{"127.0.0.1:15000/ghcr.io/org/b:latest", commitB},
+		{"127.0.0.1:15000/org/b", ""},
+		{"127.0.0.1:15000/mcp/other", ""},
+	} {
+		ref, err := name.ParseReference(tc.ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pin, err := c.pinFor(ref, servers, "")
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("pinFor(%s) = %+v, want no pin", tc.ref, pin)
+			}
+			continue
+		}
+		if err != nil || pin.Commit != tc.want {
+			t.Errorf("pinFor(%s) = %+v, %v; want commit %s", tc.ref, pin, err, tc.want)
+		}
+	}
+	// audit looks each entry up where mcpbuild --registry pushed it.
+	for _, tc := range []struct {
+		s    *catalog.Server
+		want string
+	}{
+		{servers[0], "127.0.0.1:15000/mcp/a:latest"},
+		{servers[1], "127.0.0.1:15000/ghcr.io/org/b:latest"},
+	} {
+		ref, err := c.serverRef(tc.s)
+		if err != nil || ref.Name() != tc.want {
+			t.Errorf("serverRef(%s) = %v, %v; want %s", tc.s.Name, ref, err, tc.want)
+		}
+		// and the pin is found again from that reference.
+		if pin, err := c.pinFor(ref, servers, ""); err != nil || pin.Commit != tc.s.Source.Commit {
+			t.Errorf("pinFor(serverRef(%s)) = %+v, %v", tc.s.Name, pin, err)
+		}
+	}
+	noReg := &common{}
+	if ref, err := noReg.serverRef(servers[1]); err != nil || ref.Name() != "ghcr.io/org/b:latest" {
+		t.Errorf("serverRef without --registry = %v, %v", ref, err)
+	}
+}
