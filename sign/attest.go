@@ -132,15 +132,7 @@ func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte)
 // FindAttestation returns this key's attestation of predicateType about img when attached
 // (with its log entry when the service logs), else nil. Read-only.
 func (s *Service) FindAttestation(ctx context.Context, img name.Digest, predicateType string) (*Attached, error) {
-	h, err := v1.NewHash(img.DigestStr())
-	if err != nil {
-		return nil, err
-	}
-	k, err := s.keys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	layers, err := s.store.List(ctx, h, AttestationSuffix)
+	h, k, layers, err := s.listAttached(ctx, img, AttestationSuffix)
 	if err != nil {
 		return nil, err
 	}

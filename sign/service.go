@@ -183,15 +183,7 @@ func (s *Service) FindSignature(ctx context.Context, img name.Digest, claims map
 	if err != nil {
 		return nil, err
 	}
-	h, err := v1.NewHash(img.DigestStr())
-	if err != nil {
-		return nil, err
-	}
-	k, err := s.keys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	layers, err := s.store.List(ctx, h, SignatureSuffix)
+	h, k, layers, err := s.listAttached(ctx, img, SignatureSuffix)
 	if err != nil {
 		return nil, err
 	}
@@ -231,4 +223,22 @@ func findSignature(layers []Layer, payload []byte, k *keys) *Layer {
 func payloadHash(p []byte) []byte {
 	h := sha256.Sum256(p)
 	return h[:]
+}
+
+// listAttached reads what is attached to img under suffix ("sig" or "att"), with the
+// digest and the keys the Find* methods match it against. Read-only.
+func (s *Service) listAttached(ctx context.Context, img name.Digest, suffix string) (v1.Hash, *keys, []Layer, error) {
+	h, err := v1.NewHash(img.DigestStr())
+	if err != nil {
+		return v1.Hash{}, nil, nil, err
+	}
+	k, err := s.keys(ctx)
+	if err != nil {
+		return v1.Hash{}, nil, nil, err
+	}
+	layers, err := s.store.List(ctx, h, suffix)
+	if err != nil {
+		return v1.Hash{}, nil, nil, err
+	}
+	return h, k, layers, nil
 }
