@@ -148,6 +148,11 @@ func (p *Publisher) publishOne(ctx context.Context, job Job) Report {
 	if err != nil {
 		return fail(r, err)
 	}
+	// Nothing is signed for an image the registry does not serve: the build's word that
+	// it pushed is not enough (a registry can answer 201 and keep nothing).
+	if err := p.confirmImage(ctx, job, built.Image); err != nil {
+		return fail(r, fmt.Errorf("confirming the image of server %s: %w", job.Name, err))
+	}
 	r.Image = built.Image.String()
 	p.step(job, "signing %s", built.Image)
 	sig, err := p.svc.SignImage(ctx, built.Image, job.claims())
@@ -187,16 +192,14 @@ func setAtt(r *Report, a *Attached) {
 	}
 }
 
-// current returns the report of an already published job: the tag exists, its image's
-// revision label equals the pin, and this key's signature (payload with the job's claims)
-// and provenance attestation for that digest are attached. Nil when anything is missing.
+// current returns the report of an already published job, from what it reads: the tag
+// exists, its image's revision label equals the pin, and this key's signature (payload
+// with the job's claims) and provenance attestation for that digest (hashed from the
+// manifest read) are attached. Nil when the registry answers that something is missing
+// (404); an error when any read fails otherwise.
 func (p *Publisher) current(ctx context.Context, job Job) (*Report, error) {
-	opts := append([]remote.Option{remote.WithContext(ctx)}, p.ropts...)
-	d, err := remote.Get(job.Image, opts...)
-	if err != nil {
-		if isNotFound(err) {
-			return nil, nil
-		}
+	d, err := getManifest(ctx, job.Image, p.ropts)
+	if err != nil || d == nil { // only a 404 is "not published yet"; other failures: could not check
 		return nil, err
 	}
 	if !d.MediaType.IsImage() {

@@ -6,17 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/sigstore/cosign/v2/pkg/oci"
-	"github.com/sigstore/cosign/v2/pkg/oci/empty"
 )
 
 // Layer is one signature or attestation entry of a .sig/.att manifest: its descriptor as
@@ -30,9 +29,38 @@ type Layer struct {
 	Data        []byte
 }
 
-// ErrNotPersisted is returned by Attach when the read-back of the tag does not show the
-// layer just written (another writer replaced the manifest, or the registry dropped it).
-var ErrNotPersisted = errors.New("signature not found on read-back of the signatures tag")
+// ErrNotPersisted is what every LostLayersError is (errors.Is): the read-back of a tag
+// after writing it lacks layers that must be there.
+var ErrNotPersisted = errors.New("layers missing on read-back of the signatures tag")
+
+// LostLayersError is returned by Attach when, after maxWrites pushes, the tag the registry
+// serves still lacks layers: ours, or other parties' layers that were there before.
+type LostLayersError struct {
+	Tag    name.Tag
+	Lost   []v1.Hash // digests of the missing layers, in manifest order
+	Ours   bool      // the layer Attach appended is among them
+	Writes int       // pushes made
+}
+
+func (e *LostLayersError) Error() string {
+	whose := "layers of other signers"
+	if e.Ours {
+		whose = "layers (ours among them)"
+	}
+	return fmt.Sprintf("%s: after %d writes the registry still serves it without %d %s: %s",
+		e.Tag, e.Writes, len(e.Lost), whose, hashList(e.Lost))
+}
+
+// Is makes every LostLayersError match ErrNotPersisted.
+func (e *LostLayersError) Is(target error) bool { return target == ErrNotPersisted }
+
+func hashList(hs []v1.Hash) string {
+	s := make([]string, len(hs))
+	for i, h := range hs {
+		s[i] = h.String()
+	}
+	return strings.Join(s, ", ")
+}
 
 // Store reads and appends cosign signature/attestation manifests in one signatures
 // repository (tags sha256-<hex>.sig / .att, see Tag). Writes to one tag are serialized
@@ -40,13 +68,22 @@ var ErrNotPersisted = errors.New("signature not found on read-back of the signat
 type Store struct {
 	repo  name.Repository
 	ropts []remote.Option
+	log   *slog.Logger
 	locks sync.Map // tag string -> *sync.Mutex
 }
 
 // NewStore returns a Store for repo. opts are passed to every registry request (auth,
 // transport); the context is added per call.
 func NewStore(repo name.Repository, opts ...remote.Option) *Store {
-	return &Store{repo: repo, ropts: opts}
+	return &Store{repo: repo, ropts: opts, log: slog.New(slog.DiscardHandler)}
+}
+
+// WithLogger sets the logger (default: discard) and returns s.
+func (s *Store) WithLogger(l *slog.Logger) *Store {
+	if l != nil {
+		s.log = l
+	}
+	return s
 }
 
 // Repository returns the signatures repository.
@@ -57,37 +94,85 @@ func (s *Store) opts(ctx context.Context) []remote.Option {
 }
 
 // List returns the layers of the manifest tagged for img with suffix ("sig" or "att"), in
-// manifest order; none when the tag does not exist.
+// manifest order; none when the registry answers 404 for the tag. Any other failure is an
+// error: the tag could not be checked.
 func (s *Store) List(ctx context.Context, img v1.Hash, suffix string) ([]Layer, error) {
-	tag := Tag(s.repo, img, suffix)
-	m, _, err := s.manifest(ctx, tag)
-	if err != nil || m == nil {
+	st, err := s.read(ctx, Tag(s.repo, img, suffix))
+	if err != nil {
 		return nil, err
 	}
-	return layersOf(tag, m)
+	return st.layers, nil
 }
 
-// manifest fetches the manifest at tag; (nil, nil, nil) when the tag does not exist.
-func (s *Store) manifest(ctx context.Context, tag name.Tag) (*v1.Manifest, v1.Image, error) {
-	d, err := remote.Get(tag, s.opts(ctx)...)
+// tagState is a signatures tag as read: absent (desc nil, the registry answered 404) or
+// its manifest and layers.
+type tagState struct {
+	tag    name.Tag
+	desc   *remote.Descriptor
+	m      *v1.Manifest
+	layers []Layer
+}
+
+// descs returns the layer descriptors as the manifest lists them (none when absent).
+func (t *tagState) descs() []v1.Descriptor {
+	if t.m == nil {
+		return nil
+	}
+	return t.m.Layers
+}
+
+// read fetches the manifest at tag.
+func (s *Store) read(ctx context.Context, tag name.Tag) (*tagState, error) {
+	d, err := getManifest(ctx, tag, s.ropts)
 	if err != nil {
-		if isNotFound(err) {
-			return nil, nil, nil
-		}
-		return nil, nil, fmt.Errorf("reading %s: %w", tag, err)
+		return nil, fmt.Errorf("reading %s: %w", tag, err)
+	}
+	st := &tagState{tag: tag, desc: d}
+	if d == nil {
+		return st, nil
 	}
 	if !d.MediaType.IsImage() {
-		return nil, nil, fmt.Errorf("reading %s: media type %s is not an image manifest", tag, d.MediaType)
+		return nil, fmt.Errorf("reading %s: media type %s is not an image manifest", tag, d.MediaType)
 	}
-	img, err := d.Image()
+	if st.m, err = v1.ParseManifest(bytes.NewReader(d.Manifest)); err != nil {
+		return nil, fmt.Errorf("parsing manifest of %s: %w", tag, err)
+	}
+	if st.layers, err = layersOf(tag, st.m); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// getManifest GETs the manifest at ref; its Digest and Size are those of the bytes read,
+// hashed here (never the registry's claim), and by digest they must be ref's. It returns
+// (nil, nil) only when the registry answered 404: that status, and nothing else (not an
+// error code such as MANIFEST_UNKNOWN in the body of a 500), proves the manifest absent.
+// Every other failure is an error: the caller could not check, and must not write as if
+// nothing were there.
+func getManifest(ctx context.Context, ref name.Reference, opts []remote.Option) (*remote.Descriptor, error) {
+	d, err := remote.Get(ref, append([]remote.Option{remote.WithContext(ctx)}, opts...)...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", tag, err)
+		if absent(err) {
+			return nil, nil
+		}
+		return nil, err
 	}
-	m, err := v1.ParseManifest(bytes.NewReader(d.Manifest))
+	h, n, err := v1.SHA256(bytes.NewReader(d.Manifest))
 	if err != nil {
-		return nil, nil, fmt.Errorf("parsing manifest of %s: %w", tag, err)
+		return nil, err
 	}
-	return m, img, nil
+	if dig, ok := ref.(name.Digest); ok && h.String() != dig.DigestStr() {
+		return nil, fmt.Errorf("the manifest served for %s hashes to %s", ref, h)
+	}
+	d.Digest, d.Size = h, n
+	return d, nil
+}
+
+// absent reports whether err is the registry's answer that the object does not exist: an
+// HTTP 404 status, the only proof of absence.
+func absent(err error) bool {
+	var te *transport.Error
+	return errors.As(err, &te) && te.StatusCode == http.StatusNotFound
 }
 
 func layersOf(tag name.Tag, m *v1.Manifest) ([]Layer, error) {
@@ -137,131 +222,3 @@ func (s *Store) Content(ctx context.Context, l Layer) ([]byte, error) {
 
 // maxContent bounds what Content reads (a provenance envelope is a few hundred KiB at most).
 const maxContent = 16 << 20
-
-// Attachment is the outcome of Attach.
-type Attachment struct {
-	Tag      name.Tag
-	Layer    Layer
-	Appended bool // false: an equivalent layer was already there, nothing was written
-}
-
-// Attach appends a layer to the manifest tagged for img with suffix, keeping every layer
-// already there. Under the tag's lock it reads the current manifest, and if find reports an
-// equivalent layer among the existing ones it returns that and writes nothing (create is not
-// called, so no transparency-log entry is made either). Otherwise it calls create (which
-// signs and uploads to the log), appends, pushes, then reads the tag back and returns
-// ErrNotPersisted if the new layer is not in the manifest the registry serves.
-func (s *Store) Attach(ctx context.Context, img v1.Hash, suffix string,
-	find func(ctx context.Context, existing []Layer) (*Layer, error),
-	create func(ctx context.Context) (oci.Signature, error)) (*Attachment, error) {
-	tag := Tag(s.repo, img, suffix)
-	mu, _ := s.locks.LoadOrStore(tag.String(), &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
-
-	m, base, err := s.manifest(ctx, tag)
-	if err != nil {
-		return nil, err
-	}
-	var existing []Layer
-	if m != nil {
-		if existing, err = layersOf(tag, m); err != nil {
-			return nil, err
-		}
-	} else {
-		base = empty.Signatures()
-	}
-	found, err := find(ctx, existing)
-	if err != nil {
-		return nil, err
-	}
-	if found != nil {
-		return &Attachment{Tag: tag, Layer: *found}, nil
-	}
-
-	sig, err := create(ctx)
-	if err != nil {
-		return nil, err
-	}
-	add, err := newDataLayer(sig)
-	if err != nil {
-		return nil, err
-	}
-	next, err := mutate.Append(base, mutate.Addendum{Layer: add, Annotations: add.desc.Annotations})
-	if err != nil {
-		return nil, fmt.Errorf("appending to %s: %w", tag, err)
-	}
-	if err := remote.Write(tag, next, s.opts(ctx)...); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", tag, err)
-	}
-
-	back, _, err := s.manifest(ctx, tag)
-	if err != nil {
-		return nil, fmt.Errorf("reading back %s: %w", tag, err)
-	}
-	want := add.desc
-	if back != nil {
-		for _, d := range back.Layers {
-			if d.Digest == want.Digest && d.Annotations[SignatureAnnotation] == want.Annotations[SignatureAnnotation] &&
-				d.Annotations[BundleAnnotation] == want.Annotations[BundleAnnotation] {
-				l := Layer{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, Annotations: d.Annotations, Data: d.Data}
-				return &Attachment{Tag: tag, Layer: l, Appended: true}, nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("writing %s: %w", tag, ErrNotPersisted)
-}
-
-func isNotFound(err error) bool {
-	var te *transport.Error
-	if !errors.As(err, &te) {
-		return false
-	}
-	if te.StatusCode == http.StatusNotFound {
-		return true
-	}
-	for _, d := range te.Errors {
-		if d.Code == transport.ManifestUnknownErrorCode || d.Code == transport.NameUnknownErrorCode {
-			return true
-		}
-	}
-	return false
-}
-
-// dataLayer is a cosign signature layer whose descriptor also embeds the content in the
-// OCI "data" field when it is at most MaxEmbeddedData bytes, so verifiers can read the
-// payload from the manifest alone. The blob is pushed all the same for cosign.
-type dataLayer struct {
-	oci.Signature
-	desc v1.Descriptor
-}
-
-func newDataLayer(sig oci.Signature) (*dataLayer, error) {
-	content, err := sig.Payload()
-	if err != nil {
-		return nil, err
-	}
-	mt, err := sig.MediaType()
-	if err != nil {
-		return nil, err
-	}
-	ann, err := sig.Annotations()
-	if err != nil {
-		return nil, err
-	}
-	h, n, err := v1.SHA256(bytes.NewReader(content))
-	if err != nil {
-		return nil, err
-	}
-	d := v1.Descriptor{MediaType: mt, Size: n, Digest: h, Annotations: ann}
-	if n <= MaxEmbeddedData {
-		d.Data = content
-	}
-	return &dataLayer{Signature: sig, desc: d}, nil
-}
-
-// Descriptor is what ggcr's partial.Descriptor uses for the manifest entry.
-func (l *dataLayer) Descriptor() (*v1.Descriptor, error) {
-	d := l.desc
-	return &d, nil
-}
