@@ -192,7 +192,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		log.Warn("--tlog-upload=false: signatures get no transparency-log entry")
 	}
 	ropts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
-	svc, err := sign.New(signer, sign.NewStore(sigRepo, ropts...), tlog, sopts...)
+	svc, err := sign.New(signer, sign.NewStore(sigRepo, ropts...).WithLogger(log), tlog, sopts...)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/sign"
@@ -196,6 +197,10 @@ func TestPublishExitCodes(t *testing.T) {
 	}{
 		{"rekor failing", &sign.TLogError{URL: "http://rekor", Err: io.ErrUnexpectedEOF}, cliutil.ExitUnreachable},
 		{"signature not persisted", fmt.Errorf("signing server a: %w", sign.ErrNotPersisted), cliutil.ExitFailed},
+		{"layers lost on read-back", fmt.Errorf("signing server a: %w", &sign.LostLayersError{Writes: 3}), cliutil.ExitFailed},
+		{"image not stored", fmt.Errorf("confirming the image of server a: %w", sign.ErrImageNotStored), cliutil.ExitFailed},
+		{"could not check a tag (500 MANIFEST_UNKNOWN)", fmt.Errorf("checking: %w", &transport.Error{StatusCode: 500,
+			Errors: []transport.Diagnostic{{Code: transport.ManifestUnknownErrorCode}}}), cliutil.ExitUnreachable},
 		{"key error as usage", &cliutil.UsageError{Err: &sign.KeyError{Key: "k", Err: sign.ErrWrongPassword}}, cliutil.ExitUsage},
 		{"joined: one server's log down", errors.Join(errors.New("build failed"), &sign.TLogError{URL: "u", Err: io.EOF}), cliutil.ExitUnreachable},
 	} {
