@@ -94,7 +94,8 @@ func newPublishCmd(ro *rootOptions) *cobra.Command {
 		Long: `For every "server" entry matched by PATTERN: if <registry>/<image>:<tag> already carries
 the pin as its revision label, a signature by KEY for its digest and a provenance
 attestation by KEY, report it "unchanged" and touch nothing. Otherwise build and push it
-(as mcpbuild build does), sign the digest (cosign simple-signing payload with claims
+(as mcpbuild build does), read it back at its digest and tag (nothing is signed for an
+image the registry does not serve), sign the digest (cosign simple-signing payload with claims
 org.opencontainers.image.revision=<commit> and org.opencontainers.image.source=<project>),
 record the signature in Rekor, push it to <sigrepo>:sha256-<hex>.sig, then sign the SLSA v1
 provenance as an in-toto DSSE envelope, record it, and push it to <sigrepo>:sha256-<hex>.att.
@@ -102,7 +103,10 @@ No signature or attestation is pushed without its Rekor entry: Rekor is checked 
 anything is built, and when an upload fails later that server's signature is not pushed
 (its image, pushed by the build, stays unsigned until a re-run). A digest already signed
 and attested by KEY (e.g. a pin changed back) gets no new signature or log entry; the
-server is still reported "published" because its tag was pushed again.
+server is still reported "published" because its tag was pushed again. Only a 404 means
+"absent": any other failed read of a tag fails that server and the tag is not written.
+Every write is read back; layers of other keys or cosign that it lacks are pushed again,
+and a server whose read-back still lacks them fails naming them.
 
 One report at the end (text or --output json); progress lines on stderr. A failing server
 does not stop the others. Exit codes: 0 all published or unchanged, 1 a server failed,
