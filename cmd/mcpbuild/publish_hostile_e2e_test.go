@@ -63,11 +63,13 @@ func TestE2ELyingRegistryKeepsCosignSignature(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		action hostile.Action
+		reason string // where publish stopped
 	}{
-		{"on the check", hostile.Fail(http.StatusInternalServerError, "MANIFEST_UNKNOWN")},
+		{"on the check", hostile.Fail(http.StatusInternalServerError, "MANIFEST_UNKNOWN"), "checking "},
 		// The check's read passes (cosign's signature, not ours: rebuild and sign); the read
 		// before writing gets the lie.
-		{"before the write", hostile.Sequence(hostile.Pass(), hostile.Fail(http.StatusInternalServerError, "MANIFEST_UNKNOWN"))},
+		{"before the write", hostile.Sequence(hostile.Pass(), hostile.Fail(http.StatusInternalServerError, "MANIFEST_UNKNOWN")),
+			"attaching signature of "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, sigRepo := s.unique(t)
@@ -84,6 +86,8 @@ func TestE2ELyingRegistryKeepsCosignSignature(t *testing.T) {
 			proxy.Clear()
 			if code != cliutil.ExitUnreachable || len(rs) != 1 || rs[0].Status != sign.Failed || rs[0].Signature != "" {
 				t.Errorf("publish against a 500 MANIFEST_UNKNOWN: exit %d, %v, %+v; want exit 3, failed\n%s", code, err, rs, stderr)
+			} else if !strings.Contains(rs[0].Reason, tc.reason) {
+				t.Errorf("failed with %q; want it to stop at %q", rs[0].Reason, tc.reason)
 			}
 			if n := proxy.Count(http.MethodPut, sigPath) - puts; n != 0 {
 				t.Errorf("%d .sig PUTs after a read that could not check", n)
