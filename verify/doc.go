@@ -33,9 +33,10 @@
 // registry states: a Docker-Content-Digest header naming another sha256 digest is refused.
 // A manifest must be of a media type the read expects (an image reference: OCI or Docker
 // schema2 manifest or index; .sig and .att: an image manifest; the referrers tag: an OCI
-// index; a referrer: an OCI manifest), its Content-Type equal to the body's mediaType,
-// schemaVersion 2, and valid JSON of that kind; Docker schema1 (whose digest is not the
-// hash of its bytes) and anything else is refused. A blob's Content-Type is not looked
+// index; a referrer: an OCI manifest), named by its Content-Type and by the body's
+// mediaType when present (required for Docker's), with schemaVersion 2, and valid JSON
+// of that kind; Docker schema1 (whose digest is not the hash of its bytes) and anything
+// else is refused. A blob's Content-Type is not looked
 // at: its digest decides what it is.
 //
 // What decides what: only a 404 proves absence (of the image, or of its .sig, .att or
