@@ -45,6 +45,8 @@ func TestCheckProject(t *testing.T) {
 		{"file:///srv/git/x.git", ""},
 		{"file://localhost/srv/git/x.git", ""},
 		{"http://github.com/example/x", "uses plain http"},
+		{"HTTPS://github.com/example/x", `scheme "HTTPS" must be lowercase`},
+		{"Git://127.0.0.1/x.git", `scheme "Git" must be lowercase`},
 		{"ftp://example.com/x", `has scheme "ftp"`},
 		{"https://user:pass@github.com/x", "must not embed credentials"},
 		{"https://token@github.com/x", "must not embed credentials"},
