@@ -77,6 +77,13 @@ func (v *Verifier) checkBundles(ctx context.Context, refs *referrers, imgRepo na
 	return signed{sig: fail(CheckSignature, firstErr.Error()), tlog: noTLog}
 }
 
+// notByKeyError says a bundle or envelope does not verify with the key (whatever else
+// may be wrong with it): it is not this key's statement.
+type notByKeyError struct{ err error }
+
+func (e *notByKeyError) Error() string { return e.err.Error() }
+func (e *notByKeyError) Unwrap() error { return e.err }
+
 // bundleResult is one bundle checked against the key and the transparency log.
 type bundleResult struct {
 	payload []byte // the verified DSSE payload (an in-toto statement)
@@ -92,7 +99,7 @@ type bundleResult struct {
 func (v *Verifier) checkBundle(ctx context.Context, raw []byte, digest v1.Hash, predicate string) (*bundleResult, error) {
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(raw); err != nil {
-		return nil, fmt.Errorf("parsing Sigstore bundle: %w", err)
+		return nil, &notByKeyError{fmt.Errorf("parsing Sigstore bundle: %w", err)}
 	}
 	dg, err := hex.DecodeString(digest.Hex)
 	if err != nil {
@@ -105,7 +112,7 @@ func (v *Verifier) checkBundle(ctx context.Context, raw []byte, digest v1.Hash, 
 	}
 	res, err := keyOnly.Verify(&b, policy)
 	if err != nil {
-		return nil, fmt.Errorf("bundle does not verify with the key for %s: %w", digest, err)
+		return nil, &notByKeyError{fmt.Errorf("bundle does not verify with the key for %s: %w", digest, err)}
 	}
 	st := res.Statement
 	if st == nil || st.GetPredicateType() != predicate {
