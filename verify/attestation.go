@@ -11,7 +11,6 @@ import (
 	"github.com/in-toto/in-toto-golang/in_toto"
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
 	ssldsse "github.com/secure-systems-lab/go-securesystemslib/dsse"
-	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
@@ -66,6 +65,9 @@ func (v *Verifier) checkProvenance(ctx context.Context, refs *referrers, digest 
 	if err != nil {
 		return errCheck(CheckProvenance, fmt.Errorf("looking up attestations in %s: %w", sigRepo, err))
 	}
+	if err := chargeJSON(ctx, m.Raw, 0, "attestation manifest "+m.Digest.String()); err != nil {
+		return errCheck(CheckProvenance, err)
+	}
 	am, err := parseManifest(m.Raw)
 	if err != nil {
 		return errCheck(CheckProvenance, err)
@@ -77,20 +79,24 @@ func (v *Verifier) checkProvenance(ctx context.Context, refs *referrers, digest 
 		}
 		layers = append(layers, l)
 	}
-	if len(layers) > maxSignatures {
-		layers = layers[:maxSignatures]
-	}
-	results := make([]attestation, len(layers))
-	fns := make([]func(context.Context), len(layers))
-	for i, l := range layers {
-		fns[i] = func(ctx context.Context) { results[i] = v.checkAttestation(ctx, sigRepo, l, digest, p) }
-	}
-	fetchAll(ctx, fns...)
 	var mine []Check
-	for _, r := range results {
-		if r.byKey {
-			mine = append(mine, r.check)
+	if n := len(layers); n > maxSignatures {
+		layers = layers[:maxSignatures]
+		// Unless one of the first passes, the answer might have been further down.
+		mine = append(mine, errCheck(CheckProvenance, truncated("attestation manifest "+m.Digest.String(), n)))
+	}
+	// One at a time, each envelope dropped before the next is read: the first that passes
+	// decides. Else one that could not be checked (it might have passed), else the first
+	// failure by this key.
+	for _, l := range layers {
+		r := v.checkAttestation(ctx, sigRepo, l, digest, p)
+		if !r.byKey {
+			continue
 		}
+		if r.check.Status == StatusPass {
+			return r.check
+		}
+		mine = append(mine, r.check)
 	}
 	if c, ok := bestAttestation(mine); ok {
 		return c
@@ -122,11 +128,19 @@ func bestAttestation(results []Check) (Check, bool) {
 // checkAttestation checks one attestation layer: read, verified with the key (else it is
 // not by this key), then its predicate, Rekor bundle and provenance.
 func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository, l v1.Descriptor, digest v1.Hash, p Policy) attestation {
-	env, err := v.reg.descriptorContent(ctx, sigRepo, l, maxBlob)
+	release, err := v.large.acquire(ctx, itemSize(l))
+	if err != nil {
+		return attestation{check: errCheck(CheckProvenance, err), byKey: true}
+	}
+	defer release()
+	env, err := v.readDescriptor(ctx, sigRepo, l, MaxEnvelopeBytes)
 	if err != nil {
 		return attestation{check: errCheck(CheckProvenance, fmt.Errorf("reading attestation: %w", err)), byKey: true}
 	}
 	payloadType, stmtJSON, err := v.openEnvelope(ctx, env)
+	if isTransport(err) { // over the budget or the JSON limits
+		return attestation{check: errCheck(CheckProvenance, fmt.Errorf("reading attestation: %w", err)), byKey: true}
+	}
 	if err != nil {
 		v.o.logger.Debug("attestation not by this key", "digest", l.Digest.String(), "err", err)
 		return attestation{}
@@ -143,10 +157,13 @@ func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository
 		return byKey(skipped(CheckProvenance, "attestation of predicate type "+hdr.PredicateType))
 	}
 	if v.rekor != nil {
-		var b *bundle.RekorBundle
-		if raw, ok := l.Annotations[sign.BundleAnnotation]; ok {
-			b = &bundle.RekorBundle{}
-			_ = json.Unmarshal([]byte(raw), b) // a bad bundle fails verifyRekorBundle
+		var raw *string
+		if a, ok := l.Annotations[sign.BundleAnnotation]; ok {
+			raw = &a
+		}
+		b, err := parseRekorBundle(ctx, raw)
+		if err != nil {
+			return byKey(errCheck(CheckProvenance, fmt.Errorf("attestation transparency log: %w", err)))
 		}
 		tl := v.verifyRekorBundle(ctx, b, []string{"intoto", "dsse"}, func(o ...static.Option) (oci.Signature, error) {
 			return static.NewAttestation(env, o...)
@@ -161,8 +178,13 @@ func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository
 
 // openEnvelope verifies a DSSE envelope with the key and returns its payload type and
 // decoded payload. An error means the envelope is not signed by the key (whatever else
-// is wrong with it).
+// is wrong with it), unless it is a transport error (over the budget or a limit).
 func (v *Verifier) openEnvelope(ctx context.Context, env []byte) (string, []byte, error) {
+	// Decoding copies the payload (a string), decodes it (3/4 of it) and encodes it for
+	// the signature (PAE, as much again).
+	if err := chargeJSON(ctx, env, int64(len(env))*3/2, "attestation envelope"); err != nil {
+		return "", nil, err
+	}
 	var e ssldsse.Envelope
 	if err := json.Unmarshal(env, &e); err != nil {
 		return "", nil, fmt.Errorf("parsing envelope: %w", err)

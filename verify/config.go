@@ -46,6 +46,9 @@ func (v *Verifier) config(ctx context.Context, repo name.Repository, m *manifest
 	if err != nil {
 		return nil, err
 	}
+	if err := chargeJSON(ctx, raw, 0, "image config "+im.Config.Digest.String()); err != nil {
+		return nil, err
+	}
 	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
 	if err != nil {
 		return nil, &contentError{fmt.Errorf("parsing image config %s: %w", im.Config.Digest, err)}

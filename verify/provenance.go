@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/in-toto/in-toto-golang/in_toto"
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
@@ -115,31 +116,21 @@ func (v *Verifier) bundleProvenance(ctx context.Context, refs *referrers, digest
 		return errCheck(CheckProvenance, fmt.Errorf("looking up attestations in %s: %w", refs.sigRepo, refs.err)), true
 	}
 	var results []Check
+	if refs.truncated != nil { // unless one of the first passes, the answer might be further down
+		results = append(results, errCheck(CheckProvenance, refs.truncated))
+	}
 	others := 0
-	for _, rb := range refs.of(slsa1.PredicateSLSAProvenance) {
-		var c Check
+	for _, rb := range refs.of(slsa1.PredicateSLSAProvenance) { // one at a time
+		c, byKey := v.checkProvenanceBundle(ctx, refs.sigRepo, rb, digest, p)
 		switch {
-		case rb.err != nil:
-			c = errCheck(CheckProvenance, fmt.Errorf("reading attestation bundle: %w", rb.err))
+		case !byKey && rb.predicateType != "":
+			others++ // another party's attestation
+		case !byKey: // an unannotated bundle of another kind (the signature), or another key's
+		case c.Status == StatusPass:
+			return c, true // the first that passes decides: read no more
 		default:
-			r, err := v.checkBundle(ctx, rb.raw, digest, slsa1.PredicateSLSAProvenance)
-			var nk *notByKeyError
-			switch {
-			case errors.As(err, &nk) && rb.predicateType != "":
-				others++ // another party's attestation
-				continue
-			case err != nil && rb.predicateType == "":
-				continue // an unannotated bundle of another kind (the signature), or another key's
-			case err != nil:
-				c = fail(CheckProvenance, "attestation bundle: "+err.Error())
-			case r.tlog.Status != StatusPass && r.tlog.Status != StatusSkipped:
-				c = r.tlog
-				c.Name, c.Detail = CheckProvenance, "attestation transparency log: "+c.Detail
-			default:
-				c = provenanceMatches(r.payload, digest, p)
-			}
+			results = append(results, c)
 		}
-		results = append(results, c)
 	}
 	if c, ok := bestAttestation(results); ok {
 		return c, true
@@ -148,6 +139,32 @@ func (v *Verifier) bundleProvenance(ctx context.Context, refs *referrers, digest
 		return Check{Detail: noneByKey(others, digest, refs.sigRepo)}, false
 	}
 	return Check{}, false
+}
+
+// checkProvenanceBundle checks one referrer bundle as SLSA v1 provenance of digest;
+// byKey is false when it does not verify with the key, or (unannotated) is no
+// provenance.
+func (v *Verifier) checkProvenanceBundle(ctx context.Context, sigRepo name.Repository, rb referrerBundle, digest v1.Hash, p Policy) (Check, bool) {
+	raw, release, err := v.bundleRaw(ctx, sigRepo, rb)
+	defer release()
+	if err != nil {
+		return errCheck(CheckProvenance, fmt.Errorf("reading attestation bundle: %w", err)), true
+	}
+	r, err := v.checkBundle(ctx, raw, digest, slsa1.PredicateSLSAProvenance)
+	var nk *notByKeyError
+	switch {
+	case isTransport(err):
+		return errCheck(CheckProvenance, fmt.Errorf("reading attestation bundle: %w", err)), true
+	case errors.As(err, &nk), err != nil && rb.predicateType == "":
+		return Check{}, false
+	case err != nil:
+		return fail(CheckProvenance, "attestation bundle: "+err.Error()), true
+	case r.tlog.Status != StatusPass && r.tlog.Status != StatusSkipped:
+		c := r.tlog
+		c.Name, c.Detail = CheckProvenance, "attestation transparency log: "+c.Detail
+		return c, true
+	}
+	return provenanceMatches(r.payload, digest, p), true
 }
 
 // gitSubdir returns the directory a BuildKit git context selects: "dir" in
