@@ -157,9 +157,10 @@ func chargeJSON(ctx context.Context, raw []byte, extra int64, what string) error
 	return budgetOf(ctx).charge(int64(len(raw))+int64(n)*jsonValueCost+extra, "decoding "+what)
 }
 
-// jsonValues counts the values of a JSON document in one pass without allocating: every
-// object or array, and one more per separator (a comma between elements or members).
-// Malformed JSON is counted all the same (the decoder refuses it later).
+// jsonValues bounds the number of values of a JSON document from above, in one pass
+// without allocating: one for the document, one per object or array, one per separator
+// (a comma between elements or members) outside strings. Malformed JSON is counted all
+// the same (the decoder refuses it later).
 func jsonValues(raw []byte) int {
 	s := jsonScanner{n: 1}
 	s.scan(raw)
