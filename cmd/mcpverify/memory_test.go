@@ -104,31 +104,39 @@ func TestHostileContentMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns mcpverify on 8 hostile images")
 	}
-	const images = 8
 	for _, c := range hostileCases() {
 		t.Run(c.name, func(t *testing.T) {
 			f, flags := setup(t)
-			var args []string
-			var shared []byte
-			for i := range images {
-				img := f.PushImage(f.Repo(fmt.Sprintf("mcp/hostile%d", i)), "v1", verifytest.PinCommit)
-				c.setup(f, img, &shared)
-				args = append(args, img.String())
-			}
-			start := time.Now()
-			code, out, peak := runChild(t, append(append(flags, "-j", "8", "--require-provenance", "--commit", verifytest.PinCommit), args...)...)
-			t.Logf("%s: exit %d, peak RSS %d MiB, %s", c.name, code, peak>>20, time.Since(start).Round(time.Millisecond))
-			if peak > maxPeakRSS {
-				t.Errorf("peak RSS %d MiB for %d hostile images at -j 8, want at most %d MiB", peak>>20, images, maxPeakRSS>>20)
-			}
-			wantCode := cliutil.ExitUnreachable
-			if strings.HasPrefix(c.want, "NOT VERIFIED") {
-				wantCode = cliutil.ExitFailed
-			}
-			if code != wantCode || strings.Count(out, ": "+c.want) != images {
-				t.Errorf("exit %d, want %d with every image %q\n%s", code, wantCode, c.want, out)
-			}
+			checkHostileMemory(t, f, flags, c, func(i int) name.Repository { return f.Repo(fmt.Sprintf("mcp/hostile%d", i)) })
 		})
+	}
+}
+
+// checkHostileMemory puts c's content next to 8 images (in the repositories repo names)
+// and runs mcpverify -j 8 on them with flags, in a process of its own: its peak RSS must
+// stay under maxPeakRSS and every verdict must be c.want.
+func checkHostileMemory(t *testing.T, f *verifytest.Fixture, flags []string, c hostileCase, repo func(i int) name.Repository) {
+	t.Helper()
+	const images = 8
+	var args []string
+	var shared []byte
+	for i := range images {
+		img := f.PushImage(repo(i), "v1", verifytest.PinCommit)
+		c.setup(f, img, &shared)
+		args = append(args, img.String())
+	}
+	start := time.Now()
+	code, out, peak := runChild(t, append(append(flags, "-j", "8", "--require-provenance", "--commit", verifytest.PinCommit), args...)...)
+	t.Logf("%s: exit %d, peak RSS %d MiB, %s", c.name, code, peak>>20, time.Since(start).Round(time.Millisecond))
+	if peak > maxPeakRSS {
+		t.Errorf("peak RSS %d MiB for %d hostile images at -j 8, want at most %d MiB", peak>>20, images, maxPeakRSS>>20)
+	}
+	wantCode := cliutil.ExitUnreachable
+	if strings.HasPrefix(c.want, "NOT VERIFIED") {
+		wantCode = cliutil.ExitFailed
+	}
+	if code != wantCode || strings.Count(out, ": "+c.want) != images {
+		t.Errorf("exit %d, want %d with every image %q\n%s", code, wantCode, c.want, out)
 	}
 }
 
