@@ -65,10 +65,7 @@ func (v *Verifier) checkProvenance(ctx context.Context, refs *referrers, digest 
 	if err != nil {
 		return errCheck(CheckProvenance, fmt.Errorf("looking up attestations in %s: %w", sigRepo, err))
 	}
-	if err := chargeJSON(ctx, m.Raw, 0, "attestation manifest "+m.Digest.String()); err != nil {
-		return errCheck(CheckProvenance, err)
-	}
-	am, err := parseManifest(m.Raw)
+	am, err := imageOf(ctx, m, "attestation manifest")
 	if err != nil {
 		return errCheck(CheckProvenance, err)
 	}

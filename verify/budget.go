@@ -125,21 +125,13 @@ func (b *budget) fits(n int64, what string) error {
 	return b.overBudget(what)
 }
 
-// tooLarge is the error of content larger than its per-item limit.
-func tooLarge(what string, size, limit int64) error {
-	return &readError{&limitError{fmt.Sprintf("%s is %d bytes, more than the limit of %d", what, size, limit)}}
-}
-
 // readDescriptor reads a descriptor's content (embedded or as a blob) at most limit
-// bytes, refusing before any read a declared size over limit or over what is left of the
-// budget (the bytes read are charged by the transport).
+// bytes (getBlob refuses a declared size over limit, and reads no more than the declared
+// size), refusing before any read a declared size over what is left of the budget (the
+// bytes read are charged by the transport).
 func (v *Verifier) readDescriptor(ctx context.Context, repo name.Repository, d v1.Descriptor, limit int64) ([]byte, error) {
-	what := fmt.Sprintf("blob %s@%s", repo, d.Digest)
-	if len(d.Data) == 0 {
-		if d.Size > limit {
-			return nil, tooLarge(what, d.Size, limit)
-		}
-		if err := budgetOf(ctx).fits(d.Size, what); err != nil {
+	if len(d.Data) == 0 && d.Size <= limit {
+		if err := budgetOf(ctx).fits(d.Size, fmt.Sprintf("blob %s@%s", repo, d.Digest)); err != nil {
 			return nil, err
 		}
 	}
@@ -155,6 +147,18 @@ func chargeJSON(ctx context.Context, raw []byte, extra int64, what string) error
 		return &readError{&limitError{fmt.Sprintf("%s has more than %d JSON values", what, MaxJSONValues)}}
 	}
 	return budgetOf(ctx).charge(int64(len(raw))+int64(n)*jsonValueCost+extra, "decoding "+what)
+}
+
+// imageOf returns the image manifest m holds (decoded when it was read), charging the
+// budget for its decoding.
+func imageOf(ctx context.Context, m *manifest, what string) (*v1.Manifest, error) {
+	if err := chargeJSON(ctx, m.Raw, 0, what+" "+m.Digest.String()); err != nil {
+		return nil, err
+	}
+	if m.image != nil {
+		return m.image, nil
+	}
+	return parseManifest(m.Raw)
 }
 
 // jsonValues bounds the number of values of a JSON document from above, in one pass

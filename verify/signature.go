@@ -50,10 +50,7 @@ func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo
 		return signed{sig: errCheck(CheckSignature, fmt.Errorf("looking up signatures in %s: %w", sigRepo, err)),
 			tlog: skipped(CheckTLog, "signature lookup failed")}
 	}
-	if err := chargeJSON(ctx, m.Raw, 0, "signature manifest "+m.Digest.String()); err != nil {
-		return signed{sig: errCheck(CheckSignature, err), tlog: noTLog}
-	}
-	sm, err := parseManifest(m.Raw)
+	sm, err := imageOf(ctx, m, "signature manifest")
 	if err != nil {
 		return signed{sig: errCheck(CheckSignature, err), tlog: noTLog}
 	}
@@ -202,8 +199,9 @@ func skipped(name, detail string) Check {
 	return Check{Name: name, Status: StatusSkipped, Detail: detail}
 }
 
-// isTransport reports whether err came from a registry read that neither answered 404
-// nor served bad content, i.e. the lookup itself failed.
+// isTransport reports whether err is a failed registry read: neither a 404 nor authentic
+// content failing a check, but a fault, another status, or content that is not what was
+// asked for (badContent). The lookup itself failed.
 func isTransport(err error) bool {
 	var ce *contentError
 	if errors.Is(err, errNotFound) || errors.As(err, &ce) {
