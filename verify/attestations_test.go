@@ -8,8 +8,8 @@ import (
 )
 
 // Attestations that are not SLSA provenance (an SBOM by another party, without a
-// predicateType annotation) are not the provenance check's business; provenance that
-// is present must verify.
+// predicateType annotation) are not the provenance check's business, nor are other
+// keys' attestations; provenance by this key that is present must verify.
 func TestOtherAttestations(t *testing.T) {
 	sbom := func(f *verifytest.Fixture) verifytest.ProvSpec {
 		return verifytest.ProvSpec{PredicateType: "https://spdx.dev/Document", Key: verifytest.NewKey(f.T)}
@@ -26,9 +26,16 @@ func TestOtherAttestations(t *testing.T) {
 		{"SBOM and bad provenance", func(f *verifytest.Fixture) []verifytest.ProvSpec {
 			return []verifytest.ProvSpec{sbom(f), {Commit: verifytest.OtherCommit}}
 		}, false, verify.StatusFail},
+		// Another party's attestation is not this key's provenance (a co-signer's view).
 		{"provenance by another key", func(f *verifytest.Fixture) []verifytest.ProvSpec {
 			return []verifytest.ProvSpec{{Key: verifytest.NewKey(f.T)}}
-		}, false, verify.StatusFail},
+		}, false, verify.StatusSkipped},
+		{"provenance by another key, required", func(f *verifytest.Fixture) []verifytest.ProvSpec {
+			return []verifytest.ProvSpec{{Key: verifytest.NewKey(f.T)}}
+		}, true, verify.StatusFail},
+		{"bad provenance by another key, good by this key", func(f *verifytest.Fixture) []verifytest.ProvSpec {
+			return []verifytest.ProvSpec{{Key: verifytest.NewKey(f.T), Commit: verifytest.OtherCommit}, {}}
+		}, true, verify.StatusPass},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -38,18 +38,26 @@ func (v *Verifier) checkBundles(ctx context.Context, refs *referrers, imgRepo na
 	if len(bundles) == 0 {
 		return unsigned
 	}
-	var firstErr, readErr error
+	var firstErr error
+	readErr := refs.truncated
 	var best *signed
-	for i, rb := range bundles {
-		if rb.err != nil {
-			if isTransport(rb.err) {
-				readErr = cmp.Or(readErr, rb.err)
+	for i, rb := range bundles { // one at a time, each dropped before the next is read
+		raw, release, err := v.bundleRaw(ctx, refs.sigRepo, rb)
+		if err != nil {
+			release()
+			if isTransport(err) {
+				readErr = cmp.Or(readErr, err)
 			} else {
-				firstErr = cmp.Or(firstErr, rb.err)
+				firstErr = cmp.Or(firstErr, err)
 			}
 			continue
 		}
-		s, err := v.verifyBundle(ctx, rb.raw, imgRepo, digest)
+		s, err := v.verifyBundle(ctx, raw, imgRepo, digest)
+		release()
+		if isTransport(err) {
+			readErr = cmp.Or(readErr, err)
+			continue
+		}
 		if err != nil {
 			if firstErr == nil {
 				firstErr = fmt.Errorf("bundle %d of %d: %w", i+1, len(bundles), err)
@@ -77,6 +85,13 @@ func (v *Verifier) checkBundles(ctx context.Context, refs *referrers, imgRepo na
 	return signed{sig: fail(CheckSignature, firstErr.Error()), tlog: noTLog}
 }
 
+// notByKeyError says a bundle or envelope does not verify with the key (whatever else
+// may be wrong with it): it is not this key's statement.
+type notByKeyError struct{ err error }
+
+func (e *notByKeyError) Error() string { return e.err.Error() }
+func (e *notByKeyError) Unwrap() error { return e.err }
+
 // bundleResult is one bundle checked against the key and the transparency log.
 type bundleResult struct {
 	payload []byte // the verified DSSE payload (an in-toto statement)
@@ -90,9 +105,13 @@ type bundleResult struct {
 // that a bad log entry is reported as such. The error means the bundle does not verify
 // with the key; predicate is the statement's required predicate type.
 func (v *Verifier) checkBundle(ctx context.Context, raw []byte, digest v1.Hash, predicate string) (*bundleResult, error) {
+	// Decoding copies the DSSE payload and signatures out of base64 (about as much again).
+	if err := chargeJSON(ctx, raw, int64(len(raw)), "Sigstore bundle"); err != nil {
+		return nil, err
+	}
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(raw); err != nil {
-		return nil, fmt.Errorf("parsing Sigstore bundle: %w", err)
+		return nil, &notByKeyError{fmt.Errorf("parsing Sigstore bundle: %w", err)}
 	}
 	dg, err := hex.DecodeString(digest.Hex)
 	if err != nil {
@@ -105,7 +124,7 @@ func (v *Verifier) checkBundle(ctx context.Context, raw []byte, digest v1.Hash, 
 	}
 	res, err := keyOnly.Verify(&b, policy)
 	if err != nil {
-		return nil, fmt.Errorf("bundle does not verify with the key for %s: %w", digest, err)
+		return nil, &notByKeyError{fmt.Errorf("bundle does not verify with the key for %s: %w", digest, err)}
 	}
 	st := res.Statement
 	if st == nil || st.GetPredicateType() != predicate {
@@ -193,4 +212,18 @@ func (v *Verifier) trustedRoot(ctx context.Context) (root.TrustedMaterial, error
 		return nil, err
 	}
 	return root.TrustedMaterialCollection{tr, v.keyMaterial()}, nil
+}
+
+// bundleRaw reads a referrer's bundle, at most MaxEnvelopeBytes, holding a large-item slot
+// while it is large: release it once the bundle is checked.
+func (v *Verifier) bundleRaw(ctx context.Context, sigRepo name.Repository, rb referrerBundle) (raw []byte, release func(), err error) {
+	if rb.err != nil {
+		return nil, func() {}, rb.err
+	}
+	release, err = v.large.acquire(ctx, itemSize(rb.layer))
+	if err != nil {
+		return nil, func() {}, err
+	}
+	raw, err = v.readDescriptor(ctx, sigRepo, rb.layer, MaxEnvelopeBytes)
+	return raw, release, err
 }

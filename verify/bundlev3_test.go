@@ -88,7 +88,8 @@ func TestBundleV3Provenance(t *testing.T) {
 		{"v3 signature and provenance", false, verifytest.ProvSpec{}, verify.ProvenanceIfPresent, verify.StatusPass},
 		{"v3 provenance required", false, verifytest.ProvSpec{}, verify.ProvenanceRequired, verify.StatusPass},
 		{"v3 provenance commit mismatch", false, verifytest.ProvSpec{Commit: verifytest.OtherCommit}, verify.ProvenanceIfPresent, verify.StatusFail},
-		{"v3 provenance by another key", false, verifytest.ProvSpec{Key: nil}, verify.ProvenanceIfPresent, verify.StatusFail},
+		{"v3 provenance by another key", false, verifytest.ProvSpec{Key: nil}, verify.ProvenanceIfPresent, verify.StatusSkipped},
+		{"v3 provenance by another key, required", false, verifytest.ProvSpec{Key: nil}, verify.ProvenanceRequired, verify.StatusFail},
 		{"legacy signature, v3 provenance, if present", true, verifytest.ProvSpec{}, verify.ProvenanceIfPresent, verify.StatusSkipped},
 		{"legacy signature, v3 provenance, required", true, verifytest.ProvSpec{}, verify.ProvenanceRequired, verify.StatusPass},
 	}
@@ -103,7 +104,7 @@ func TestBundleV3Provenance(t *testing.T) {
 				f.SignBundle(img, verifytest.BundleSpec{})
 			}
 			spec := c.spec
-			if c.name == "v3 provenance by another key" {
+			if strings.HasPrefix(c.name, "v3 provenance by another key") {
 				spec.Key = verifytest.NewKey(t)
 			}
 			f.AttestBundle(img, spec)

@@ -40,6 +40,9 @@ func (v *Verifier) config(ctx context.Context, repo name.Repository, m *manifest
 	if err != nil {
 		return nil, referenced(err)
 	}
+	if err := chargeJSON(ctx, raw, 0, "image config "+im.Config.Digest.String()); err != nil {
+		return nil, err
+	}
 	// The bytes are the config the manifest names: one that is not a config is the
 	// image's own (a definite failure of the label check), not the registry's.
 	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))

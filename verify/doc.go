@@ -24,6 +24,13 @@
 // should require it. Unlike cosign's legacy payload, a cosign v3 signature statement
 // names no repository: such a signature binds the digest, not the repository.
 //
+// Co-signers: only what the key signed counts. As a signature by another key is not this
+// key's signature, an attestation (DSSE envelope or bundle) that does not verify with the
+// key is another party's, whatever it claims, and is ignored: with a co-signer's key
+// (cosign verify --key passes) the publisher's provenance is not the co-signer's, and
+// provenance is skipped ("no provenance by this key"), or fails with that reason under
+// ProvenanceRequired. An attestation by the key that is wrong still fails.
+//
 // Every registry is hostile. Each manifest and blob is read by one GET of our own (no
 // library check is relied on), bounded, and hashed here before any use: content read by
 // digest (an image by digest, an index's platform manifest, the config, the blobs and
@@ -48,7 +55,8 @@
 // does not verify with the key (cosign's "no matching signatures") or names another
 // digest or repository, a log entry that does not verify, a label, claim or provenance
 // that is not the pin, an index without the platform, a blob that hashes right but is
-// no config, envelope or bundle (it is what was published). The .sig and .att manifests
+// no config (it is what was published; an envelope or bundle that is none is no
+// attestation by the key, see Co-signers). The .sig and .att manifests
 // are not themselves signed: a registry can always make an image "not verified" by
 // serving other valid ones, but never make it verified.
 //
@@ -74,10 +82,27 @@
 // linux/amd64), one more round trip.
 //
 // Hostile registries: a manifest is read up to 4 MiB, a signature payload up to 1 MiB,
-// a config, bundle or envelope up to 8 MiB (and a blob never past the size its
-// descriptor declares), at most 32 signatures or attestations per image; a panic (in a
-// library parsing hostile content) ends that verification as indeterminate. Verify has
-// no timeout of its own: pass a ctx with a deadline.
+// a config up to 8 MiB, a DSSE envelope or Sigstore bundle up to MaxEnvelopeBytes (4
+// MiB), and a blob never past the size its descriptor declares (a declared size over a
+// limit is refused before any read); any JSON document from the registry has at most
+// MaxJSONValues (16384) values (a 4 MiB manifest of empty layers would decode into 190
+// MiB); at most 32 signatures, attestations or referrers per image are examined. A
+// panic (in a library parsing hostile content) ends that verification as indeterminate.
+// Verify has no timeout of its own: pass a ctx with a deadline.
+//
+// Memory: one verification reads and decodes at most MaxImageBytes (32 MiB): every
+// response body read from the registry, plus what decoding it costs (the document again,
+// 160 bytes per JSON value, base64 copies); real signatures and provenance take a few to
+// tens of KiB. Attestations and bundles are read and checked one at a time, each dropped
+// before the next, signatures and referrer manifests four at a time, and the first valid
+// answer (a signature whose log entry verifies, a provenance that passes) ends the
+// reading. Items over 1 MiB are read and decoded at most two at a time per Verifier,
+// across its verifications. Past the budget or a limit, or with more entries listed than
+// are examined and none of those verifying, the verification stops reading and is
+// indeterminate: the registry failed to serve something checkable, and what was not read
+// might have been the answer. mcpverify -j 8 on 8 images whose .att holds 32 envelopes
+// of 8 MiB, or at the limit, peaks at about 30 or 90 MiB of RSS (the goal is 256 MiB:
+// cmd/mcpverify TestHostileContentMemory).
 //
 // Library code logs only through the logger given with WithLogger and reads no
 // environment variables.

@@ -1,9 +1,7 @@
 package verify
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,125 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/in-toto/in-toto-golang/in_toto"
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
-	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
-	"github.com/sigstore/cosign/v2/pkg/oci"
-	"github.com/sigstore/cosign/v2/pkg/oci/static"
-	"github.com/sigstore/sigstore/pkg/signature/dsse"
-
-	"github.com/mcpbuild/mcpbuild/sign"
 )
-
-const inTotoPayloadType = "application/vnd.in-toto+json"
-
-// checkProvenance verifies the SLSA v1 provenance attestations stored at
-// <sigrepo>:sha256-<hex>.att (cosign layout, DSSE envelopes): the envelope verifies with
-// the key, its Rekor bundle verifies (unless the tlog is skipped), the subject is this
-// digest and the git source is the pinned project at the pinned commit (and, for the
-// build context, in the pinned directory).
-//
-// Without a .att manifest, and when provenance is required or the image has no legacy
-// signature either (so the referrers are read anyway), it looks for SLSA v1 provenance in
-// cosign v3's format: Sigstore bundles stored as referrers, verified with sigstore-go.
-func (v *Verifier) checkProvenance(ctx context.Context, refs *referrers, digest v1.Hash, m *manifest, err error, p Policy, lookReferrers bool) Check {
-	sigRepo := refs.sigRepo
-	absent := func(why string) Check {
-		if p.Provenance == ProvenanceRequired {
-			return fail(CheckProvenance, why+" (provenance required)")
-		}
-		return skipped(CheckProvenance, why)
-	}
-	if errors.Is(err, errNotFound) {
-		if lookReferrers || p.Provenance == ProvenanceRequired {
-			if c, found := v.bundleProvenance(ctx, refs, digest, p); found {
-				return c
-			}
-		}
-		return absent("no attestations for " + digest.String() + " in " + sigRepo.Name())
-	}
-	if err != nil {
-		return errCheck(CheckProvenance, fmt.Errorf("looking up attestations in %s: %w", sigRepo, err))
-	}
-	am, err := parseManifest(m.Raw)
-	if err != nil {
-		return errCheck(CheckProvenance, err)
-	}
-	var layers []v1.Descriptor
-	for _, l := range am.Layers {
-		if pt, ok := l.Annotations["predicateType"]; ok && pt != slsa1.PredicateSLSAProvenance {
-			continue // another kind of attestation (SBOM...), not ours to judge
-		}
-		layers = append(layers, l)
-	}
-	if len(layers) > maxSignatures {
-		layers = layers[:maxSignatures]
-	}
-	results := make([]Check, len(layers))
-	fns := make([]func(context.Context), len(layers))
-	for i, l := range layers {
-		fns[i] = func(ctx context.Context) { results[i] = v.checkAttestation(ctx, sigRepo, l, digest, p) }
-	}
-	fetchAll(ctx, fns...)
-	if c, ok := bestAttestation(results); ok {
-		return c
-	}
-	return absent("no SLSA v1 provenance among the attestations of " + digest.String())
-}
-
-// bestAttestation picks the outcome of several attestations: one that passes; else one
-// that could not be checked (it might have passed); else the first failure.
-func bestAttestation(results []Check) (Check, bool) {
-	for _, want := range []Status{StatusPass, StatusError, StatusFail} {
-		for _, r := range results {
-			if r.Status == want {
-				return r, true
-			}
-		}
-	}
-	return Check{}, false
-}
-
-func (v *Verifier) checkAttestation(ctx context.Context, sigRepo name.Repository, l v1.Descriptor, digest v1.Hash, p Policy) Check {
-	env, err := v.reg.descriptorContent(ctx, sigRepo, l, maxBlob)
-	if err != nil {
-		return errCheck(CheckProvenance, fmt.Errorf("reading attestation: %w", err))
-	}
-	var e struct {
-		Payload string `json:"payload"`
-	}
-	if err := json.Unmarshal(env, &e); err != nil {
-		return fail(CheckProvenance, fmt.Sprintf("parsing attestation envelope: %v", err))
-	}
-	stmtJSON, err := base64.StdEncoding.DecodeString(e.Payload)
-	if err != nil {
-		return fail(CheckProvenance, fmt.Sprintf("decoding attestation payload: %v", err))
-	}
-	// An attestation that does not even claim to be SLSA v1 provenance (an SBOM, a scan,
-	// perhaps by another party) is not this check's business; ignoring it can only make
-	// provenance absent. One that claims to be provenance must verify.
-	var hdr in_toto.StatementHeader
-	if json.Unmarshal(stmtJSON, &hdr) == nil && hdr.PredicateType != "" && hdr.PredicateType != slsa1.PredicateSLSAProvenance {
-		return skipped(CheckProvenance, "attestation of predicate type "+hdr.PredicateType)
-	}
-	dv := dsse.WrapVerifier(v.sigVer, dsse.WithExpectedPayloadType(inTotoPayloadType))
-	if err := dv.VerifySignature(bytes.NewReader(env), nil); err != nil {
-		return fail(CheckProvenance, fmt.Sprintf("attestation envelope does not verify with the key: %v", err))
-	}
-	if v.rekor != nil {
-		var b *bundle.RekorBundle
-		if raw, ok := l.Annotations[sign.BundleAnnotation]; ok {
-			b = &bundle.RekorBundle{}
-			_ = json.Unmarshal([]byte(raw), b) // a bad bundle fails verifyRekorBundle
-		}
-		tl := v.verifyRekorBundle(ctx, b, []string{"intoto", "dsse"}, func(o ...static.Option) (oci.Signature, error) {
-			return static.NewAttestation(env, o...)
-		})
-		if tl.Status != StatusPass {
-			tl.Name, tl.Detail = CheckProvenance, "attestation transparency log: "+tl.Detail
-			return tl
-		}
-	}
-	return provenanceMatches(stmtJSON, digest, p)
-}
 
 // provenanceMatches checks a verified in-toto statement: SLSA v1, subject == digest, the
 // build context (configSource) is the pinned project (or its mirror) at the pinned commit
@@ -227,36 +107,64 @@ func configSource(ep any) (slsa1.ResourceDescriptor, bool) {
 	return rd, true
 }
 
-// bundleProvenance checks SLSA v1 provenance bundles stored as referrers; found is false
-// when there are none.
+// bundleProvenance checks SLSA v1 provenance bundles stored as referrers. found is false
+// when none is by this key; the Check's Detail then says why when there were bundles by
+// other keys (empty when there were none at all).
 func (v *Verifier) bundleProvenance(ctx context.Context, refs *referrers, digest v1.Hash, p Policy) (Check, bool) {
 	refs.load(ctx, v)
 	if refs.err != nil {
 		return errCheck(CheckProvenance, fmt.Errorf("looking up attestations in %s: %w", refs.sigRepo, refs.err)), true
 	}
 	var results []Check
-	for _, rb := range refs.of(slsa1.PredicateSLSAProvenance) {
-		var c Check
-		switch {
-		case rb.err != nil:
-			c = errCheck(CheckProvenance, fmt.Errorf("reading attestation bundle: %w", rb.err))
-		default:
-			r, err := v.checkBundle(ctx, rb.raw, digest, slsa1.PredicateSLSAProvenance)
-			if err != nil {
-				if rb.predicateType == "" {
-					continue // an unannotated bundle of another kind (the signature)
-				}
-				c = fail(CheckProvenance, "attestation bundle: "+err.Error())
-			} else if r.tlog.Status != StatusPass && r.tlog.Status != StatusSkipped {
-				c = r.tlog
-				c.Name, c.Detail = CheckProvenance, "attestation transparency log: "+c.Detail
-			} else {
-				c = provenanceMatches(r.payload, digest, p)
-			}
-		}
-		results = append(results, c)
+	if refs.truncated != nil { // unless one of the first passes, the answer might be further down
+		results = append(results, errCheck(CheckProvenance, refs.truncated))
 	}
-	return bestAttestation(results)
+	others := 0
+	for _, rb := range refs.of(slsa1.PredicateSLSAProvenance) { // one at a time
+		c, byKey := v.checkProvenanceBundle(ctx, refs.sigRepo, rb, digest, p)
+		switch {
+		case !byKey && rb.predicateType != "":
+			others++ // another party's attestation
+		case !byKey: // an unannotated bundle of another kind (the signature), or another key's
+		case c.Status == StatusPass:
+			return c, true // the first that passes decides: read no more
+		default:
+			results = append(results, c)
+		}
+	}
+	if c, ok := bestAttestation(results); ok {
+		return c, true
+	}
+	if others > 0 {
+		return Check{Detail: noneByKey(others, digest, refs.sigRepo)}, false
+	}
+	return Check{}, false
+}
+
+// checkProvenanceBundle checks one referrer bundle as SLSA v1 provenance of digest;
+// byKey is false when it does not verify with the key, or (unannotated) is no
+// provenance.
+func (v *Verifier) checkProvenanceBundle(ctx context.Context, sigRepo name.Repository, rb referrerBundle, digest v1.Hash, p Policy) (Check, bool) {
+	raw, release, err := v.bundleRaw(ctx, sigRepo, rb)
+	defer release()
+	if err != nil {
+		return errCheck(CheckProvenance, fmt.Errorf("reading attestation bundle: %w", err)), true
+	}
+	r, err := v.checkBundle(ctx, raw, digest, slsa1.PredicateSLSAProvenance)
+	var nk *notByKeyError
+	switch {
+	case isTransport(err):
+		return errCheck(CheckProvenance, fmt.Errorf("reading attestation bundle: %w", err)), true
+	case errors.As(err, &nk), err != nil && rb.predicateType == "":
+		return Check{}, false
+	case err != nil:
+		return fail(CheckProvenance, "attestation bundle: "+err.Error()), true
+	case r.tlog.Status != StatusPass && r.tlog.Status != StatusSkipped:
+		c := r.tlog
+		c.Name, c.Detail = CheckProvenance, "attestation transparency log: "+c.Detail
+		return c, true
+	}
+	return provenanceMatches(r.payload, digest, p), true
 }
 
 // gitSubdir returns the directory a BuildKit git context selects: "dir" in

@@ -19,9 +19,10 @@ const predicateAnnotation = "dev.sigstore.bundle.predicateType"
 
 // referrers are the Sigstore bundles stored as OCI referrers of one image digest in the
 // signatures repository, found through the referrers fallback tag sha256-<hex> (an
-// index; neither the distribution registry nor ggcr's implements the referrers API). They
-// are read at most once per verification, whether the signature or the provenance check
-// asks first.
+// index; neither the distribution registry nor ggcr's implements the referrers API). The
+// index and the referrer manifests are read at most once per verification, whether the
+// signature or the provenance check asks first; each bundle is read by the check that
+// wants its predicate type (bundleRaw), one at a time.
 type referrers struct {
 	sigRepo name.Repository
 	digest  v1.Hash
@@ -30,11 +31,13 @@ type referrers struct {
 	notFound bool  // no fallback index: nothing stored as referrers
 	err      error // the lookup failed, or the index is not a valid one (indeterminate)
 	bundles  []referrerBundle
+
+	truncated error // set when the index lists more bundles than are examined
 }
 
 type referrerBundle struct {
-	predicateType string // from the referrer manifest's annotation ("" when absent)
-	raw           []byte
+	predicateType string        // from the referrer manifest's annotation ("" when absent)
+	layer         v1.Descriptor // the bundle (read with bundleRaw)
 	err           error
 }
 
@@ -51,16 +54,22 @@ func (r *referrers) load(ctx context.Context, v *Verifier) {
 		}
 		var descs []v1.Descriptor
 		for _, d := range m.index.Manifests {
-			if strings.HasPrefix(d.ArtifactType, bundleArtifactType) && len(descs) < maxSignatures {
+			if strings.HasPrefix(d.ArtifactType, bundleArtifactType) {
 				descs = append(descs, d)
 			}
 		}
-		r.bundles = make([]referrerBundle, len(descs))
-		fns := make([]func(context.Context), len(descs))
-		for i, d := range descs {
-			fns[i] = func(ctx context.Context) { r.bundles[i] = v.readBundle(ctx, r.sigRepo, d) }
+		if n := len(descs); n > maxSignatures {
+			descs = descs[:maxSignatures]
+			r.truncated = truncated("referrers index "+m.Digest.String(), n)
 		}
-		fetchAll(ctx, fns...)
+		r.bundles = make([]referrerBundle, len(descs))
+		for start := 0; start < len(descs); start += readWindow {
+			var fns []func(context.Context)
+			for i := start; i < min(start+readWindow, len(descs)); i++ {
+				fns = append(fns, func(ctx context.Context) { r.bundles[i] = v.readBundle(ctx, r.sigRepo, descs[i]) })
+			}
+			fetchAll(ctx, fns...)
+		}
 	})
 }
 
@@ -83,8 +92,7 @@ func (v *Verifier) readBundle(ctx context.Context, sigRepo name.Repository, d v1
 	bm := m.image
 	for _, l := range bm.Layers {
 		if strings.HasPrefix(string(l.MediaType), bundleArtifactType) {
-			raw, err := v.reg.descriptorContent(ctx, sigRepo, l, maxBlob)
-			return referrerBundle{predicateType: bm.Annotations[predicateAnnotation], raw: raw, err: err}
+			return referrerBundle{predicateType: bm.Annotations[predicateAnnotation], layer: l}
 		}
 	}
 	return referrerBundle{err: &contentError{fmt.Errorf("referrer %s holds no Sigstore bundle layer", d.Digest)}}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 
 	"github.com/mcpbuild/mcpbuild/sign"
@@ -30,90 +29,94 @@ type signed struct {
 
 // candidate is one signature layer of a .sig manifest.
 type candidate struct {
-	payload []byte
-	b64sig  string
-	bundle  *bundle.RekorBundle
-	claims  map[string]string
-	err     error // why this signature does not verify (definite)
+	payload   []byte
+	b64sig    string
+	bundleRaw *string // the Rekor bundle annotation, parsed only for a verified signature
+	claims    map[string]string
+	err       error // why this signature does not verify (definite)
 }
 
 // checkSignatures evaluates the legacy cosign signatures of digest (the .sig manifest m),
 // falling back to cosign v3 Sigstore bundles stored as referrers when there is no .sig.
+// Signatures are read readWindow at a time and each is dropped once checked: the first
+// that verifies with the key and whose log entry verifies ends the search.
 func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo name.Repository, digest v1.Hash, m *manifest, err error) signed {
 	sigRepo := refs.sigRepo
 	if errors.Is(err, errNotFound) {
 		return v.checkBundles(ctx, refs, imgRepo, digest)
 	}
+	noTLog := skipped(CheckTLog, "no verified signature")
 	if err != nil {
 		return signed{sig: errCheck(CheckSignature, fmt.Errorf("looking up signatures in %s: %w", sigRepo, err)),
 			tlog: skipped(CheckTLog, "signature lookup failed")}
 	}
-	sm, err := parseManifest(m.Raw)
+	sm, err := imageOf(ctx, m, "signature manifest")
 	if err != nil {
-		return signed{sig: errCheck(CheckSignature, err), tlog: skipped(CheckTLog, "no verified signature")}
+		return signed{sig: errCheck(CheckSignature, err), tlog: noTLog}
 	}
+	var firstErr, readErr error
 	layers := sm.Layers
-	if len(layers) > maxSignatures {
+	if n := len(layers); n > maxSignatures {
 		layers = layers[:maxSignatures]
+		readErr = truncated("signature manifest "+m.Digest.String(), n) // unless one of the first verifies
 	}
 	if len(layers) == 0 {
-		return signed{sig: fail(CheckSignature, "signature manifest "+m.Digest.String()+" has no signatures"),
-			tlog: skipped(CheckTLog, "no verified signature")}
+		return signed{sig: fail(CheckSignature, "signature manifest "+m.Digest.String()+" has no signatures"), tlog: noTLog}
 	}
-	cands := make([]candidate, len(layers))
-	fns := make([]func(context.Context), len(layers))
-	for i, l := range layers {
-		fns[i] = func(ctx context.Context) { cands[i] = v.readCandidate(ctx, sigRepo, l) }
-	}
-	fetchAll(ctx, fns...)
-
-	var firstErr, readErr error
-	var valid []int
-	for i := range cands {
-		c := &cands[i]
-		if c.err == nil {
-			c.err = v.verifyCandidate(c, imgRepo, digest)
+	var firstValid *signed // verified, but its log entry did not
+	for start := 0; start < len(layers); start += readWindow {
+		window := layers[start:min(start+readWindow, len(layers))]
+		cands := make([]candidate, len(window))
+		fns := make([]func(context.Context), len(window))
+		for i, l := range window {
+			fns[i] = func(ctx context.Context) { cands[i] = v.readCandidate(ctx, sigRepo, l) }
 		}
-		switch {
-		case c.err == nil:
-			valid = append(valid, i)
-		case isTransport(c.err):
-			readErr = cmp.Or(readErr, c.err)
-		default:
-			firstErr = cmp.Or(firstErr, fmt.Errorf("signature %d of %d: %w", i+1, len(cands), c.err))
+		fetchAll(ctx, fns...)
+		for i := range cands {
+			c, n := &cands[i], start+i+1
+			if c.err == nil {
+				c.err = v.verifyCandidate(c, imgRepo, digest)
+			}
+			switch {
+			case isTransport(c.err):
+				readErr = cmp.Or(readErr, c.err)
+				continue
+			case c.err != nil:
+				firstErr = cmp.Or(firstErr, fmt.Errorf("signature %d of %d: %w", n, len(layers), c.err))
+				continue
+			}
+			s := signed{claims: c.claims, sig: Check{Name: CheckSignature, Status: StatusPass, Detail: fmt.Sprintf(
+				"signature %d of %d in %s verifies with the key; payload names %s@%s", n, len(layers), sigRepo, imgRepo, digest)}}
+			s.tlog = v.checkLegacyTLog(ctx, c)
+			if s.tlog.Status == StatusPass || s.tlog.Status == StatusSkipped {
+				return s
+			}
+			if firstValid == nil {
+				firstValid = &s
+			}
+			if s.tlog.Status == StatusError {
+				return s
+			}
 		}
 	}
-	// A signature that could not be read may be the one that verifies: only a verified
-	// signature makes a failed read irrelevant.
-	if len(valid) == 0 && readErr != nil {
+	switch {
+	case firstValid != nil && readErr != nil:
+		// Another signature, which could not be read, might have a log entry that verifies.
+		firstValid.tlog = Check{Name: CheckTLog, Status: StatusError, Detail: fmt.Sprintf(
+			"%s; another signature, whose entry might verify, could not be read: %v", firstValid.tlog.Detail, readErr)}
+		return *firstValid
+	case firstValid != nil:
+		return *firstValid
+	case readErr != nil:
+		// A signature that could not be read may be the one that verifies.
 		return signed{sig: errCheck(CheckSignature, readErr), tlog: skipped(CheckTLog, "signature lookup failed")}
 	}
-	if len(valid) == 0 {
-		return signed{sig: fail(CheckSignature, firstErr.Error()), tlog: skipped(CheckTLog, "no verified signature")}
-	}
-	okSig := Check{Name: CheckSignature, Status: StatusPass,
-		Detail: fmt.Sprintf("%d of %d signatures in %s verify with the key; payload names %s@%s", len(valid), len(cands), sigRepo, imgRepo, digest)}
-	// Prefer the first verified signature whose tlog entry verifies too.
-	var tl Check
-	for _, i := range valid {
-		tl = v.checkLegacyTLog(ctx, &cands[i])
-		if tl.Status == StatusPass || tl.Status == StatusSkipped {
-			return signed{sig: okSig, tlog: tl, claims: cands[i].claims}
-		}
-		if tl.Status == StatusError {
-			break
-		}
-	}
-	if tl.Status == StatusFail && readErr != nil {
-		tl = Check{Name: CheckTLog, Status: StatusError, Detail: fmt.Sprintf(
-			"%s; another signature, whose entry might verify, could not be read: %v", tl.Detail, readErr)}
-	}
-	return signed{sig: okSig, tlog: tl, claims: cands[valid[0]].claims}
+	return signed{sig: fail(CheckSignature, firstErr.Error()), tlog: noTLog}
 }
 
 func (v *Verifier) readCandidate(ctx context.Context, sigRepo name.Repository, l v1.Descriptor) candidate {
 	var c candidate
-	p, err := v.reg.descriptorContent(ctx, sigRepo, l, maxPayload)
+	p, err := v.readDescriptor(ctx, sigRepo, l, maxPayload)
 	if err != nil {
 		c.err = fmt.Errorf("reading payload: %w", err)
 		return c
@@ -126,12 +129,7 @@ func (v *Verifier) readCandidate(ctx context.Context, sigRepo name.Repository, l
 	}
 	c.b64sig = b64
 	if raw, ok := l.Annotations[sign.BundleAnnotation]; ok {
-		var b bundle.RekorBundle
-		if err := json.Unmarshal([]byte(raw), &b); err != nil {
-			c.bundle = &bundle.RekorBundle{} // present but unparsable: fails the tlog check
-		} else {
-			c.bundle = &b
-		}
+		c.bundleRaw = &raw
 	}
 	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,9 +93,30 @@ func (v *Verifier) checkLegacyTLog(ctx context.Context, c *candidate) Check {
 	if v.rekor == nil {
 		return skipped(CheckTLog, "transparency log not checked (insecure opt-out)")
 	}
-	return v.verifyRekorBundle(ctx, c.bundle, []string{"hashedrekord"}, func(o ...static.Option) (oci.Signature, error) {
+	b, err := parseRekorBundle(ctx, c.bundleRaw)
+	if err != nil {
+		return errCheck(CheckTLog, err)
+	}
+	return v.verifyRekorBundle(ctx, b, []string{"hashedrekord"}, func(o ...static.Option) (oci.Signature, error) {
 		return static.NewSignature(c.payload, c.b64sig, o...)
 	})
+}
+
+// parseRekorBundle parses a Rekor bundle annotation (nil: none). A bundle that does not
+// parse is returned empty, to fail verifyRekorBundle; one over the JSON limits or the
+// budget is an error.
+func parseRekorBundle(ctx context.Context, raw *string) (*bundle.RekorBundle, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	if err := chargeJSON(ctx, []byte(*raw), 0, "Rekor bundle annotation"); err != nil {
+		return nil, err
+	}
+	b := &bundle.RekorBundle{}
+	if err := json.Unmarshal([]byte(*raw), b); err != nil {
+		return &bundle.RekorBundle{}, nil
+	}
+	return b, nil
 }
 
 // verifyRekorBundle checks b is a well-formed bundle of the wanted entry kind and runs

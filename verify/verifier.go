@@ -62,6 +62,7 @@ type Verifier struct {
 	o      *options
 	reg    *registryClient
 	rekor  *rekorTrust
+	large  largeItems // budget.go
 }
 
 // New returns a Verifier trusting key (the publisher's public key). It refuses an
@@ -79,9 +80,9 @@ func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading public key: %w", err)
 	}
-	v := &Verifier{key: key, sigVer: sv, o: o}
+	v := &Verifier{key: key, sigVer: sv, o: o, large: make(largeItems, maxLargeItems)}
 	v.reg = &registryClient{
-		base:       &countingTransport{inner: o.transport, stats: o.stats, kind: kindRegistry, logger: o.logger},
+		base:       &countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger},
 		keychain:   o.keychain,
 		transports: map[string]http.RoundTripper{},
 	}
@@ -133,6 +134,7 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	repo := ref.Context()
 	sigRepo := v.SignaturesRepository(repo)
 	wantAtt := p.Provenance != ProvenanceSkip
+	ctx = withBudget(ctx) // bounds what this verification reads and decodes (budget.go)
 
 	// Authenticate once per registry for both repositories before the parallel reads. A
 	// failure here surfaces again, classified, at the first read.

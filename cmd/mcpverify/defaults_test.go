@@ -29,7 +29,7 @@ func TestEnvironmentDefaults(t *testing.T) {
 		t.Fatalf("--signatures-repo over $COSIGN_REPOSITORY: exit %d\n%s", code, out)
 	}
 	delete(env, cliutil.EnvCosignRepo) // default: <registry>/mcp/signatures
-	if code, out, _ = cli(t, env, args...); code != cliutil.ExitOK || !strings.Contains(out, "mcp/alpha:v1: VERIFIED\n") || !strings.Contains(out, "signatures in "+f.Host+"/mcp/signatures verify") {
+	if code, out, _ = cli(t, env, args...); code != cliutil.ExitOK || !strings.Contains(out, "mcp/alpha:v1: VERIFIED\n") || !strings.Contains(out, " in "+f.Host+"/mcp/signatures verifies") {
 		t.Fatalf("$MCPBUILD_REGISTRY and the default signatures repository: exit %d\n%s", code, out)
 	}
 }

@@ -49,7 +49,11 @@ commit only (the project is unknown).
 
 Provenance: a stored SLSA provenance is always verified; a missing one is "skipped"
 unless --require-provenance (without it, whoever can delete the attestation turns the
-check into "skipped", so gateways should require it).
+check into "skipped", so gateways should require it). Only attestations signed by --key
+count: with a co-signer's key, the publisher's provenance is "no provenance by this key".
+
+Limits: at most 32 MiB read and decoded per image, 4 MiB per envelope or bundle, 32
+signatures or attestations examined; past them the image is COULD NOT VERIFY (exit 3).
 
 Cost (--stats): one single-platform image by tag takes 4 registry requests in 2 round
 trips after the token: the manifest, then the config, the .sig and the .att manifests in

@@ -94,6 +94,13 @@ func (f *Fixture) AttestBundle(img name.Digest, s ProvSpec) {
 func (f *Fixture) pushBundle(img name.Digest, stmt []byte, key, rekorKey *ecdsa.PrivateKey, predicate string, logOther bool) {
 	f.T.Helper()
 	h, _ := v1.NewHash(img.DigestStr())
+	f.pushReferrer(h, f.bundleJSON(stmt, key, rekorKey, logOther), predicate, "")
+}
+
+// bundleJSON signs stmt as a DSSE envelope with key, logs it (Rekor dsse entry signed by
+// rekorKey) and returns both in a bundle v0.3.
+func (f *Fixture) bundleJSON(stmt []byte, key, rekorKey *ecdsa.PrivateKey, logOther bool) []byte {
+	f.T.Helper()
 	sv, err := signature.LoadECDSASignerVerifier(key, crypto.SHA256)
 	f.check(err)
 	envJSON, err := dsse.WrapSigner(sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(stmt))
@@ -131,7 +138,7 @@ func (f *Fixture) pushBundle(img name.Digest, stmt []byte, key, rekorKey *ecdsa.
 	}
 	raw, err := protojson.Marshal(b)
 	f.check(err)
-	f.pushReferrer(h, raw, predicate)
+	return raw
 }
 
 // dsseLogEntry makes a Rekor v1 dsse entry for the envelope with a SET and a one-leaf
@@ -173,7 +180,9 @@ func (f *Fixture) dsseLogEntry(envJSON []byte, pub crypto.PublicKey, rekorKey *e
 	return e
 }
 
-func (f *Fixture) pushReferrer(h v1.Hash, bundleJSON []byte, predicate string) {
+// pushReferrer stores a referrer of h holding the bundle; distinct makes otherwise equal
+// referrer manifests distinct.
+func (f *Fixture) pushReferrer(h v1.Hash, bundleJSON []byte, predicate, distinct string) {
 	repo := f.SigRepo
 	empty := []byte("{}")
 	f.blob(repo, empty)
@@ -185,6 +194,9 @@ func (f *Fixture) pushReferrer(h v1.Hash, bundleJSON []byte, predicate string) {
 		"subject": v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: h, Size: 1},
 		"annotations": map[string]string{"dev.sigstore.bundle.predicateType": predicate,
 			"org.opencontainers.image.created": time.Now().UTC().Format(time.RFC3339)},
+	}
+	if distinct != "" {
+		m["annotations"].(map[string]string)["test.distinct"] = distinct
 	}
 	raw, err := json.Marshal(m)
 	f.check(err)

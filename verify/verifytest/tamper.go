@@ -119,7 +119,9 @@ func TamperCases() []TamperCase {
 			f.Attest(img, ProvSpec{Directory: "servers/other"})
 			return img
 		}, "provenance"},
+		// Another key's attestation is not this key's provenance: absent, so required.
 		{"provenance signed with another key", func(f *Fixture, repo name.Repository, p *Policy) name.Reference {
+			p.RequireProvenance = true
 			img := f.PushImage(repo, "v1", PinCommit)
 			f.Sign(img)
 			f.Attest(img, ProvSpec{Key: NewKey(f.T)})

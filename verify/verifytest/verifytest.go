@@ -279,8 +279,12 @@ func (f *Fixture) PushLayers(ref name.Tag, layers ...*SigLayer) {
 	f.blob(ref.Context(), cfg)
 	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1,
 		Config: v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(cfg)), Digest: hashOf(cfg)}}
+	pushed := map[v1.Hash]bool{}
 	for _, l := range layers {
-		f.blob(ref.Context(), l.Payload)
+		if !pushed[l.Desc.Digest] {
+			f.blob(ref.Context(), l.Payload)
+			pushed[l.Desc.Digest] = true
+		}
 		m.Layers = append(m.Layers, l.Desc)
 	}
 	raw, err := json.Marshal(m)

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/verify"
+	"github.com/mcpbuild/mcpbuild/verify/verifytest"
+)
+
+// childEnv makes the test binary run mcpverify itself (TestMain), so that memory tests
+// measure a process of its own: the real command line, flags to exit code.
+const childEnv = "MCPVERIFY_TEST_CHILD"
+
+// hwmEnv names the file where the child writes its peak RSS (VmHWM, kB) when it is done:
+// the exit status's rusage would not do, Linux carries the parent's peak into it.
+const hwmEnv = "MCPVERIFY_TEST_HWM"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		code := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+		if p := os.Getenv(hwmEnv); p != "" {
+			_ = os.WriteFile(p, []byte(strconv.FormatInt(statusKB(os.Getpid(), "VmHWM:"), 10)), 0o644)
+		}
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// The memory goal: 8 images at -j 8, each with hostile content as large as the per-item
+// limits allow, stay under this peak RSS.
+const maxPeakRSS = 256 << 20
+
+// killRSS ends a child that goes far past the goal (a regression must not take the
+// machine with it: before the budget, 8 such images took about 11.7 GB).
+const killRSS = 1 << 30
+
+// hostileCase puts one kind of hostile content next to an image; shared is made once
+// for all images (signing megabytes is slow) and kept between calls.
+type hostileCase struct {
+	name  string
+	setup func(f *verifytest.Fixture, img name.Digest, shared *[]byte)
+	want  string // every image's verdict
+}
+
+func hostileCases() []hostileCase {
+	att := func(size int) func(*verifytest.Fixture, name.Digest, *[]byte) {
+		return func(f *verifytest.Fixture, img name.Digest, shared *[]byte) {
+			f.Sign(img)
+			if *shared == nil {
+				*shared = f.HostileEnvelope(img, size)
+			}
+			f.AttestWith(img, *shared, 32)
+		}
+	}
+	tag := func(f *verifytest.Fixture, img name.Digest, suffix string) name.Tag {
+		h, _ := v1.NewHash(img.DigestStr())
+		return sign.Tag(f.SigRepo, h, suffix)
+	}
+	return []hostileCase{
+		{"att: 32 DSSE layers of 8 MiB", att(8 << 20), "COULD NOT VERIFY: provenance"},
+		{"att: 32 DSSE layers at the envelope limit", att(verify.MaxEnvelopeBytes), "COULD NOT VERIFY: provenance"},
+		{"referrers: 31 bundles at the envelope limit", func(f *verifytest.Fixture, img name.Digest, shared *[]byte) {
+			f.SignBundle(img, verifytest.BundleSpec{})
+			if *shared == nil {
+				*shared = f.HostileBundle(img, nil, verify.MaxEnvelopeBytes)
+			}
+			f.ReferWith(img, *shared, "https://slsa.dev/provenance/v1", 31)
+		}, "COULD NOT VERIFY: provenance"},
+		{"sig: a manifest of 4 MiB of empty layers", func(f *verifytest.Fixture, img name.Digest, _ *[]byte) {
+			f.Attest(img)
+			f.PushManyLayers(tag(f, img, sign.SignatureSuffix), 4<<20)
+		}, "COULD NOT VERIFY: signature"},
+		// Read and decoded whole, but not by this key: a definite answer.
+		{"att: a manifest of 4 MiB of annotation", func(f *verifytest.Fixture, img name.Digest, _ *[]byte) {
+			f.Sign(img)
+			l := verifytest.HostileLayer([]byte("{}"))
+			l.Desc.Annotations["junk"] = strings.Repeat("x", 4<<20-1024)
+			f.PushLayers(tag(f, img, sign.AttestationSuffix), l)
+		}, "NOT VERIFIED: provenance: no provenance by this key"},
+	}
+}
+
+// A registry serving hostile content as large as each per-item limit allows (the
+// issue's .att of 32 DSSE layers of 8 MiB, the same at the envelope limit, bundle
+// referrers at that limit, a .sig manifest of 4 MiB of empty layers, an .att manifest of
+// 4 MiB) must not drive mcpverify -j 8 over 256 MiB of peak RSS for 8 images; the
+// verdicts are "could not check" where the registry failed to serve something checkable.
+func TestHostileContentMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns mcpverify on 8 hostile images")
+	}
+	for _, c := range hostileCases() {
+		t.Run(c.name, func(t *testing.T) {
+			f, flags := setup(t)
+			checkHostileMemory(t, f, flags, c, func(i int) name.Repository { return f.Repo(fmt.Sprintf("mcp/hostile%d", i)) })
+		})
+	}
+}
+
+// checkHostileMemory puts c's content next to 8 images (in the repositories repo names)
+// and runs mcpverify -j 8 on them with flags, in a process of its own: its peak RSS must
+// stay under maxPeakRSS and every verdict must be c.want.
+func checkHostileMemory(t *testing.T, f *verifytest.Fixture, flags []string, c hostileCase, repo func(i int) name.Repository) {
+	t.Helper()
+	const images = 8
+	var args []string
+	var shared []byte
+	for i := range images {
+		img := f.PushImage(repo(i), "v1", verifytest.PinCommit)
+		c.setup(f, img, &shared)
+		args = append(args, img.String())
+	}
+	start := time.Now()
+	code, out, peak := runChild(t, append(append(flags, "-j", "8", "--require-provenance", "--commit", verifytest.PinCommit), args...)...)
+	t.Logf("%s: exit %d, peak RSS %d MiB, %s", c.name, code, peak>>20, time.Since(start).Round(time.Millisecond))
+	if peak > maxPeakRSS {
+		t.Errorf("peak RSS %d MiB for %d hostile images at -j 8, want at most %d MiB", peak>>20, images, maxPeakRSS>>20)
+	}
+	wantCode := cliutil.ExitUnreachable
+	if strings.HasPrefix(c.want, "NOT VERIFIED") {
+		wantCode = cliutil.ExitFailed
+	}
+	if code != wantCode || strings.Count(out, ": "+c.want) != images {
+		t.Errorf("exit %d, want %d with every image %q\n%s", code, wantCode, c.want, out)
+	}
+}
+
+// runChild runs mcpverify args in a process of its own and returns its exit code, stdout
+// and peak RSS in bytes. A child past killRSS is killed (the test then fails on the
+// peak).
+func runChild(t *testing.T, args ...string) (int, string, int64) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, args...)
+	hwm := filepath.Join(t.TempDir(), "vmhwm")
+	cmd.Env = []string{childEnv + "=1", hwmEnv + "=" + hwm, "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	killed := make(chan int64, 1)
+	go func() { // watchdog
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if rss := statusKB(cmd.Process.Pid, "VmRSS:") << 10; rss > killRSS {
+					_ = cmd.Process.Kill()
+					killed <- rss
+					return
+				}
+			}
+		}
+	}()
+	err = cmd.Wait()
+	close(done)
+	select {
+	case rss := <-killed:
+		t.Errorf("killed at %d MiB RSS (limit %d MiB)", rss>>20, killRSS>>20)
+		return -1, out.String(), rss
+	default:
+	}
+	if err != nil && cmd.ProcessState.ExitCode() < 0 {
+		t.Fatalf("mcpverify: %v\n%s", err, errb.String())
+	}
+	b, err := os.ReadFile(hwm)
+	if err != nil {
+		t.Fatalf("the child wrote no peak RSS: %v", err)
+	}
+	kb, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || kb <= 0 {
+		t.Fatalf("peak RSS %q: %v", b, err)
+	}
+	peak := kb << 10
+	if errb.Len() > 0 {
+		t.Logf("stderr:\n%s", errb.String())
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), peak
+}
+
+// statusKB reads a "Name: N kB" field of /proc/<pid>/status (0 if unreadable).
+func statusKB(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}

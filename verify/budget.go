@@ -1,0 +1,242 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Memory limits of one verification against a hostile registry (doc.go).
+const (
+	// MaxImageBytes bounds what one verification reads from the registry (every response
+	// body: manifests, configs, payloads, envelopes, bundles) plus what it decodes from
+	// that (estimated: see chargeJSON). Real signatures and provenance take a few KiB to
+	// tens of KiB; past the budget the verification stops reading and is indeterminate.
+	MaxImageBytes = 32 << 20
+	// MaxEnvelopeBytes bounds one DSSE envelope (.att layer) or one Sigstore bundle.
+	MaxEnvelopeBytes = 4 << 20
+	// MaxJSONValues bounds the values (objects, arrays, and their elements) of one JSON
+	// document from the registry. A 4 MiB manifest of empty layers ({},{},...) would
+	// otherwise decode into about 190 MiB of descriptors.
+	MaxJSONValues = 1 << 14
+)
+
+// jsonValueCost is charged per JSON value decoded: about what the largest value decoded
+// here (an OCI descriptor) takes in memory.
+const jsonValueCost = 160
+
+// readWindow is how many signatures, referrers or bundles are read at once: the common
+// cases (one to a few) take one round trip, and a hostile list is read a few at a time.
+const readWindow = 4
+
+// Large items (declared over largeItem bytes: no real signature, envelope or bundle is)
+// are read and decoded at most maxLargeItems at a time per Verifier, across all its
+// verifications: a registry serving them to every image of a -j 8 run gets that much
+// memory, not eight times the budget.
+const (
+	largeItem     = 1 << 20
+	maxLargeItems = 2
+)
+
+// largeItems is the Verifier's semaphore of large items.
+type largeItems chan struct{}
+
+// acquire waits for a slot when size is large, and returns its release.
+func (l largeItems) acquire(ctx context.Context, size int64) (func(), error) {
+	if size <= largeItem || l == nil {
+		return func() {}, nil
+	}
+	select {
+	case l <- struct{}{}:
+		return func() { <-l }, nil
+	case <-ctx.Done():
+		return nil, &readError{fmt.Errorf("waiting to read a large item: %w", ctx.Err())}
+	}
+}
+
+// itemSize is what reading d's content brings into memory: its embedded data, else its
+// declared size (a longer body is refused: readDescriptor reads no more).
+func itemSize(d v1.Descriptor) int64 {
+	if len(d.Data) > 0 {
+		return int64(len(d.Data))
+	}
+	return d.Size
+}
+
+// truncated is the error of a list longer than what is examined: what was left out might
+// have been the answer.
+func truncated(what string, n int) error {
+	return &readError{&limitError{fmt.Sprintf("%s lists %d entries; only the first %d are examined and none of them verifies", what, n, maxSignatures)}}
+}
+
+// budget counts the bytes one verification has read and decoded.
+type budget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+type budgetKey struct{}
+
+// withBudget gives ctx a fresh budget of MaxImageBytes.
+func withBudget(ctx context.Context) context.Context {
+	return context.WithValue(ctx, budgetKey{}, &budget{limit: MaxImageBytes})
+}
+
+// budgetOf returns ctx's budget, nil (unlimited) when it has none.
+func budgetOf(ctx context.Context) *budget {
+	b, _ := ctx.Value(budgetKey{}).(*budget)
+	return b
+}
+
+// limitError says the registry served more than a limit allows: the registry failing
+// (indeterminate), not a statement about the image.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
+
+// overBudget is the error of a read or decode refused by the budget.
+func (b *budget) overBudget(what string) error {
+	return &readError{&limitError{fmt.Sprintf("%s: content exceeds the per-image budget of %d bytes", what, b.limit)}}
+}
+
+// charge counts n bytes read or decoded; past the limit it returns the budget error.
+func (b *budget) charge(n int64, what string) error {
+	if b == nil {
+		return nil
+	}
+	if b.used.Add(n) > b.limit {
+		return b.overBudget(what)
+	}
+	return nil
+}
+
+// fits reports (as an error) whether n more bytes would exceed the budget, charging
+// nothing: for sizes declared before a read.
+func (b *budget) fits(n int64, what string) error {
+	if b == nil || b.used.Load()+n <= b.limit {
+		return nil
+	}
+	return b.overBudget(what)
+}
+
+// readDescriptor reads a descriptor's content (embedded or as a blob) at most limit
+// bytes (getBlob refuses a declared size over limit, and reads no more than the declared
+// size), refusing before any read a declared size over what is left of the budget (the
+// bytes read are charged by the transport).
+func (v *Verifier) readDescriptor(ctx context.Context, repo name.Repository, d v1.Descriptor, limit int64) ([]byte, error) {
+	if len(d.Data) == 0 && d.Size <= limit {
+		if err := budgetOf(ctx).fits(d.Size, fmt.Sprintf("blob %s@%s", repo, d.Digest)); err != nil {
+			return nil, err
+		}
+	}
+	return v.reg.descriptorContent(ctx, repo, d, limit)
+}
+
+// chargeJSON refuses a JSON document from the registry with more than MaxJSONValues
+// values and charges the budget for decoding it: its length again (decoded strings) and
+// jsonValueCost per value, plus extra for other copies the decoder makes (base64).
+func chargeJSON(ctx context.Context, raw []byte, extra int64, what string) error {
+	n := jsonValues(raw)
+	if n > MaxJSONValues {
+		return &readError{&limitError{fmt.Sprintf("%s has more than %d JSON values", what, MaxJSONValues)}}
+	}
+	return budgetOf(ctx).charge(int64(len(raw))+int64(n)*jsonValueCost+extra, "decoding "+what)
+}
+
+// imageOf returns the image manifest m holds (decoded when it was read), charging the
+// budget for its decoding.
+func imageOf(ctx context.Context, m *manifest, what string) (*v1.Manifest, error) {
+	if err := chargeJSON(ctx, m.Raw, 0, what+" "+m.Digest.String()); err != nil {
+		return nil, err
+	}
+	if m.image != nil {
+		return m.image, nil
+	}
+	return parseManifest(m.Raw)
+}
+
+// jsonValues bounds the number of values of a JSON document from above, in one pass
+// without allocating: one for the document, one per object or array, one per separator
+// (a comma between elements or members) outside strings. Malformed JSON is counted all
+// the same (the decoder refuses it later).
+func jsonValues(raw []byte) int {
+	s := jsonScanner{n: 1}
+	s.scan(raw)
+	return s.n
+}
+
+// jsonScanner counts JSON values across consecutive chunks of a document.
+type jsonScanner struct {
+	n                 int
+	inString, escaped bool
+}
+
+func (s *jsonScanner) scan(p []byte) {
+	for _, c := range p {
+		switch {
+		case s.inString && s.escaped:
+			s.escaped = false
+		case s.inString && c == '\\':
+			s.escaped = true
+		case s.inString && c == '"':
+			s.inString = false
+		case s.inString:
+		case c == '"':
+			s.inString = true
+		case c == '{' || c == '[' || c == ',':
+			s.n++
+		}
+	}
+}
+
+// budgetTransport charges every response body read to the request context's budget,
+// refusing at once a body whose declared length exceeds what is left. A manifest body
+// with more than MaxJSONValues values fails while it is read, before any client (ggcr's
+// remote.Get parses every manifest it reads) decodes it.
+type budgetTransport struct{ inner http.RoundTripper }
+
+func (t budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.inner.RoundTrip(req)
+	b := budgetOf(req.Context())
+	if err != nil || b == nil {
+		return resp, err
+	}
+	if err := b.fits(resp.ContentLength, "response "+req.URL.Redacted()); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	body := &budgetBody{rc: resp.Body, b: b, what: "response " + req.URL.Redacted()}
+	if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") {
+		body.json = &jsonScanner{n: 1}
+	}
+	resp.Body = body
+	return resp, nil
+}
+
+type budgetBody struct {
+	rc   io.ReadCloser
+	b    *budget
+	what string
+	json *jsonScanner // counts the values of a manifest (nil: not counted)
+}
+
+func (r *budgetBody) Read(p []byte) (int, error) {
+	n, err := r.rc.Read(p)
+	if cerr := r.b.charge(int64(n), r.what); cerr != nil {
+		return 0, cerr
+	}
+	if r.json != nil {
+		if r.json.scan(p[:n]); r.json.n > MaxJSONValues {
+			return 0, &readError{&limitError{fmt.Sprintf("%s has more than %d JSON values", r.what, MaxJSONValues)}}
+		}
+	}
+	return n, err
+}
+
+func (r *budgetBody) Close() error { return r.rc.Close() }
