@@ -1,0 +1,377 @@
+package httpx_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/mcpbuild/mcpbuild/internal/hostile"
+	"github.com/mcpbuild/mcpbuild/internal/httpx"
+)
+
+// fast is a policy for tests: short backoff, the default number of retries.
+func fast(t *testing.T, extra ...httpx.Option) *http.Client {
+	t.Helper()
+	opts := append([]httpx.Option{httpx.WithService("registry"), httpx.WithRequestTimeout(2 * time.Second),
+		httpx.WithBackoff(10*time.Millisecond, 50*time.Millisecond)}, extra...)
+	tr, err := httpx.New(http.DefaultTransport, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Transport: tr}
+}
+
+// registry returns a hostile registry holding an image at x/y:v1.
+func registry(t *testing.T) (*hostile.Server, string) {
+	t.Helper()
+	s := hostile.NewRegistry()
+	host := s.Start(t)
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.NewTag(host + "/x/y:v1")
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	return s, host
+}
+
+// get GETs url with the client under a test deadline and reads the whole body.
+func get(t *testing.T, c *http.Client, url string) (*http.Response, []byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return getCtx(ctx, c, url)
+}
+
+func getCtx(ctx context.Context, c *http.Client, url string) (*http.Response, []byte, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+// wantTimeout checks err is an *httpx.Error naming the service, host, method and path,
+// saying how long it waited.
+func wantTimeout(t *testing.T, err error, host, method, path, after string) {
+	t.Helper()
+	var he *httpx.Error
+	if !errors.As(err, &he) || !he.Timeout() {
+		t.Fatalf("error %v (%T): want a timed out *httpx.Error", err, err)
+	}
+	for _, s := range []string{"registry " + host, method + " " + path, "timed out after " + after} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not say %q", err, s)
+		}
+	}
+}
+
+func TestHangTimesOutNamingRequest(t *testing.T) {
+	s, host := registry(t)
+	hang := s.On(http.MethodGet, "/manifests/v1", hostile.Hang())
+	c := fast(t, httpx.WithRequestTimeout(300*time.Millisecond))
+	start := time.Now()
+	_, _, err := get(t, c, "http://"+host+"/v2/x/y/manifests/v1")
+	took := time.Since(start)
+	wantTimeout(t, err, host, "GET", "/v2/x/y/manifests/v1", "300ms")
+	if took < 300*time.Millisecond || took > 2*time.Second {
+		t.Errorf("gave up after %v, want about 300ms", took)
+	}
+	// A request that used up its whole deadline is not tried again.
+	if n := hang.Hits(); n != 1 {
+		t.Errorf("%d requests, want 1 (no retry after a timeout)", n)
+	}
+}
+
+func TestStalledBodyTimesOut(t *testing.T) {
+	s, host := registry(t)
+	s.On(http.MethodGet, "/manifests/v1", hostile.HangBody())
+	c := fast(t, httpx.WithRequestTimeout(400*time.Millisecond))
+	start := time.Now()
+	resp, _, err := get(t, c, "http://"+host+"/v2/x/y/manifests/v1")
+	took := time.Since(start)
+	if resp == nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("response %v, want the 200 headers before the stall", resp)
+	}
+	wantTimeout(t, err, host, "GET", "/v2/x/y/manifests/v1", "400ms")
+	if took < 400*time.Millisecond || took > 2*time.Second {
+		t.Errorf("gave up after %v, want about 400ms", took)
+	}
+}
+
+// A body read to its end, or closed, releases the request's timer: reading it later is not
+// a timeout, and a slow caller between requests is not either.
+func TestBodyReadInTimeIsNotCutOff(t *testing.T) {
+	_, host := registry(t)
+	c := fast(t, httpx.WithRequestTimeout(300*time.Millisecond))
+	for range 3 {
+		resp, b, err := get(t, c, "http://"+host+"/v2/x/y/manifests/v1")
+		if err != nil || resp.StatusCode != 200 || len(b) == 0 {
+			t.Fatalf("GET = %v, %d bytes, %v", resp, len(b), err)
+		}
+		time.Sleep(350 * time.Millisecond)
+	}
+}
+
+func TestRetryAfterSecondsHonoured(t *testing.T) {
+	s, host := registry(t)
+	s.On(http.MethodGet, "/manifests/v1", hostile.Respond(http.StatusTooManyRequests, "slow down", "Retry-After", "1")).Times(1)
+	c := fast(t)
+	start := time.Now()
+	resp, _, err := get(t, c, "http://"+host+"/v2/x/y/manifests/v1")
+	took := time.Since(start)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET = %v, %v; want 200 after one retry", resp, err)
+	}
+	if took < 900*time.Millisecond || took > 3*time.Second {
+		t.Errorf("retried after %v, want about 1s (Retry-After: 1)", took)
+	}
+	if n := s.Count(http.MethodGet, "/manifests/v1"); n != 2 {
+		t.Errorf("%d requests, want 2", n)
+	}
+}
+
+func TestRetryAfterDateHonoured(t *testing.T) {
+	s, host := registry(t)
+	at := time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) // 1 to 2 s away
+	s.On(http.MethodGet, "/manifests/v1", hostile.Respond(http.StatusServiceUnavailable, "", "Retry-After", at)).Times(1)
+	c := fast(t)
+	start := time.Now()
+	resp, _, err := get(t, c, "http://"+host+"/v2/x/y/manifests/v1")
+	took := time.Since(start)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET = %v, %v; want 200 after one retry", resp, err)
+	}
+	if took < 800*time.Millisecond || took > 4*time.Second {
+		t.Errorf("retried after %v, want 1 to 2 s (Retry-After: %s)", took, at)
+	}
+}
+
+func TestServerErrorsBeyondTheBudget(t *testing.T) {
+	for _, status := range []int{500, 502, 503, 504, 429} {
+		s, host := registry(t)
+		s.On(http.MethodGet, "/manifests/v1", hostile.Fail(status, "UNAVAILABLE"))
+		c := fast(t, httpx.WithRetries(2))
+		resp, _, err := get(t, c, "http://"+host+"/v2/x/y/manifests/v1")
+		// The last answer is handed on as it is, for the caller to read the registry's error.
+		if err != nil || resp.StatusCode != status {
+			t.Errorf("%d: GET = %v, %v; want the last %d", status, resp, err, status)
+		}
+		if n := s.Count(http.MethodGet, "/manifests/v1"); n != 3 {
+			t.Errorf("%d: %d requests, want 3 (2 retries)", status, n)
+		}
+	}
+	// Other answers are answers: not retried.
+	for _, status := range []int{400, 401, 404, 501} {
+		s, host := registry(t)
+		s.On(http.MethodGet, "/manifests/v1", hostile.Fail(status, "NOPE"))
+		if resp, _, err := get(t, fast(t), "http://"+host+"/v2/x/y/manifests/v1"); err != nil || resp.StatusCode != status {
+			t.Errorf("%d: GET = %v, %v", status, resp, err)
+		}
+		if n := s.Count(http.MethodGet, "/manifests/v1"); n != 1 {
+			t.Errorf("%d: %d requests, want 1", status, n)
+		}
+	}
+}
+
+// Through go-containerregistry, exhausted retries are its *transport.Error naming the
+// request, which callers classify as transient.
+func TestServerErrorsThroughGGCR(t *testing.T) {
+	s, host := registry(t)
+	s.On(http.MethodGet, "/manifests/v1", hostile.Fail(503, "UNAVAILABLE"))
+	tr, err := httpx.New(http.DefaultTransport, httpx.WithBackoff(time.Millisecond, 5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.NewTag(host + "/x/y:v1")
+	_, err = remote.Get(ref, httpx.RemoteOptions(tr)...)
+	var te *transport.Error
+	if !errors.As(err, &te) || te.StatusCode != 503 || !strings.Contains(err.Error(), "GET http://"+host+"/v2/x/y/manifests/v1") {
+		t.Fatalf("remote.Get = %v, want the 503 naming the request", err)
+	}
+	// One retry policy: ours (3 retries), not multiplied by go-containerregistry's.
+	if n := s.Count(http.MethodGet, "/manifests/v1"); n != 1+httpx.DefaultRetries {
+		t.Errorf("%d requests, want %d", n, 1+httpx.DefaultRetries)
+	}
+}
+
+func TestRetryAfterBeyondTheCapGivesUp(t *testing.T) {
+	s, host := registry(t)
+	s.On(http.MethodGet, "/manifests/v1", hostile.Respond(http.StatusTooManyRequests, "", "Retry-After", "120"))
+	c := fast(t, httpx.WithMaxRetryAfter(2*time.Second))
+	start := time.Now()
+	_, _, err := get(t, c, "http://"+host+"/v2/x/y/manifests/v1")
+	var he *httpx.Error
+	if !errors.As(err, &he) || he.StatusCode != 429 || !strings.Contains(err.Error(), "retry after 2m0s") ||
+		!strings.Contains(err.Error(), "GET /v2/x/y/manifests/v1") {
+		t.Fatalf("error %v, want a 429 *httpx.Error naming the request and the 2m0s asked", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("gave up after %v, want at once", took)
+	}
+	if n := s.Count(http.MethodGet, "/manifests/v1"); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
+func TestRetryAfterBeyondTheDeadlineGivesUp(t *testing.T) {
+	s, host := registry(t)
+	s.On(http.MethodGet, "/manifests/v1", hostile.Respond(http.StatusServiceUnavailable, "", "Retry-After", "5"))
+	c := fast(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err := getCtx(ctx, c, "http://"+host+"/v2/x/y/manifests/v1")
+	var he *httpx.Error
+	if !errors.As(err, &he) || !strings.Contains(err.Error(), "deadline") || !strings.Contains(err.Error(), "retry after 5s") {
+		t.Fatalf("error %v, want an *httpx.Error saying the retry would pass the deadline", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("gave up after %v, want at once (not at the deadline)", took)
+	}
+}
+
+// A caller's deadline that passes during a backoff ends the wait there.
+func TestDeadlineDuringBackoff(t *testing.T) {
+	s, host := registry(t)
+	s.On(http.MethodGet, "/manifests/v1", hostile.Fail(503, "UNAVAILABLE"))
+	c := fast(t, httpx.WithBackoff(400*time.Millisecond, 400*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	_, _, err := getCtx(ctx, c, "http://"+host+"/v2/x/y/manifests/v1")
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "GET /v2/x/y/manifests/v1") {
+		t.Fatalf("error %v, want context.Canceled naming the request", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("returned after %v", took)
+	}
+}
+
+func TestNonIdempotentNotRetried(t *testing.T) {
+	s, host := registry(t)
+	rules := []*hostile.Rule{
+		s.On(http.MethodPost, "/blobs/uploads/", hostile.Fail(503, "UNAVAILABLE")),
+		s.On(http.MethodPatch, "/blobs/uploads/", hostile.Fail(503, "UNAVAILABLE")),
+		s.On(http.MethodPut, "/manifests/stream", hostile.Fail(503, "UNAVAILABLE")),
+	}
+	c := fast(t)
+	do := func(method, path string, body io.Reader) int {
+		req, _ := http.NewRequest(method, "http://"+host+path, body)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := do(http.MethodPost, "/v2/x/y/blobs/uploads/", nil); code != 503 {
+		t.Errorf("POST: %d", code)
+	}
+	if code := do(http.MethodPatch, "/v2/x/y/blobs/uploads/abc", strings.NewReader("data")); code != 503 {
+		t.Errorf("PATCH: %d", code)
+	}
+	// A PUT whose body cannot be read again (no GetBody) cannot be replayed.
+	if code := do(http.MethodPut, "/v2/x/y/manifests/stream", io.NopCloser(strings.NewReader("{}"))); code != 503 {
+		t.Errorf("PUT: %d", code)
+	}
+	for i, r := range rules {
+		if n := r.Hits(); n != 1 {
+			t.Errorf("request %d: %d attempts, want 1", i, n)
+		}
+	}
+}
+
+// A PUT of a manifest is idempotent by content: with a replayable body it is retried, and
+// the retry sends the whole body again.
+func TestManifestPutRetriedWithItsBody(t *testing.T) {
+	s, host := registry(t)
+	ref, _ := name.NewTag(host + "/x/y:v1")
+	d, err := remote.Get(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.On(http.MethodPut, "/manifests/v2", hostile.Fail(502, "BAD_GATEWAY")).Times(1)
+	req, _ := http.NewRequest(http.MethodPut, "http://"+host+"/v2/x/y/manifests/v2", bytes.NewReader(d.Manifest))
+	req.Header.Set("Content-Type", string(d.MediaType))
+	resp, err := fast(t).Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT = %v, %v; want 201 after a retry", resp, err)
+	}
+	resp.Body.Close()
+	if n := s.Count(http.MethodPut, "/manifests/v2"); n != 2 {
+		t.Errorf("%d PUTs, want 2", n)
+	}
+	got, err := remote.Get(ref.Context().Tag("v2"))
+	if err != nil || got.Digest != d.Digest {
+		t.Errorf("after the retried PUT: %v, %v", got, err)
+	}
+}
+
+// A dropped connection before any answer is retried for idempotent requests.
+func TestDroppedConnectionRetried(t *testing.T) {
+	s, host := registry(t)
+	drop := func(http.ResponseWriter, *http.Request, http.Handler) {
+		panic(http.ErrAbortHandler) // the server closes the connection without an answer
+	}
+	s.On(http.MethodGet, "/manifests/v1", hostile.Sequence(drop, drop, hostile.Pass()))
+	resp, _, err := get(t, fast(t), "http://"+host+"/v2/x/y/manifests/v1")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET = %v, %v; want 200 on the third try", resp, err)
+	}
+	// Beyond the budget: an *httpx.Error naming the request and the attempts.
+	s.Clear()
+	s.On(http.MethodGet, "/manifests/v1", drop)
+	_, _, err = get(t, fast(t, httpx.WithRetries(1)), "http://"+host+"/v2/x/y/manifests/v1")
+	var he *httpx.Error
+	if !errors.As(err, &he) || he.Attempts != 2 || !strings.Contains(err.Error(), "registry "+host+": GET /v2/x/y/manifests/v1") {
+		t.Fatalf("error %v, want an *httpx.Error after 2 attempts", err)
+	}
+}
+
+// The request's query (upload state, tokens) is never in an error.
+func TestErrorRedactsQuery(t *testing.T) {
+	s, host := registry(t)
+	s.On(http.MethodGet, "/manifests/v1", hostile.Hang())
+	c := fast(t, httpx.WithRequestTimeout(100*time.Millisecond))
+	_, _, err := get(t, c, "http://user:secret@"+host+"/v2/x/y/manifests/v1?_state=SECRET")
+	var he *httpx.Error
+	if !errors.As(err, &he) || strings.Contains(he.Error(), "SECRET") || strings.Contains(he.Error(), "secret") {
+		t.Fatalf("error %v shows the query or credentials", he)
+	}
+}
+
+func TestOptionsRejectBadValues(t *testing.T) {
+	for name, opts := range map[string][]httpx.Option{
+		"zero request timeout":     {httpx.WithRequestTimeout(0)},
+		"negative retries":         {httpx.WithRetries(-1)},
+		"backoff above its max":    {httpx.WithBackoff(2*time.Second, time.Second)},
+		"zero backoff":             {httpx.WithBackoff(0, time.Second)},
+		"negative retry-after cap": {httpx.WithMaxRetryAfter(-time.Second)},
+		"nil logger":               {httpx.WithLogger(nil)},
+		"backoff without retries":  {httpx.WithRetries(0), httpx.WithBackoff(time.Second, time.Second)},
+	} {
+		if _, err := httpx.New(http.DefaultTransport, opts...); err == nil {
+			t.Errorf("%s: New succeeded", name)
+		}
+	}
+	if _, err := httpx.New(nil); err == nil {
+		t.Error("nil inner transport accepted")
+	}
+}
