@@ -71,7 +71,9 @@ images: 2 before 3 before 1.`,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs, // images, not subcommands
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			c.applyEnv(getenv)
+			if err := c.applyEnv(cmd.Flags(), getenv); err != nil {
+				return err
+			}
 			c.logger = cliutil.NewLogger(cmd.ErrOrStderr(), c.verbose)
 			if err := c.policy.Validate(); err != nil {
 				return err
@@ -170,7 +172,7 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 	if err != nil {
 		return nil, cliutil.Usagef("%v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.reg.timeout)
+	ctx, cancel := c.reg.timeouts.WithDeadline(ctx)
 	defer cancel()
 	start := time.Now()
 	results := make([]result, len(targets))
@@ -183,9 +185,8 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 		}
 		g.Go(func() error {
 			vd, err := v.Verify(ctx, t.ref, t.policy)
-			if err != nil && ctx.Err() == context.DeadlineExceeded {
-				err = &verify.Indeterminate{Image: t.ref.String(), Check: "timeout",
-					Err: fmt.Errorf("timed out after %s (--timeout): %w", c.reg.timeout, err)}
+			if terr := c.reg.timeouts.Err(ctx, err); terr != err {
+				err = &verify.Indeterminate{Image: t.ref.String(), Check: "timeout", Err: terr}
 			}
 			results[i].verdict, results[i].err = vd, err
 			return nil

@@ -12,9 +12,10 @@
 // Retries: a request is retried when it may be replayed (GET, HEAD, OPTIONS, and PUT or
 // DELETE whose body can be read again through Request.GetBody; POST or PATCH only with an
 // Idempotency-Key header; never a request to an OCI blob upload session, /blobs/uploads/,
-// whose location is single-use) and it failed with 429, 500, 502, 503 or 504 or a network
-// error before any answer. A timed-out attempt is not retried: the server had the whole
-// deadline already, and retrying would multiply the wait. At most WithRetries retries
+// whose location is single-use) and it failed with 429, 500, 502, 503 or 504, or its
+// connection broke before any answer (reset, closed). A timed-out attempt is not retried:
+// the server had the whole deadline already, and retrying would multiply the wait. Nor is
+// one that could not connect at all (refused, unknown host): nothing is there to answer. At most WithRetries retries
 // (default 3, so 4 attempts); waits grow from WithBackoff's base (default 500 ms, doubling,
 // at most 5 s), each drawn at random between half and all of it. A Retry-After header
 // (seconds or an HTTP date) replaces the computed wait; one longer than WithMaxRetryAfter

@@ -12,7 +12,7 @@ import (
 // connection failed (after the retries allowed), the caller's context ended, or the server
 // asked to retry later than this client waits. It names the service and the request.
 type Error struct {
-	Service    string        // "<service> <host>" (WithService), or the host
+	Service    string        // "<service> <host>" (WithService, WithHostService), or the host
 	Method     string        // GET, PUT...
 	Path       string        // the URL path; never the query or credentials
 	Attempts   int           // attempts made
@@ -55,7 +55,9 @@ func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 // newError names req (the caller's request, not an attempt's clone) in err.
 func (t *Transport) newError(req *http.Request, attempts int, err error) *Error {
 	svc := req.URL.Host
-	if t.o.service != "" {
+	if name := t.o.hostService[svc]; name != "" {
+		svc = name + " " + svc
+	} else if t.o.service != "" {
 		svc = t.o.service + " " + svc
 	}
 	e := &Error{Service: svc, Method: req.Method, Path: req.URL.EscapedPath(), Attempts: attempts, Err: err}

@@ -23,6 +23,7 @@ type Option func(*options) error
 
 type options struct {
 	service       string
+	hostService   map[string]string
 	timeout       time.Duration
 	retries       int
 	backoff       time.Duration
@@ -37,6 +38,21 @@ type options struct {
 func WithService(name string) Option {
 	return func(o *options) error {
 		o.service = name
+		return nil
+	}
+}
+
+// WithHostService names what the transport talks to at host (host[:port] as in the URL)
+// when it is not WithService's: a transport shared by registry and Rekor requests.
+func WithHostService(host, name string) Option {
+	return func(o *options) error {
+		if host == "" || name == "" {
+			return errors.New("WithHostService: empty host or name")
+		}
+		if o.hostService == nil {
+			o.hostService = map[string]string{}
+		}
+		o.hostService[host] = name
 		return nil
 	}
 }

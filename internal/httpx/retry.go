@@ -1,7 +1,9 @@
 package httpx
 
 import (
+	"errors"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,6 +25,19 @@ func replayable(req *http.Request) bool {
 		return false
 	}
 	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// retryNetErr reports whether a failure without an answer is worth another try: a
+// connection dropped or reset on the way. One that could not connect at all (refused, no
+// such host, no route) is not: nothing is there to answer, and saying so fast matters
+// more than waiting for a restart.
+func retryNetErr(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return false
+	}
+	var de *net.DNSError
+	return !errors.As(err, &de)
 }
 
 // retryStatus reports whether a server's answer says "try again".

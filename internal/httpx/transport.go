@@ -37,7 +37,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			err = attemptErr(ctx, actx, err)
 			cancel()
-			final := !canRetry || attempt > t.o.retries || ctx.Err() != nil || isTimeout(err)
+			final := !canRetry || attempt > t.o.retries || ctx.Err() != nil || isTimeout(err) || !retryNetErr(err)
 			if final {
 				return nil, t.newError(req, attempt, err)
 			}

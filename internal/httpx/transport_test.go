@@ -375,3 +375,34 @@ func TestOptionsRejectBadValues(t *testing.T) {
 		t.Error("nil inner transport accepted")
 	}
 }
+
+// A transport shared by a registry and Rekor names each by its host.
+func TestServiceNamedByHost(t *testing.T) {
+	s, host := registry(t)
+	s.On(http.MethodGet, "/api/v1/log/publicKey", hostile.Hang())
+	s.On(http.MethodGet, "/manifests/v1", hostile.Hang())
+	c := fast(t, httpx.WithRequestTimeout(100*time.Millisecond), httpx.WithHostService(host, "Rekor"))
+	_, _, err := get(t, c, "http://"+host+"/api/v1/log/publicKey")
+	if err == nil || !strings.Contains(err.Error(), "Rekor "+host+": GET /api/v1/log/publicKey: timed out") {
+		t.Errorf("error %v, want it to name Rekor", err)
+	}
+	other := strings.Replace(host, "127.0.0.1", "localhost", 1)
+	_, _, err = get(t, c, "http://"+other+"/v2/x/y/manifests/v1")
+	if err == nil || !strings.Contains(err.Error(), "registry "+other+": GET") {
+		t.Errorf("error %v, want the default service name", err)
+	}
+}
+
+// Nothing listening: no retries, the error at once.
+func TestRefusedNotRetried(t *testing.T) {
+	c := fast(t, httpx.WithBackoff(time.Second, time.Second))
+	start := time.Now()
+	_, _, err := get(t, c, "http://127.0.0.1:1/v2/")
+	var he *httpx.Error
+	if !errors.As(err, &he) || he.Attempts != 1 || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("error %v, want one refused attempt", err)
+	}
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("took %v", took)
+	}
+}
