@@ -19,18 +19,14 @@ type Timeouts struct {
 	commandEnv string
 }
 
-// AddFlags registers --timeout (default commandDefault, else $commandEnv) and
-// --request-timeout (default httpx.DefaultRequestTimeout, else $MCPBUILD_REQUEST_TIMEOUT).
+// AddFlags registers --timeout (default $commandEnv, else commandDefault) and
+// --request-timeout (default $MCPBUILD_REQUEST_TIMEOUT, else httpx.DefaultRequestTimeout).
 func (t *Timeouts) AddFlags(fs *pflag.FlagSet, commandDefault time.Duration, commandEnv string) {
 	t.commandEnv = commandEnv
-	def := "no limit"
-	if commandDefault > 0 {
-		def = commandDefault.String()
-	}
 	fs.DurationVar(&t.Command, "timeout", commandDefault,
-		fmt.Sprintf("give up on the whole command (exit 3) after this long; 0: no limit (default $%s, else %s)", commandEnv, def))
+		fmt.Sprintf("give up on the whole command after this long (exit 3), 0 for no limit; $%s when not given", commandEnv))
 	fs.DurationVar(&t.Request, "request-timeout", httpx.DefaultRequestTimeout,
-		fmt.Sprintf("give up on a registry or Rekor request (exit 3) that has not finished, body included, after this long (default $%s, else %s)", EnvRequestTimeout, httpx.DefaultRequestTimeout))
+		fmt.Sprintf("give up on a registry or Rekor request not finished, body included, after this long (exit 3); $%s when not given", EnvRequestTimeout))
 }
 
 // Resolve fills the flags not given from the environment and checks them; every error is
