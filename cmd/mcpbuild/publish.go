@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/internal/httpx"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -121,14 +121,16 @@ Rekor unreachable.`,
 			if err := so.Validate(); err != nil {
 				return err
 			}
-			reports, err := runPublish(cmd.Context(), cmd, ro, bo, so, args)
+			ctx, cancel := ro.timeouts.WithDeadline(cmd.Context())
+			defer cancel()
+			reports, err := runPublish(ctx, cmd, ro, bo, so, args)
 			if err != nil {
-				return err
+				return ro.timeouts.Err(ctx, err)
 			}
 			if werr := writeReports(cmd.OutOrStdout(), bo.output, reports); werr != nil {
 				return werr
 			}
-			return sign.Failures(reports)
+			return ro.timeouts.Err(ctx, sign.Failures(reports))
 		},
 	}
 	bo.AddFlags(cmd)
@@ -179,7 +181,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		if err != nil {
 			return nil, cliutil.Usagef("Rekor URL %q: %v", logURL, err)
 		}
-		pctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+		pctx, cancel := context.WithTimeout(ctx, ro.timeouts.Request)
 		err = rk.Ping(pctx)
 		cancel()
 		if err != nil {
@@ -191,14 +193,18 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		sopts = append(sopts, sign.WithoutTLogUnsafe())
 		log.Warn("--tlog-upload=false: signatures get no transparency-log entry")
 	}
-	ropts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	tr, err := ro.registryTransport(log)
+	if err != nil {
+		return nil, err
+	}
+	ropts := append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, httpx.RemoteOptions(tr)...)
 	svc, err := sign.New(signer, sign.NewStore(sigRepo, ropts...), tlog, sopts...)
 	if err != nil {
 		return nil, err
 	}
 
 	lb := &lazyBuilder{open: func(ctx context.Context) (*build.BuildKit, *build.Progress, error) {
-		return bo.openBuildKit(ctx, stderr, log, po)
+		return bo.openBuildKit(ctx, stderr, log, po, ro.timeouts.Request)
 	}}
 	defer lb.close(log)
 
@@ -227,14 +233,10 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	return pub.Publish(ctx, jobs, bo.jobs), nil
 }
 
-// preflightTimeout bounds each reachability check made before any work.
-const preflightTimeout = 30 * time.Second
-
 // preflightRegistries fails the run before any work when a registry of refs (images or
-// signatures) does not answer at all; any HTTP answer, 404 or 401 included, passes.
+// signatures) does not answer at all; any HTTP answer, 404 or 401 included, passes. Each
+// request has the transport's deadline (ropts).
 func preflightRegistries(ctx context.Context, refs []name.Reference, ropts []remote.Option) error {
-	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
-	defer cancel()
 	seen := map[string]bool{}
 	for _, ref := range refs {
 		reg := ref.Context().RegistryStr()

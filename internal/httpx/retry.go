@@ -2,11 +2,13 @@ package httpx
 
 import (
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -27,17 +29,18 @@ func replayable(req *http.Request) bool {
 	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
-// retryNetErr reports whether a failure without an answer is worth another try: a
-// connection dropped or reset on the way. One that could not connect at all (refused, no
-// such host, no route) is not: nothing is there to answer, and saying so fast matters
-// more than waiting for a restart.
+// retryNetErr reports whether a failure without an answer is worth another try: the
+// connection was dropped, reset or closed on the way. Anything else is not: a connection
+// that could not be made (refused, no such host: nothing is there to answer, and saying
+// so fast matters more than waiting for a restart), a TLS failure (also what probing
+// https:// on a plain-HTTP registry gives), a malformed answer.
 func retryNetErr(err error) bool {
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Op == "dial" {
 		return false
 	}
-	var de *net.DNSError
-	return !errors.As(err, &de)
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
 
 // retryStatus reports whether a server's answer says "try again".

@@ -406,3 +406,18 @@ func TestRefusedNotRetried(t *testing.T) {
 		t.Errorf("took %v", took)
 	}
 }
+
+// https:// to a plain-HTTP server (go-containerregistry probes it first for registries on
+// loopback) fails the TLS handshake: an answer of sorts, not retried.
+func TestTLSFailureNotRetried(t *testing.T) {
+	_, host := registry(t)
+	start := time.Now()
+	_, _, err := get(t, fast(t, httpx.WithBackoff(time.Second, time.Second)), "https://"+host+"/v2/")
+	var he *httpx.Error
+	if !errors.As(err, &he) || he.Attempts != 1 {
+		t.Fatalf("error %v, want one attempt", err)
+	}
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("took %v", took)
+	}
+}
