@@ -163,17 +163,17 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 	if jobs < 1 {
 		return nil, cliutil.Usagef("-j must be at least 1")
 	}
+	ctx, cancel := c.reg.timeouts.WithDeadline(ctx) // the KMS key fetch included
+	defer cancel()
 	stats := &verify.Stats{}
 	key, opts, err := c.verifierOptions(ctx, stats)
 	if err != nil {
-		return nil, err
+		return nil, c.reg.timeouts.Err(ctx, err)
 	}
 	v, err := verify.New(key, opts...)
 	if err != nil {
 		return nil, cliutil.Usagef("%v", err)
 	}
-	ctx, cancel := c.reg.timeouts.WithDeadline(ctx)
-	defer cancel()
 	start := time.Now()
 	results := make([]result, len(targets))
 	var g errgroup.Group
