@@ -46,7 +46,8 @@ func TestE2EPublishHangingSignatureRead(t *testing.T) {
 	proxy, host := e2eProxy(t, s.registry)
 	var hungAt atomic.Pointer[time.Time]
 	hang := proxy.On(http.MethodGet, `/manifests/sha256-[0-9a-f]{64}\.sig$`, stamp(&hungAt, hostile.Hang()))
-	tag, id := s.unique(t)
+	tag, _ := s.unique(t)
+	id := tag
 	sigRepo := host + "/mcpbuild-e2e/sig-" + id
 	_, stderr, code, err := runWithin(t, 3*time.Minute, "publish", "--registry", host, "--tag", tag, "--key", e2eKeyA,
 		"--signatures-repo", sigRepo, "--rekor-url", s.rekorURL, "--progress", "quiet", "-o", "json",
