@@ -107,7 +107,7 @@ server is still reported "published" because its tag was pushed again.
 One report at the end (text or --output json); progress lines on stderr. A failing server
 does not stop the others. Exit codes: 0 all published or unchanged, 1 a server failed,
 2 usage or key error (missing key file, wrong $COSIGN_PASSWORD), 3 BuildKit, registry or
-Rekor unreachable.`,
+Rekor unreachable, or a request (--request-timeout) or the command (--timeout) timed out.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cliutil.Usagef("publish: no PATTERN given (e.g. servers/...)")

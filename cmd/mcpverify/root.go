@@ -64,6 +64,10 @@ Output: per image "VERIFIED", "NOT VERIFIED: <first failing check>: <detail>" (e
 or "COULD NOT VERIFY: <check>: <error>" (exit 3: a failed lookup is never reported as
 unsigned), then every check; --output json prints one verdict object per line.
 
+Deadlines: each registry or Rekor request has --request-timeout (default 30s, body
+included); 429 and 5xx answers and dropped connections are retried up to 3 times,
+honouring Retry-After up to 10s; --timeout (default 2m) bounds the whole run.
+
 Exit codes: 0 verified, 1 not verified, 2 usage error (or no pin),
 3 could not check (registry or Rekor unreachable, 5xx, 429, timeout). With several
 images: 2 before 3 before 1.`,
