@@ -15,7 +15,7 @@ type body struct {
 	t        *Transport
 	req      *http.Request
 	attempts int
-	actx     context.Context
+	cause    func() error // why the attempt's context ended (nil while it runs)
 	cancel   context.CancelFunc
 }
 
@@ -27,7 +27,7 @@ func (b *body) Read(p []byte) (int, error) {
 		b.cancel()
 	default:
 		var te *timeoutError
-		if errors.As(context.Cause(b.actx), &te) {
+		if errors.As(b.cause(), &te) {
 			err = &timeoutError{after: te.after, what: "reading the response body"}
 		} else if b.req.Context().Err() != nil {
 			err = fmt.Errorf("reading the response body: %w", context.Cause(b.req.Context()))

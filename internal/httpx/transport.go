@@ -99,7 +99,8 @@ func (t *Transport) hand(req *http.Request, resp *http.Response, attempts int, a
 		cancel()
 		return resp
 	}
-	resp.Body = &body{rc: resp.Body, t: t, req: req, attempts: attempts, actx: actx, cancel: cancel}
+	resp.Body = &body{rc: resp.Body, t: t, req: req, attempts: attempts, cancel: cancel,
+		cause: func() error { return context.Cause(actx) }}
 	return resp
 }
 
