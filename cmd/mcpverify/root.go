@@ -68,9 +68,12 @@ Deadlines: each registry or Rekor request has --request-timeout (default 30s, bo
 included); 429 and 5xx answers and dropped connections are retried up to 3 times,
 honouring Retry-After up to 10s; --timeout (default 2m) bounds the whole run.
 
-Exit codes: 0 verified, 1 not verified, 2 usage error (or no pin),
-3 could not check (registry or Rekor unreachable, 5xx, 429, timeout). With several
-images: 2 before 3 before 1.`,
+Exit codes: 0 verified, 1 not verified (a 404 for the image or its signatures, or
+content proven by its digest failing a check), 2 usage error (or no pin), 3 could not
+check (registry or Rekor unreachable, any status but 200 and 404, timeout, or the
+registry serving what was not asked for: bytes that do not hash to the digest asked
+for, an HTML page, a schema1 or unexpected media type, an oversized or truncated body).
+With several images: 2 before 3 before 1.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs, // images, not subcommands
