@@ -201,10 +201,10 @@ func readFaults() map[string]readFault {
 		"another object's body, the real headers": {func(f *verifytest.Fixture, other string) hostile.Action {
 			body := fetchPath(f, other)
 			return hostile.Edit(func(_ *http.Request, r *hostile.Response) { r.Body = body })
-		}, map[readKind][]string{byDigest: {"hashing to"}, byTag: {"Docker-Content-Digest says"}, blob: {"hashing to"}}},
+		}, map[readKind][]string{byDigest: {"hashing to"}, byTag: {"Docker-Content-Digest says"}, blob: {"hashing to", "its descriptor declares"}}},
 		"another object, its own headers": {func(_ *verifytest.Fixture, other string) hostile.Action {
 			return hostile.ServeFrom(other)
-		}, map[readKind][]string{byDigest: {"hashing to"}, byTag: {"is not accepted"}, blob: {"hashing to"}}},
+		}, map[readKind][]string{byDigest: {"hashing to"}, byTag: {"is not accepted"}, blob: {"hashing to", "its descriptor declares"}}},
 		"schema1 Content-Type": {func(*verifytest.Fixture, string) hostile.Action {
 			return hostile.SetHeader("Content-Type", schema1)
 		}, map[readKind][]string{byDigest: {"schema1"}, byTag: {"schema1"}}},
