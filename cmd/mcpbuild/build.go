@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -176,7 +177,10 @@ Remote and poci entries are skipped with a note on stderr.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			results, err := runBuild(cmd.Context(), cmd, ro, o, args)
+			ctx, cancel := ro.timeouts.WithDeadline(cmd.Context())
+			defer cancel()
+			results, err := runBuild(ctx, cmd, ro, o, args)
+			err = ro.timeouts.Err(ctx, err)
 			if err != nil && len(results) == 0 {
 				return err // nothing built: stdout stays empty, also in JSON
 			}
@@ -203,7 +207,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *build
 	if err != nil || len(servers) == 0 {
 		return nil, err
 	}
-	bk, progress, err := o.openBuildKit(ctx, stderr, log, po)
+	bk, progress, err := o.openBuildKit(ctx, stderr, log, po, ro.timeouts.Request)
 	if err != nil {
 		return nil, err
 	}
@@ -217,8 +221,8 @@ func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *build
 
 // openBuildKit connects to the BuildKit of --buildkit-addr (else $BUILDKIT_HOST, else the
 // local stack) with a progress display on stderr and the docker config's registry
-// credentials. The caller closes both.
-func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *slog.Logger, po build.PlanOptions) (*build.BuildKit, *build.Progress, error) {
+// credentials, waiting at most connect for its answer. The caller closes both.
+func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *slog.Logger, po build.PlanOptions, connect time.Duration) (*build.BuildKit, *build.Progress, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, nil, err
@@ -234,7 +238,8 @@ func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *
 	auth := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(stderr)),
 	})
-	bk, err := build.NewBuildKit(ctx, addr, po, build.WithLogger(log), build.WithProgress(progress), build.WithSession(auth))
+	bk, err := build.NewBuildKit(ctx, addr, po, build.WithLogger(log), build.WithProgress(progress), build.WithSession(auth),
+		build.WithConnectTimeout(connect))
 	if err != nil {
 		_ = progress.Close()
 		return nil, nil, err

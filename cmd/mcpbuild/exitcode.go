@@ -10,7 +10,8 @@ import (
 
 // exitCode is the one place that maps an error to mcpbuild's exit code:
 // usage errors 2, unreachable infrastructure 3 (BuildKit, registry, git remote, or any
-// transient network fault), everything else (invalid catalog, failed build) 1.
+// transient network fault, a request or the command out of time), everything else
+// (invalid catalog, failed build) 1.
 // When several builds failed for different reasons, usage wins, then unreachable.
 func exitCode(err error) int {
 	if err == nil {
@@ -23,7 +24,8 @@ func exitCode(err error) int {
 	var bu *build.UnreachableError
 	var cu *cliutil.UnreachableError
 	var tl *sign.TLogError // Rekor unreachable or failing (publish)
-	if errors.As(err, &bu) || errors.As(err, &cu) || errors.As(err, &tl) {
+	var to *cliutil.TimeoutError
+	if errors.As(err, &bu) || errors.As(err, &cu) || errors.As(err, &tl) || errors.As(err, &to) {
 		return cliutil.ExitUnreachable
 	}
 	var missing *build.CommitNotFoundError

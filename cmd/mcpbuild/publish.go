@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/internal/httpx"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -111,7 +111,7 @@ and a server whose read-back still lacks them fails naming them.
 One report at the end (text or --output json); progress lines on stderr. A failing server
 does not stop the others. Exit codes: 0 all published or unchanged, 1 a server failed,
 2 usage or key error (missing key file, wrong $COSIGN_PASSWORD), 3 BuildKit, registry or
-Rekor unreachable.`,
+Rekor unreachable, or a request (--request-timeout) or the command (--timeout) timed out.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cliutil.Usagef("publish: no PATTERN given (e.g. servers/...)")
@@ -125,14 +125,16 @@ Rekor unreachable.`,
 			if err := so.Validate(); err != nil {
 				return err
 			}
-			reports, err := runPublish(cmd.Context(), cmd, ro, bo, so, args)
+			ctx, cancel := ro.timeouts.WithDeadline(cmd.Context())
+			defer cancel()
+			reports, err := runPublish(ctx, cmd, ro, bo, so, args)
 			if err != nil {
-				return err
+				return ro.timeouts.Err(ctx, err)
 			}
 			if werr := writeReports(cmd.OutOrStdout(), bo.output, reports); werr != nil {
 				return werr
 			}
-			return sign.Failures(reports)
+			return ro.timeouts.Err(ctx, sign.Failures(reports))
 		},
 	}
 	bo.AddFlags(cmd)
@@ -183,7 +185,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		if err != nil {
 			return nil, cliutil.Usagef("Rekor URL %q: %v", logURL, err)
 		}
-		pctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+		pctx, cancel := context.WithTimeout(ctx, ro.timeouts.Request)
 		err = rk.Ping(pctx)
 		cancel()
 		if err != nil {
@@ -195,14 +197,18 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		sopts = append(sopts, sign.WithoutTLogUnsafe())
 		log.Warn("--tlog-upload=false: signatures get no transparency-log entry")
 	}
-	ropts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	tr, err := ro.registryTransport(log)
+	if err != nil {
+		return nil, err
+	}
+	ropts := append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, httpx.RemoteOptions(tr)...)
 	svc, err := sign.New(signer, sign.NewStore(sigRepo, ropts...).WithLogger(log), tlog, sopts...)
 	if err != nil {
 		return nil, err
 	}
 
 	lb := &lazyBuilder{open: func(ctx context.Context) (*build.BuildKit, *build.Progress, error) {
-		return bo.openBuildKit(ctx, stderr, log, po)
+		return bo.openBuildKit(ctx, stderr, log, po, ro.timeouts.Request)
 	}}
 	defer lb.close(log)
 
@@ -231,14 +237,10 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	return pub.Publish(ctx, jobs, bo.jobs), nil
 }
 
-// preflightTimeout bounds each reachability check made before any work.
-const preflightTimeout = 30 * time.Second
-
 // preflightRegistries fails the run before any work when a registry of refs (images or
-// signatures) does not answer at all; any HTTP answer, 404 or 401 included, passes.
+// signatures) does not answer at all; any HTTP answer, 404 or 401 included, passes. Each
+// request has the transport's deadline (ropts).
 func preflightRegistries(ctx context.Context, refs []name.Reference, ropts []remote.Option) error {
-	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
-	defer cancel()
 	seen := map[string]bool{}
 	for _, ref := range refs {
 		reg := ref.Context().RegistryStr()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -106,35 +107,11 @@ func TestPublishErrorsBeforeAnyWork(t *testing.T) {
 // unchanged without BuildKit (whose address here does not exist).
 func TestPublishUnchangedWithoutBuildKit(t *testing.T) {
 	publishEnv(t)
-	ctx := context.Background()
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
-
-	img, _ := random.Image(32, 1)
-	cf, _ := img.ConfigFile()
-	cf.Config.Labels = map[string]string{sign.RevisionClaim: testPin}
-	img, _ = mutate.ConfigFile(img, cf)
-	tag, _ := name.NewTag(host + "/mcp/alpha:latest")
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := img.Digest()
-	dig := tag.Context().Digest(d.String())
-	signer, err := sign.LoadKeyFile(testKey, []byte(testPass))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sigRepo, _ := name.NewRepository(host + "/mcp/signatures")
-	svc, _ := sign.New(signer, sign.NewStore(sigRepo), nil, sign.WithoutTLogUnsafe())
-	claims := map[string]string{sign.RevisionClaim: testPin, sign.SourceClaim: "https://example.com/alpha.git"}
-	if _, err := svc.SignImage(ctx, dig, claims); err != nil {
-		t.Fatal(err)
-	}
-	st := `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"sha256":"` + d.Hex + `"}}],"predicateType":"` + sign.SLSAProvenanceV1 + `","predicate":{}}`
-	if _, err := svc.Attest(ctx, dig, []byte(st)); err != nil {
-		t.Fatal(err)
-	}
+	dig, sigRepo := publishedImage(t, host)
+	d, _ := v1.NewHash(dig.DigestStr())
 
 	out, errOut, code, err := run(t, "publish", "--registry", host, "--key", testKey, "--tlog-upload=false", "-o", "json", catalogDir(t))
 	if code != 0 {
@@ -254,4 +231,37 @@ func TestSignaturesRepoAndRekorResolution(t *testing.T) {
 			t.Errorf("rekor(flag %q, env %q) = %v; want a usage error naming %s", tc.flag, tc.env, err, tc.want)
 		}
 	}
+}
+
+// publishedImage pushes host/mcp/alpha:latest labelled testPin, signed and attested by
+// testKey in host/mcp/signatures, as publish leaves it, and returns its digest and the
+// signatures repository.
+func publishedImage(t *testing.T, host string) (name.Digest, name.Repository) {
+	t.Helper()
+	ctx := context.Background()
+	img, _ := random.Image(32, 1)
+	cf, _ := img.ConfigFile()
+	cf.Config.Labels = map[string]string{sign.RevisionClaim: testPin}
+	img, _ = mutate.ConfigFile(img, cf)
+	tag, _ := name.NewTag(host + "/mcp/alpha:latest")
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	dig := tag.Context().Digest(d.String())
+	signer, err := sign.LoadKeyFile(testKey, []byte(testPass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigRepo, _ := name.NewRepository(host + "/mcp/signatures")
+	svc, _ := sign.New(signer, sign.NewStore(sigRepo), nil, sign.WithoutTLogUnsafe())
+	claims := map[string]string{sign.RevisionClaim: testPin, sign.SourceClaim: "https://example.com/alpha.git"}
+	if _, err := svc.SignImage(ctx, dig, claims); err != nil {
+		t.Fatal(err)
+	}
+	st := `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"sha256":"` + d.Hex + `"}}],"predicateType":"` + sign.SLSAProvenanceV1 + `","predicate":{}}`
+	if _, err := svc.Attest(ctx, dig, []byte(st)); err != nil {
+		t.Fatal(err)
+	}
+	return dig, sigRepo
 }

@@ -3,15 +3,29 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
+	"os"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/internal/httpx"
 )
 
 // rootOptions are the flags every command shares.
 type rootOptions struct {
-	verbose bool
+	verbose  bool
+	timeouts cliutil.Timeouts
+}
+
+// registryTransport is the HTTP transport of every registry request mcpbuild makes itself
+// (publish's reads, signatures and attestations; BuildKit pushes images on its own):
+// --request-timeout per request, body included, and httpx's bounded retries. Hand it to
+// go-containerregistry with httpx.RemoteOptions, which switches remote's own retries off.
+func (ro *rootOptions) registryTransport(log *slog.Logger) (http.RoundTripper, error) {
+	return httpx.New(remote.DefaultTransport, httpx.WithService("registry"),
+		httpx.WithRequestTimeout(ro.timeouts.Request), httpx.WithLogger(log))
 }
 
 // logger returns the command's logger: text on stderr, debug with -v.
@@ -29,10 +43,17 @@ func newRootCmd() *cobra.Command {
 		Long: `mcpbuild builds the images of a catalog of MCP servers (servers/<name>/server.yaml)
 with BuildKit, from exactly the pinned git commit, and pushes them by digest.
 
+Deadlines: every registry request mcpbuild makes has --request-timeout (default 30s,
+body included; 429 and 5xx are retried up to 3 times, honouring Retry-After up to 10s);
+--timeout bounds the whole command, BuildKit's solves included (default: no limit).
+
 Exit codes: 0 ok, 1 invalid input or a failed build, 2 usage error,
-3 infrastructure unreachable (BuildKit, registry, git remote).`,
+3 infrastructure unreachable or too slow (BuildKit, registry, git remote, Rekor, timeout).`,
 		SilenceErrors: true, // main prints the error once
 		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return ro.timeouts.Resolve(cmd.Flags(), os.Getenv)
+		},
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return cliutil.Usagef("unknown command %q for mcpbuild", args[0])
@@ -45,6 +66,7 @@ Exit codes: 0 ok, 1 invalid input or a failed build, 2 usage error,
 		},
 	}
 	cmd.PersistentFlags().BoolVarP(&ro.verbose, "verbose", "v", false, "log debug messages to stderr")
+	ro.timeouts.AddFlags(cmd.PersistentFlags(), 0, cliutil.EnvBuildTimeout)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &cliutil.UsageError{Err: err}
 	})

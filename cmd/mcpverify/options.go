@@ -5,6 +5,8 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -16,8 +18,10 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature/kms"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/internal/httpx"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
 
@@ -45,15 +49,19 @@ func (o *trustOptions) AddFlags(cmd *cobra.Command) {
 type registryOptions struct {
 	registry string
 	platform string
-	timeout  time.Duration
+	timeouts cliutil.Timeouts
 	stats    bool
 }
+
+// defaultTimeout bounds a whole mcpverify run: long enough for a catalog's audit, short
+// enough for a gateway waiting on a verdict.
+const defaultTimeout = 2 * time.Minute
 
 func (o *registryOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.registry, "registry", "", "registry host for images named without one (default $"+cliutil.EnvRegistry+", else Docker Hub)")
 	f.StringVar(&o.platform, "platform", "linux/amd64", "for a multi-platform index: whose image config carries the label (signatures are checked on the index digest)")
-	f.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up (exit 3) after this long")
+	o.timeouts.AddFlags(f, defaultTimeout, cliutil.EnvVerifyTimeout)
 	f.BoolVar(&o.stats, "stats", false, "print registry requests and sequential round trips to stderr")
 }
 
@@ -113,8 +121,9 @@ func (o *outputOptions) Validate() error {
 	return nil
 }
 
-// applyEnv fills unset flags from the environment (the only place env is read).
-func (c *common) applyEnv(getenv func(string) string) {
+// applyEnv fills unset flags from the environment (the only place env is read); fs holds
+// the parsed flags.
+func (c *common) applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 	if c.trust.sigRepo == "" {
 		c.trust.sigRepo = getenv(cliutil.EnvCosignRepo)
 	}
@@ -124,6 +133,18 @@ func (c *common) applyEnv(getenv func(string) string) {
 	if c.trust.rekorURL == "" && c.trust.rekorKey == "" && !c.trust.ignoreTLog {
 		c.trust.rekorURL = getenv(cliutil.EnvRekorURL)
 	}
+	return c.reg.timeouts.Resolve(fs, getenv)
+}
+
+// transport is the HTTP transport of every registry and Rekor request: --request-timeout
+// per request, body included, and httpx's bounded retries (429 and 5xx, honouring
+// Retry-After up to 10 s; a timed-out request is not retried), all within --timeout.
+func (c *common) transport() (http.RoundTripper, error) {
+	opts := []httpx.Option{httpx.WithService("registry"), httpx.WithRequestTimeout(c.reg.timeouts.Request), httpx.WithLogger(c.logger)}
+	if u, err := url.Parse(c.trust.rekorURL); err == nil && u.Host != "" {
+		opts = append(opts, httpx.WithHostService(u.Host, "Rekor"))
+	}
+	return httpx.New(http.DefaultTransport, opts...)
 }
 
 // verifierOptions is the one adapter from flags to library options.
@@ -144,7 +165,12 @@ func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (cryp
 	} else if key, err = readPublicKey(t.key); err != nil {
 		return nil, nil, cliutil.Usagef("--key: %v", err)
 	}
-	opts := []verify.Option{verify.WithLogger(c.logger), verify.WithKeychain(authn.DefaultKeychain), verify.WithStats(stats)}
+	tr, err := c.transport()
+	if err != nil {
+		return nil, nil, cliutil.Usagef("%v", err)
+	}
+	opts := []verify.Option{verify.WithLogger(c.logger), verify.WithKeychain(authn.DefaultKeychain), verify.WithStats(stats),
+		verify.WithTransport(tr)}
 	switch {
 	case t.rekorKey != "" && t.rekorURL != "":
 		return nil, nil, cliutil.Usagef("--rekor-key and --rekor-url exclude each other: give the log key, or where to fetch it")

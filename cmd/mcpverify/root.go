@@ -68,6 +68,10 @@ Output: per image "VERIFIED", "NOT VERIFIED: <first failing check>: <detail>" (e
 or "COULD NOT VERIFY: <check>: <error>" (exit 3: a failed lookup is never reported as
 unsigned), then every check; --output json prints one verdict object per line.
 
+Deadlines: each registry or Rekor request has --request-timeout (default 30s, body
+included); 429 and 5xx answers and dropped connections are retried up to 3 times,
+honouring Retry-After up to 10s; --timeout (default 2m) bounds the whole run.
+
 Exit codes: 0 verified, 1 not verified (a 404 for the image or its signatures, or
 content proven by its digest failing a check), 2 usage error (or no pin), 3 could not
 check (registry or Rekor unreachable, any status but 200 and 404, timeout, or the
@@ -78,7 +82,9 @@ With several images: 2 before 3 before 1.`,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs, // images, not subcommands
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			c.applyEnv(getenv)
+			if err := c.applyEnv(cmd.Flags(), getenv); err != nil {
+				return err
+			}
 			c.logger = cliutil.NewLogger(cmd.ErrOrStderr(), c.verbose)
 			if err := c.policy.Validate(); err != nil {
 				return err
@@ -168,17 +174,17 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 	if jobs < 1 {
 		return nil, cliutil.Usagef("-j must be at least 1")
 	}
+	ctx, cancel := c.reg.timeouts.WithDeadline(ctx) // the KMS key fetch included
+	defer cancel()
 	stats := &verify.Stats{}
 	key, opts, err := c.verifierOptions(ctx, stats)
 	if err != nil {
-		return nil, err
+		return nil, c.reg.timeouts.Err(ctx, err)
 	}
 	v, err := verify.New(key, opts...)
 	if err != nil {
 		return nil, cliutil.Usagef("%v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.reg.timeout)
-	defer cancel()
 	start := time.Now()
 	results := make([]result, len(targets))
 	var g errgroup.Group
@@ -190,9 +196,8 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 		}
 		g.Go(func() error {
 			vd, err := v.Verify(ctx, t.ref, t.policy)
-			if err != nil && ctx.Err() == context.DeadlineExceeded {
-				err = &verify.Indeterminate{Image: t.ref.String(), Check: "timeout",
-					Err: fmt.Errorf("timed out after %s (--timeout): %w", c.reg.timeout, err)}
+			if terr := c.reg.timeouts.Err(ctx, err); terr != err {
+				err = &verify.Indeterminate{Image: t.ref.String(), Check: "timeout", Err: terr}
 			}
 			results[i].verdict, results[i].err = vd, err
 			return nil

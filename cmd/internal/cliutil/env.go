@@ -9,4 +9,10 @@ const (
 	EnvStateDir       = "MCPBUILD_STATE"     // local stack state directory (hack/stack)
 	EnvRegistry       = "MCPBUILD_REGISTRY"  // default registry host when none is given
 	EnvRekorURL       = "MCPBUILD_REKOR_URL" // default Rekor URL (local stack)
+
+	// Deadlines (Go durations, "90s", "5m"): the whole command's, per binary, and each
+	// network request's, shared.
+	EnvBuildTimeout   = "MCPBUILD_TIMEOUT"         // mcpbuild --timeout
+	EnvVerifyTimeout  = "MCPVERIFY_TIMEOUT"        // mcpverify --timeout
+	EnvRequestTimeout = "MCPBUILD_REQUEST_TIMEOUT" // --request-timeout of both
 )

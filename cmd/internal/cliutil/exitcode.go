@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/mcpbuild/mcpbuild/internal/httpx"
 )
 
 // Exit codes shared by mcpbuild and mcpverify.
@@ -49,10 +51,17 @@ func (e *UnreachableError) Error() string {
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // IsTransient reports whether err is a network-level or server-side fault rather than an
-// answer: connection refused or reset, DNS failure, timeout, HTTP 429 or 5xx.
+// answer: connection refused or reset, DNS failure, timeout, HTTP 429 or 5xx, a request
+// that failed in the transport (*httpx.Error: timed out, retries used up, Retry-After too
+// long) or a command out of time (*TimeoutError).
 func IsTransient(err error) bool {
 	if err == nil {
 		return false
+	}
+	var he *httpx.Error
+	var to *TimeoutError
+	if errors.As(err, &he) || errors.As(err, &to) {
+		return true
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {

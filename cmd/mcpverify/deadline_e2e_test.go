@@ -1,0 +1,92 @@
+//go:build e2e
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/internal/hostile"
+	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/verify/verifytest"
+)
+
+// TestE2EDeadlinesAndRetries: an image signed and logged in the stack's Rekor, read through
+// a hostile proxy in front of the stack's registry. A rate limit with Retry-After is waited
+// out (VERIFIED); a .sig read that never answers is "could not verify" (exit 3) after
+// --request-timeout, naming the registry and the request.
+func TestE2EDeadlinesAndRetries(t *testing.T) {
+	s := e2eStack(t)
+	proxy, err := hostile.NewProxy("http://" + s.registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := proxy.Start(t)
+	id := time.Now().UnixNano()
+	repo, _ := name.NewRepository(fmt.Sprintf("%s/mcpverify-e2e/deadline-%d", host, id))
+	sigRepo, _ := name.NewRepository(fmt.Sprintf("%s/mcpverify-e2e/sig-%d", host, id))
+	img, _ := random.Image(256, 1)
+	cf, _ := img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.Config.Labels = map[string]string{sign.RevisionClaim: verifytest.PinCommit}
+	img, _ = mutate.ConfigFile(img, cf)
+	if err := remote.Write(repo.Tag("v1"), img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	signer, err := sign.LoadKeyFile(e2eKey, []byte(e2ePass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := sign.NewRekor(s.rekorURL, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := sign.New(signer, sign.NewStore(sigRepo), rk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := svc.SignImage(ctx, repo.Digest(d.String()), map[string]string{sign.RevisionClaim: verifytest.PinCommit}); err != nil {
+		t.Fatal(err)
+	}
+	verify := func(extra ...string) (int, string, string, time.Duration) {
+		start := time.Now()
+		args := append([]string{"--key", e2ePub, "--rekor-key", s.rekorPub, "--signatures-repo", sigRepo.String(),
+			"--commit", verifytest.PinCommit}, extra...)
+		code, out, errs := cli(t, nil, append(args, repo.Tag("v1").String())...)
+		return code, out, errs, time.Since(start)
+	}
+	code, out, errs, _ := verify()
+	expectVerified(t, code, out, errs)
+
+	limited := proxy.On(http.MethodGet, `\.sig$`, hostile.Respond(http.StatusTooManyRequests, "slow down", "Retry-After", "1")).Times(1)
+	code, out, errs, took := verify()
+	expectVerified(t, code, out, errs)
+	if limited.Hits() != 1 || took < 900*time.Millisecond {
+		t.Errorf("rate limit: %d hits, verified after %v; want Retry-After: 1 waited out", limited.Hits(), took)
+	}
+
+	proxy.Clear()
+	proxy.On(http.MethodGet, `\.sig$`, hostile.Hang())
+	code, out, errs, took = verify("--request-timeout", "2s")
+	if code != cliutil.ExitUnreachable || took > 8*time.Second {
+		t.Fatalf("hang: exit %d after %v, want 3 after about 2s\nstdout:\n%s\nstderr:\n%s", code, took, out, errs)
+	}
+	for _, want := range []string{"COULD NOT VERIFY: signature: ", "registry " + host + ": GET /v2/" + sigRepo.RepositoryStr() + "/manifests/sha256-" + d.Hex + ".sig", "timed out after 2s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout does not say %q:\n%s", want, out)
+		}
+	}
+}
