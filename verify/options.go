@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/mcpbuild/mcpbuild/internal/httpx"
 )
 
 // Option configures a Verifier.
@@ -27,6 +30,9 @@ type options struct {
 	rekorKey crypto.PublicKey
 	rekorURL string
 	noTLog   bool
+
+	transportSet   bool
+	requestTimeout time.Duration // of the default transport; 0: its default
 }
 
 // WithLogger sets the logger (default: discard).
@@ -40,14 +46,16 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithTransport sets the base HTTP transport for registry and Rekor requests (default
-// http.DefaultTransport). Use it for proxies, custom TLS or test servers.
+// WithTransport sets the base HTTP transport for registry and Rekor requests. Use it for
+// proxies, custom TLS, retries or test servers; it then owns deadlines too (the request
+// context still bounds every request). Default: http.DefaultTransport with a deadline per
+// request (see WithRequestTimeout) and no retries, so that a fault surfaces at once.
 func WithTransport(t http.RoundTripper) Option {
 	return func(o *options) error {
 		if t == nil {
 			return errors.New("WithTransport: nil transport")
 		}
-		o.transport = t
+		o.transport, o.transportSet = t, true
 		return nil
 	}
 }
@@ -119,17 +127,43 @@ func WithoutTLogUnsafe() Option {
 	return func(o *options) error { o.noTLog = true; return nil }
 }
 
+// WithRequestTimeout bounds each request of the default transport, from sending it to
+// the end of its body (default 30 s); exceeded, the check it was for is indeterminate. It
+// conflicts with WithTransport, whose transport sets its own deadlines.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("WithRequestTimeout: %v is not positive", d)
+		}
+		o.requestTimeout = d
+		return nil
+	}
+}
+
 func makeOptions(opts ...Option) (*options, error) {
 	o := &options{
-		logger:    slog.New(slog.DiscardHandler),
-		transport: http.DefaultTransport,
-		keychain:  authn.NewMultiKeychain(), // anonymous
-		platform:  v1.Platform{OS: "linux", Architecture: "amd64"},
+		logger:   slog.New(slog.DiscardHandler),
+		keychain: authn.NewMultiKeychain(), // anonymous
+		platform: v1.Platform{OS: "linux", Architecture: "amd64"},
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
 			return nil, err
 		}
+	}
+	switch {
+	case o.transportSet && o.requestTimeout > 0:
+		return nil, errors.New("conflicting options: WithRequestTimeout applies to the default transport, not to WithTransport's")
+	case !o.transportSet:
+		hopts := []httpx.Option{httpx.WithRetries(0)}
+		if o.requestTimeout > 0 {
+			hopts = append(hopts, httpx.WithRequestTimeout(o.requestTimeout))
+		}
+		t, err := httpx.New(http.DefaultTransport, hopts...)
+		if err != nil {
+			return nil, err
+		}
+		o.transport = t
 	}
 	n := 0
 	for _, set := range []bool{o.rekorKey != nil, o.rekorURL != "", o.noTLog} {

@@ -34,8 +34,8 @@ const maxPayload = 1 << 20
 const maxManifest = 4 << 20
 
 // registryClient reads manifests and blobs with one authenticated transport per registry
-// (one ping/token per registry for the Verifier's lifetime) and no retries: a fault
-// surfaces at once as an indeterminate result.
+// (one ping/token per registry for the Verifier's lifetime). It does not retry: retries
+// and per-request deadlines belong to the base transport (see WithTransport).
 type registryClient struct {
 	base     http.RoundTripper // counting transport
 	keychain authn.Keychain
