@@ -32,6 +32,7 @@ type buildOptions struct {
 	tag          string
 	buildkitAddr string
 	jobs         int
+	buildTimeout time.Duration
 	progress     string
 	output       string
 	mirrors      []string
@@ -47,6 +48,7 @@ func (o *buildOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.tag, "tag", build.DefaultTag, "tag pushed along with the digest")
 	f.StringVar(&o.buildkitAddr, "buildkit-addr", "", "BuildKit address, unix:// or tcp:// (default $"+cliutil.EnvBuildkitHost+", then the local stack's socket)")
 	f.IntVarP(&o.jobs, "jobs", "j", 4, "number of servers built in parallel")
+	f.DurationVar(&o.buildTimeout, "build-timeout", build.DefaultBuildTimeout, "longest one server's build (fetch, solve, push) may take; exceeded: that server fails, exit 3")
 	f.StringVar(&o.progress, "progress", "auto", "progress output on stderr: auto, plain or quiet")
 	f.StringVarP(&o.output, "output", "o", "text", "result format on stdout: text or json")
 	f.StringArrayVar(&o.mirrors, "source-mirror", nil, "FROM=TO: fetch project URLs starting with FROM from TO instead (repeatable, like git insteadOf)")
@@ -59,6 +61,9 @@ func (o *buildOptions) AddFlags(cmd *cobra.Command) {
 func (o *buildOptions) Validate() error {
 	if o.jobs < 1 {
 		return cliutil.Usagef("--jobs %d: want at least 1", o.jobs)
+	}
+	if o.buildTimeout <= 0 {
+		return cliutil.Usagef("--build-timeout %v: want a positive duration", o.buildTimeout)
 	}
 	switch o.progress {
 	case "auto", "plain", "quiet", "tty":
@@ -212,7 +217,11 @@ func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *build
 		return nil, err
 	}
 	defer bk.Close()
-	results, err := buildServers(ctx, bk, servers, o.jobs)
+	bd, err := build.NewDeadline(bk, o.buildTimeout)
+	if err != nil {
+		return nil, cliutil.Usagef("--build-timeout: %v", err)
+	}
+	results, err := buildServers(ctx, bd, servers, o.jobs)
 	if perr := progress.Close(); perr != nil {
 		log.Warn("progress display", "error", perr)
 	}

@@ -108,3 +108,22 @@ func mustTag(t *testing.T, s string) name.Tag {
 	}
 	return tag
 }
+
+// A build whose push hangs fails that server within --build-timeout (exit 3, naming the
+// server and the deadline), although the command itself has no --timeout.
+func TestE2EBuildTimeoutPerServer(t *testing.T) {
+	s := e2e(t)
+	proxy, host := e2eProxy(t, s.registry)
+	var hungAt atomic.Pointer[time.Time]
+	proxy.On(http.MethodPut, `/manifests/`, stamp(&hungAt, hostile.Hang()))
+	start := time.Now()
+	_, stderr, code, err := runWithin(t, 2*time.Minute, "build", "--registry", host, "--tag", "e2e-build-timeout",
+		"--progress", "quiet", "--build-timeout", "20s", s.mirror(), filepath.Join(s.catalog, "pinned"))
+	took := time.Since(start)
+	if code != cliutil.ExitUnreachable || err == nil || !strings.Contains(err.Error(), "server pinned did not finish within 20s") {
+		t.Fatalf("exit %d after %v, %v; want 3 naming the server and --build-timeout\n%s", code, took, err, stderr)
+	}
+	if took > 45*time.Second {
+		t.Errorf("took %v with --build-timeout 20s", took)
+	}
+}

@@ -129,3 +129,12 @@ func TestPublishRetries(t *testing.T) {
 		t.Errorf("%d .sig requests, want %d (one bounded retry policy)", n, 1+httpx.DefaultRetries)
 	}
 }
+
+func TestBuildTimeoutMustBePositive(t *testing.T) {
+	for _, v := range []string{"0", "-1s"} {
+		_, _, code, err := runWithin(t, 20*time.Second, "build", "--registry", "127.0.0.1:1", "--build-timeout", v, "testdata/none")
+		if code != cliutil.ExitUsage || err == nil || !strings.Contains(err.Error(), "--build-timeout") {
+			t.Errorf("--build-timeout %s: exit %d, %v; want a usage error", v, code, err)
+		}
+	}
+}

@@ -209,7 +209,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 
 	lb := &lazyBuilder{open: func(ctx context.Context) (*build.BuildKit, *build.Progress, error) {
 		return bo.openBuildKit(ctx, stderr, log, po, ro.timeouts.Request)
-	}}
+	}, timeout: bo.buildTimeout}
 	defer lb.close(log)
 
 	jobs := make([]sign.Job, 0, len(servers))

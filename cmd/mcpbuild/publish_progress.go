@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/catalog"
@@ -17,6 +18,7 @@ import (
 // server unchanged neither needs nor contacts BuildKit.
 type lazyBuilder struct {
 	open     func(ctx context.Context) (*build.BuildKit, *build.Progress, error)
+	timeout  time.Duration // each build's deadline (build.Deadline)
 	once     sync.Once
 	bk       *build.BuildKit
 	progress atomic.Pointer[build.Progress] // set once open succeeded; read by statusLines
@@ -34,7 +36,11 @@ func (l *lazyBuilder) build(ctx context.Context, s *catalog.Server) (*sign.Built
 	if l.err != nil {
 		return nil, l.err
 	}
-	res, err := l.bk.Build(ctx, s)
+	b, err := build.NewDeadline(l.bk, l.timeout)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.Build(ctx, s)
 	if err != nil {
 		return nil, err
 	}
