@@ -4,15 +4,36 @@
 //   - Payload builds the simple-signing payload (critical.identity.docker-reference = the
 //     image repository, critical.image.docker-manifest-digest, optional claims).
 //   - Signer signs with a cosign-format encrypted key file or a KMS key.
-//   - TLog (Rekor) records each signature (hashedrekord) and attestation (dsse) before
-//     anything is pushed; the entry's bundle goes into the dev.sigstore.cosign/bundle
-//     annotation.
+//   - TLog (Rekor) records each signature (hashedrekord) and attestation (dsse) before it is
+//     attached; the entry's bundle goes into the dev.sigstore.cosign/bundle annotation.
 //   - Store appends layers to <sigrepo>:sha256-<hex>.sig / .att (OCI manifest, config
 //     application/vnd.oci.image.config.v1+json, one layer per signature), keeping every
 //     earlier layer, and embeds small contents (<= MaxEmbeddedData) in the descriptor's OCI
 //     "data" field as well as pushing the blob.
 //   - Service ties these together idempotently, and Publisher runs a catalog through
 //     build -> sign -> attest with one report.
+//
+// # Killed runs and the transparency log
+//
+// A run can be killed at any instruction, and a log entry cannot be taken back. Before
+// uploading, Store.Attach stages the new signature or attestation in its tag: the blob is
+// pushed, and the manifest (layers unchanged) names it in the PendingAnnotation. Only then
+// is it uploaded, and then appended as a layer (dropping the annotation). A re-run after a
+// kill finds the staged record, checks it like any layer (this key, this payload or this
+// image, content matching its digest) and uploads the same bytes again, so the log answers
+// with the entry it already holds (Rekor: 409) instead of recording a second one; this
+// holds for randomized ECDSA and KMS signatures, and for attestations although every build
+// produces another provenance statement (the staged one is kept). Rekor's search index is
+// not needed (it is written asynchronously, and never for an upload whose client went away
+// after Trillian queued the leaf, so it cannot prove that no entry exists).
+//
+// Limits: a staged record only ever holds one pending item per tag (two signers staging
+// into one tag at once replace each other's, as with the concurrent-writer race below); a
+// registry that loses the staged manifest or blob makes the re-run sign anew, and the
+// earlier entry stays in the log unused. A staged blob that cannot be read (other than
+// 404) fails the run: signing anew might log a duplicate, failing leaves it to a re-run.
+// While a record is staged for a first signature the .sig tag has no layers: verifiers
+// report the image unsigned, as before the run.
 //
 // The package never imports build/ or BuildKit (mcpverify links it) and never reads the
 // environment; libraries log only through an injected *slog.Logger.

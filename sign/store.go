@@ -145,15 +145,39 @@ type Attachment struct {
 	Appended bool // false: an equivalent layer was already there, nothing was written
 }
 
+// Attacher is what Attach asks of its caller for one signature or attestation.
+type Attacher struct {
+	// Find returns an equivalent layer among those attached, or nil.
+	Find func(ctx context.Context, existing []Layer) (*Layer, error)
+	// Create signs a new signature or attestation (without log entry yet).
+	Create func(ctx context.Context) (oci.Signature, error)
+	// Log records sig in the transparency log and returns it with its bundle. Nil: there is
+	// no log, and nothing is staged.
+	Log func(ctx context.Context, sig oci.Signature) (oci.Signature, error)
+	// Resume checks a layer that an interrupted run staged (content already checked
+	// against its digest) and returns it as the signature to log, or nil when it is not
+	// one Create could have made (another key, payload or image): then Create is called.
+	Resume func(ctx context.Context, staged Layer, content []byte) (oci.Signature, error)
+}
+
 // Attach appends a layer to the manifest tagged for img with suffix, keeping every layer
-// already there. Under the tag's lock it reads the current manifest, and if find reports an
-// equivalent layer among the existing ones it returns that and writes nothing (create is not
-// called, so no transparency-log entry is made either). Otherwise it calls create (which
-// signs and uploads to the log), appends, pushes, then reads the tag back and returns
-// ErrNotPersisted if the new layer is not in the manifest the registry serves.
-func (s *Store) Attach(ctx context.Context, img v1.Hash, suffix string,
-	find func(ctx context.Context, existing []Layer) (*Layer, error),
-	create func(ctx context.Context) (oci.Signature, error)) (*Attachment, error) {
+// already there. Under the tag's lock it reads the current manifest, and if a.Find reports
+// an equivalent layer among the existing ones it returns that and writes nothing (no
+// signing, no log entry). Otherwise:
+//
+//  1. a layer staged by an interrupted run (PendingAnnotation) that a.Resume accepts is
+//     taken; else a.Create makes one and, when there is a log, it is staged: its blob
+//     pushed, then the manifest with the layers unchanged and the new one in
+//     PendingAnnotation;
+//  2. a.Log records it (the same bytes as staged: a log that already holds the entry
+//     returns it rather than adding a second);
+//  3. the manifest with the layer appended (and no PendingAnnotation) is pushed and read
+//     back; ErrNotPersisted if the new layer is not in the manifest the registry serves.
+//
+// A kill at any point therefore leaves either nothing, a staged layer that the re-run logs
+// (again), or the attached layer. A staged blob that is gone (404) is ignored; one that
+// cannot be read fails the call (could not check; signing anew could log a duplicate).
+func (s *Store) Attach(ctx context.Context, img v1.Hash, suffix string, a Attacher) (*Attachment, error) {
 	tag := Tag(s.repo, img, suffix)
 	mu, _ := s.locks.LoadOrStore(tag.String(), &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
@@ -168,10 +192,11 @@ func (s *Store) Attach(ctx context.Context, img v1.Hash, suffix string,
 		if existing, err = layersOf(tag, m); err != nil {
 			return nil, err
 		}
+		base = unstaged(base, m)
 	} else {
 		base = empty.Signatures()
 	}
-	found, err := find(ctx, existing)
+	found, err := a.Find(ctx, existing)
 	if err != nil {
 		return nil, err
 	}
@@ -179,10 +204,53 @@ func (s *Store) Attach(ctx context.Context, img v1.Hash, suffix string,
 		return &Attachment{Tag: tag, Layer: *found}, nil
 	}
 
-	sig, err := create(ctx)
+	sig, err := s.resume(ctx, tag, m, a)
 	if err != nil {
 		return nil, err
 	}
+	if sig == nil {
+		if sig, err = a.Create(ctx); err != nil {
+			return nil, err
+		}
+		if a.Log != nil {
+			add, err := newDataLayer(sig)
+			if err != nil {
+				return nil, err
+			}
+			if err := s.stage(ctx, tag, base, add); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if a.Log != nil {
+		if sig, err = a.Log(ctx, sig); err != nil {
+			return nil, err
+		}
+	}
+	return s.push(ctx, tag, base, sig)
+}
+
+// resume returns the layer staged in m that a.Resume accepts, or nil.
+func (s *Store) resume(ctx context.Context, tag name.Tag, m *v1.Manifest, a Attacher) (oci.Signature, error) {
+	if a.Log == nil || a.Resume == nil {
+		return nil, nil
+	}
+	staged, ok := pendingOf(tag, m)
+	if !ok {
+		return nil, nil
+	}
+	content, err := s.Content(ctx, *staged)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading what an interrupted run staged in %s: %w", tag, err)
+	}
+	return a.Resume(ctx, *staged, content)
+}
+
+// push appends sig to base, pushes it to tag and reads it back.
+func (s *Store) push(ctx context.Context, tag name.Tag, base v1.Image, sig oci.Signature) (*Attachment, error) {
 	add, err := newDataLayer(sig)
 	if err != nil {
 		return nil, err
