@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -30,8 +31,10 @@ import (
 )
 
 // TestE2EPublishKilled: `mcpbuild publish` of the testdata catalog is SIGKILLed at random
-// points of its signing phase (real timing: a random delay after its first "signing"
-// progress line), at least minKills times, each time re-run; then it runs to completion.
+// points of its signing phase (real timing: a random delay of up to maxKillDelay after its
+// first "signing" or "attesting" progress line), at least minKills times, each time re-run;
+// then it runs to completion. The delays are short, so each run gets a little further than
+// the one before and the kills sweep the whole phase (sign, stage, upload, push; attest).
 // Every server must verify, each .sig/.att tag hold one layer, and the log hold exactly one
 // hashedrekord and one dsse entry per image for the key: counted by reading every entry
 // the log gained meanwhile (not through a search index, which misses entries whose
@@ -41,8 +44,7 @@ import (
 // on its own, and rounds go on until minKills kills (or the time budget is spent).
 func TestE2EPublishKilled(t *testing.T) {
 	s := e2eSign(t)
-	const minKills = 12
-	budget := time.Now().Add(100 * time.Second)
+	const minKills = 10
 	dir := t.TempDir()
 	bin := map[string]string{"mcpbuild": filepath.Join(dir, "mcpbuild"), "mcpverify": filepath.Join(dir, "mcpverify")}
 	for cmd, out := range bin {
@@ -50,6 +52,7 @@ func TestE2EPublishKilled(t *testing.T) {
 			t.Fatalf("building %s: %v\n%s", cmd, err, b)
 		}
 	}
+	budget := time.Now().Add(100 * time.Second)
 	pattern := filepath.Join(s.catalog, "...")
 	want := pins(t, pattern)
 	rk, err := rekor.GetRekorClient(s.rekorURL)
@@ -66,6 +69,10 @@ func TestE2EPublishKilled(t *testing.T) {
 	}
 	t.Logf("%d kills", kills)
 }
+
+// maxKillDelay bounds the random delay between the first signing progress line and the
+// kill (signing and attesting 4 servers takes 1-3 s on the local stack).
+const maxKillDelay = 700 * time.Millisecond
 
 // killRound publishes with a fresh key into a fresh signatures repository, killing runs
 // until one finishes by itself, checks the result and returns the number of kills.
@@ -94,8 +101,9 @@ func killRound(t *testing.T, s signStack, bin map[string]string, rk *rclient.Rek
 		if time.Now().After(budget) {
 			t.Fatalf("publish did not finish within the time budget (%d kills this round)", kills)
 		}
-		// Kill somewhere in the signing phase: 0-1.5s after the first server starts signing.
-		killed, stdout, stderr, err := runKilledAfter(bin["mcpbuild"], args, time.Duration(rand.Int64N(int64(1500*time.Millisecond))))
+		start, delay := time.Now(), time.Duration(rand.Int64N(int64(maxKillDelay)))
+		killed, stdout, stderr, err := runKilledAfter(bin["mcpbuild"], args, delay, budget)
+		t.Logf("run %d: killed %v (delay %v) after %v", kills+1, killed, delay, time.Since(start).Round(time.Millisecond))
 		if killed {
 			kills++
 			continue
@@ -109,6 +117,11 @@ func killRound(t *testing.T, s signStack, bin map[string]string, rk *rclient.Rek
 	var rs []sign.Report
 	if err := json.Unmarshal(out, &rs); err != nil || len(rs) != len(want) {
 		t.Fatalf("report %s: %v", out, err)
+	}
+	for _, r := range rs {
+		if r.Status == sign.Failed || r.Commit != want[r.Name] {
+			t.Errorf("re-run after the kills: %+v", r)
+		}
 	}
 	if kills == 0 {
 		return 0 // finished before the first kill: nothing to check beyond other tests
@@ -173,8 +186,9 @@ func killRound(t *testing.T, s signStack, bin map[string]string, rk *rclient.Rek
 }
 
 // runKilledAfter starts the command and SIGKILLs it delay after its first progress line
-// about signing or attesting; killed is false when it exited by itself first.
-func runKilledAfter(bin string, args []string, delay time.Duration) (killed bool, stdout, stderr []byte, err error) {
+// about signing or attesting; killed is false when it exited by itself first (or was
+// stopped at deadline, an error).
+func runKilledAfter(bin string, args []string, delay time.Duration, deadline time.Time) (killed bool, stdout, stderr []byte, err error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), cliutil.EnvCosignPassword+"="+testPass)
 	var out, errb bytes.Buffer
@@ -210,6 +224,10 @@ func runKilledAfter(bin string, args []string, delay time.Duration) (killed bool
 	case err := <-exited:
 		return false, out.Bytes(), errb.Bytes(), err
 	case <-signing:
+	case <-time.After(time.Until(deadline)):
+		_ = cmd.Process.Kill()
+		<-exited
+		return false, out.Bytes(), errb.Bytes(), errors.New("still running at the test's deadline")
 	}
 	select {
 	case err := <-exited:
