@@ -7,45 +7,41 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // config reads the image config of m. For a multi-platform index it picks the manifest
-// of the configured platform (one more round trip) and reads that manifest's config: the
-// label is checked on the image that platform runs, while signatures and provenance stay
-// bound to the index digest the reference resolved to.
+// of the configured platform (one more round trip, by the digest the index names) and
+// reads that manifest's config: the label is checked on the image that platform runs,
+// while signatures and provenance stay bound to the index digest the reference resolved
+// to. The config's bytes must hash to the digest its manifest names.
 func (v *Verifier) config(ctx context.Context, repo name.Repository, m *manifest) (*v1.ConfigFile, error) {
-	if mt := types.MediaType(m.MediaType); mt.IsIndex() {
-		idx, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
-		if err != nil {
-			return nil, &contentError{fmt.Errorf("parsing index %s: %w", m.Digest, err)}
-		}
+	im := m.image
+	if m.index != nil {
 		var child *v1.Descriptor
-		for i, d := range idx.Manifests {
+		for i, d := range m.index.Manifests {
 			if d.Platform != nil && d.Platform.Satisfies(v.o.platform) {
-				child = &idx.Manifests[i]
+				child = &m.index.Manifests[i]
 				break
 			}
 		}
 		if child == nil {
 			return nil, &contentError{fmt.Errorf("index %s has no manifest for platform %s", m.Digest, v.o.platform.String())}
 		}
-		m, err = v.reg.getManifest(ctx, repo.Digest(child.Digest.String()))
+		if isIndexType(string(child.MediaType)) {
+			return nil, badContent("index %s names a nested index %s for platform %s: not supported", m.Digest, child.Digest, v.o.platform.String())
+		}
+		cm, err := v.reg.getManifestFor(ctx, repo, *child, acceptImage)
 		if err != nil {
 			return nil, referenced(err)
 		}
-		if types.MediaType(m.MediaType).IsIndex() {
-			return nil, &contentError{fmt.Errorf("nested index %s is not supported", m.Digest)}
-		}
+		im = cm.image
 	}
-	im, err := parseManifest(m.Raw)
+	raw, err := v.reg.descriptorContent(ctx, repo, im.Config, maxBlob)
 	if err != nil {
-		return nil, err
+		return nil, referenced(err)
 	}
-	raw, err := v.reg.getBlob(ctx, repo, im.Config.Digest, maxBlob)
-	if err != nil {
-		return nil, err
-	}
+	// The bytes are the config the manifest names: one that is not a config is the
+	// image's own (a definite failure of the label check), not the registry's.
 	cfg, err := v1.ParseConfigFile(bytes.NewReader(raw))
 	if err != nil {
 		return nil, &contentError{fmt.Errorf("parsing image config %s: %w", im.Config.Digest, err)}

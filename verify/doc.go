@@ -5,9 +5,10 @@
 // signing key and a transparency-log policy) and then answers Verify for any number of
 // images. The answer is a Verdict: a versioned, JSON-stable record of every check
 // (digest, signature, tlog, label, signed-revision, provenance). A returned error means
-// the verifier could not decide (registry or Rekor unreachable, 5xx, 429, timeout): it
-// is an *Indeterminate and is never reported as "unsigned" (the Verdict then has
-// Indeterminate set and shows which check errored). A decided "no" is a Verdict with
+// the verifier could not decide (registry or Rekor unreachable, any status but 200 and
+// 404, timeout, or the registry serving content that is not what was asked for, see
+// below): it is an *Indeterminate and is never reported as "unsigned" (the Verdict then
+// has Indeterminate set and shows which check errored). A decided "no" is a Verdict with
 // Verified false; Verdict.Err turns it into a *Failure for callers that want an error.
 // Image is the one-call form for gateways.
 //
@@ -22,6 +23,34 @@
 // is always verified; only ProvenanceRequired makes a missing one fail, so gateways
 // should require it. Unlike cosign's legacy payload, a cosign v3 signature statement
 // names no repository: such a signature binds the digest, not the repository.
+//
+// Every registry is hostile. Each manifest and blob is read by one GET of our own (no
+// library check is relied on), bounded, and hashed here before any use: content read by
+// digest (an image by digest, an index's platform manifest, the config, the blobs and
+// embedded "data" the .sig and .att layers name, referrers, bundles) must hash to that
+// digest and have its descriptor's size; a tag's digest is the hash of the bytes of its
+// one GET, and the verdict reports that digest (or the one asked for), never one a
+// registry states: a Docker-Content-Digest header naming another sha256 digest is refused.
+// A manifest must be of a media type the read expects (an image reference: OCI or Docker
+// schema2 manifest or index; .sig and .att: an image manifest; the referrers tag: an OCI
+// index; a referrer: an OCI manifest), named by its Content-Type and by the body's
+// mediaType when present (required for Docker's), with schemaVersion 2, and valid JSON
+// of that kind; Docker schema1 (whose digest is not the hash of its bytes) and anything
+// else is refused. A blob's Content-Type is not looked
+// at: its digest decides what it is.
+//
+// What decides what: only a 404 proves absence (of the image, or of its .sig, .att or
+// referrers; a 404 for content a manifest names is lost data). Content that is not a
+// valid object of the expected media type, digest and size (bytes of another object, an
+// HTML error page, a refused media type, more than the limit, a truncated body) is the
+// registry failing: could not check (mcpverify exit 3), naming what was wrong. A definite
+// "no" (exit 1) is a proven absence or proven content failing a check: a signature that
+// does not verify with the key (cosign's "no matching signatures") or names another
+// digest or repository, a log entry that does not verify, a label, claim or provenance
+// that is not the pin, an index without the platform, a blob that hashes right but is
+// no config, envelope or bundle (it is what was published). The .sig and .att manifests
+// are not themselves signed: a registry can always make an image "not verified" by
+// serving other valid ones, but never make it verified.
 //
 // What is read, and how few times: the tag is resolved once to a digest and every other
 // read is by digest. Then the image config, the signatures manifest
@@ -45,9 +74,10 @@
 // linux/amd64), one more round trip.
 //
 // Hostile registries: a manifest is read up to 4 MiB, a signature payload up to 1 MiB,
-// a config, bundle or envelope up to 8 MiB, at most 32 signatures or attestations per
-// image; a panic (in a library parsing hostile content) ends that verification as
-// indeterminate. Verify has no timeout of its own: pass a ctx with a deadline.
+// a config, bundle or envelope up to 8 MiB (and a blob never past the size its
+// descriptor declares), at most 32 signatures or attestations per image; a panic (in a
+// library parsing hostile content) ends that verification as indeterminate. Verify has
+// no timeout of its own: pass a ctx with a deadline.
 //
 // Library code logs only through the logger given with WithLogger and reads no
 // environment variables.

@@ -28,7 +28,7 @@ type referrers struct {
 
 	once     sync.Once
 	notFound bool  // no fallback index: nothing stored as referrers
-	err      error // the lookup failed (indeterminate) or the index is malformed
+	err      error // the lookup failed, or the index is not a valid one (indeterminate)
 	bundles  []referrerBundle
 }
 
@@ -40,7 +40,7 @@ type referrerBundle struct {
 
 func (r *referrers) load(ctx context.Context, v *Verifier) {
 	r.once.Do(func() {
-		m, err := v.reg.getManifest(ctx, r.sigRepo.Tag(r.digest.Algorithm+"-"+r.digest.Hex))
+		m, err := v.reg.getManifest(ctx, r.sigRepo.Tag(r.digest.Algorithm+"-"+r.digest.Hex), acceptReferrers)
 		if errors.Is(err, errNotFound) {
 			r.notFound = true
 			return
@@ -49,13 +49,8 @@ func (r *referrers) load(ctx context.Context, v *Verifier) {
 			r.err = err
 			return
 		}
-		idx, err := parseIndex(m.Raw)
-		if err != nil {
-			r.err = err
-			return
-		}
 		var descs []v1.Descriptor
-		for _, d := range idx.Manifests {
+		for _, d := range m.index.Manifests {
 			if strings.HasPrefix(d.ArtifactType, bundleArtifactType) && len(descs) < maxSignatures {
 				descs = append(descs, d)
 			}
@@ -81,14 +76,11 @@ func (r *referrers) of(want string) []referrerBundle {
 }
 
 func (v *Verifier) readBundle(ctx context.Context, sigRepo name.Repository, d v1.Descriptor) referrerBundle {
-	m, err := v.reg.getManifest(ctx, sigRepo.Digest(d.Digest.String()))
+	m, err := v.reg.getManifestFor(ctx, sigRepo, d, acceptReferrer)
 	if err != nil {
 		return referrerBundle{err: referenced(err)}
 	}
-	bm, err := parseManifest(m.Raw)
-	if err != nil {
-		return referrerBundle{err: err}
-	}
+	bm := m.image
 	for _, l := range bm.Layers {
 		if strings.HasPrefix(string(l.MediaType), bundleArtifactType) {
 			raw, err := v.reg.descriptorContent(ctx, sigRepo, l, maxBlob)

@@ -201,8 +201,9 @@ func skipped(name, detail string) Check {
 	return Check{Name: name, Status: StatusSkipped, Detail: detail}
 }
 
-// isTransport reports whether err came from a registry read that neither answered 404
-// nor served bad content, i.e. the lookup itself failed.
+// isTransport reports whether err is a failed registry read: neither a 404 nor authentic
+// content failing a check, but a fault, another status, or content that is not what was
+// asked for (badContent). The lookup itself failed.
 func isTransport(err error) bool {
 	var ce *contentError
 	if errors.Is(err, errNotFound) || errors.As(err, &ce) {

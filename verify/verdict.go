@@ -50,8 +50,9 @@ type Verdict struct {
 	Checks    []Check     `json:"checks"`
 	Verified  bool        `json:"verified"`
 	// Indeterminate is set when no check failed but one could not be carried out
-	// (registry or Rekor unreachable, 5xx, 429, timeout): the image is not verified, and
-	// nothing is known against it either (mcpverify exit 3, not 1).
+	// (registry or Rekor unreachable, 5xx, 429, timeout, content that is not what was
+	// asked for): the image is not verified, and nothing is known against it either
+	// (mcpverify exit 3, not 1).
 	Indeterminate bool `json:"indeterminate,omitempty"`
 	// Reason names the first check that did not pass, as "<check>: <detail>".
 	Reason string `json:"reason,omitempty"`

@@ -81,7 +81,7 @@ func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 	}
 	v := &Verifier{key: key, sigVer: sv, o: o}
 	v.reg = &registryClient{
-		base:       &countingTransport{inner: limitTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger},
+		base:       &countingTransport{inner: o.transport, stats: o.stats, kind: kindRegistry, logger: o.logger},
 		keychain:   o.keychain,
 		transports: map[string]http.RoundTripper{},
 	}
@@ -102,6 +102,7 @@ func (v *Verifier) SignaturesRepository(repo name.Repository) name.Repository {
 
 // fetched holds what the first round trips read.
 type fetched struct {
+	digest v1.Hash // what the reference resolved to: its digest, or the hash of the tag's one GET
 	img    *manifest
 	imgErr error
 	cfg    *v1.ConfigFile
@@ -147,12 +148,14 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 		return nil, err
 	}
 
+	if f.digest.Hex != "" {
+		vd.Digest = f.digest.String()
+	}
 	if f.imgErr != nil {
 		vd.Checks = append(vd.Checks, errCheck(CheckDigest, f.imgErr))
 		return v.conclude(vd)
 	}
-	digest := f.img.Digest
-	vd.Digest = digest.String()
+	digest := f.digest
 	how := "referenced by digest"
 	if _, ok := ref.(name.Tag); ok {
 		how = "tag " + ref.Identifier() + " resolved once"
@@ -183,7 +186,7 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 	f := &fetched{}
 	getSig := func(h v1.Hash) func(context.Context) {
 		return func(ctx context.Context) {
-			f.sig, f.sigErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.SignatureSuffix))
+			f.sig, f.sigErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.SignatureSuffix), acceptImage)
 		}
 	}
 	getAtt := func(h v1.Hash) func(context.Context) {
@@ -191,10 +194,10 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 			return nil
 		}
 		return func(ctx context.Context) {
-			f.att, f.attErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.AttestationSuffix))
+			f.att, f.attErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.AttestationSuffix), acceptImage)
 		}
 	}
-	getImg := func(ctx context.Context) { f.img, f.imgErr = v.reg.getManifest(ctx, ref) }
+	getImg := func(ctx context.Context) { f.img, f.imgErr = v.reg.getManifest(ctx, ref, acceptImageRef) }
 	getCfg := func(ctx context.Context) { f.cfg, f.cfgErr = v.config(ctx, repo, f.img) }
 
 	if d, ok := ref.(name.Digest); ok {
@@ -202,15 +205,18 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 		if err != nil {
 			return nil, fmt.Errorf("parsing digest of %s: %w", ref, err)
 		}
+		f.digest = h
 		fetchAll(ctx, getImg, getSig(h), getAtt(h))
 		if f.imgErr == nil {
 			getCfg(ctx)
 		}
 		return f, nil
 	}
+	// The tag is read once; everything else is read by the digest of what that read got.
 	getImg(ctx)
 	if f.imgErr == nil {
-		fetchAll(ctx, getCfg, getSig(f.img.Digest), getAtt(f.img.Digest))
+		f.digest = f.img.Digest
+		fetchAll(ctx, getCfg, getSig(f.digest), getAtt(f.digest))
 	}
 	return f, nil
 }
@@ -246,8 +252,10 @@ func (v *Verifier) concludePanic(vd *Verdict, pe *panicError) (*Verdict, error) 
 	return vd, &Indeterminate{Image: vd.Image, Check: "internal", Err: pe}
 }
 
-// errCheck turns a read error into a check: a 404 or bad content is a definite fail,
-// anything else (network, 5xx, 429, auth, timeout) is an error.
+// errCheck turns a read error into a check: a 404 or authentic content failing a check
+// (contentError) is a definite fail; anything else (network, any other status, timeout,
+// auth, content that is not a valid object of the expected media type, digest and size)
+// is an error: could not check.
 func errCheck(name string, err error) Check {
 	var ce *contentError
 	if errors.Is(err, errNotFound) || errors.As(err, &ce) {

@@ -10,7 +10,7 @@ import (
 // exitCode is the one place that maps an error to mcpverify's exit code: 0 verified,
 // 1 not verified (a definite verify.Failure), 2 usage (bad flags, no pin), 3 could not
 // check (verify.Indeterminate: registry or Rekor unreachable, 5xx, 429, timeout, dropped
-// connection). When several images gave different answers: usage, then could not
+// connection, content that is not what was asked for). When several images gave different answers: usage, then could not
 // check, then not verified. Anything unexpected counts as "could not check": a failed
 // lookup is never reported as "not verified".
 func exitCode(err error) int {

@@ -175,6 +175,11 @@ func TestFaultsExit3(t *testing.T) {
 	faults := map[string]func(w http.ResponseWriter){
 		"500": func(w http.ResponseWriter) { http.Error(w, "boom", 500) },
 		"429": func(w http.ResponseWriter) { http.Error(w, "slow down", 429) },
+		// A proxy's error page with status 200: not a manifest, so not "unsigned" either.
+		"HTML 200": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<html><body>Service Unavailable</body></html>"))
+		},
 		"dropped": func(w http.ResponseWriter) {
 			if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
 				c.Close()

@@ -64,9 +64,12 @@ Output: per image "VERIFIED", "NOT VERIFIED: <first failing check>: <detail>" (e
 or "COULD NOT VERIFY: <check>: <error>" (exit 3: a failed lookup is never reported as
 unsigned), then every check; --output json prints one verdict object per line.
 
-Exit codes: 0 verified, 1 not verified, 2 usage error (or no pin),
-3 could not check (registry or Rekor unreachable, 5xx, 429, timeout). With several
-images: 2 before 3 before 1.`,
+Exit codes: 0 verified, 1 not verified (a 404 for the image or its signatures, or
+content proven by its digest failing a check), 2 usage error (or no pin), 3 could not
+check (registry or Rekor unreachable, any status but 200 and 404, timeout, or the
+registry serving what was not asked for: bytes that do not hash to the digest asked
+for, an HTML page, a schema1 or unexpected media type, an oversized or truncated body).
+With several images: 2 before 3 before 1.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs, // images, not subcommands

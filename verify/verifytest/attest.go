@@ -29,6 +29,7 @@ type ProvSpec struct {
 	Directory string
 	Key       *ecdsa.PrivateKey // default: the fixture's
 	NoBundle  bool
+	NoData    bool // envelope only as a blob (as cosign writes it), no "data" field
 	// PredicateType replaces SLSA v1's (an SBOM, a scan...); the layer then carries no
 	// predicateType annotation, as some tools write it.
 	PredicateType string
@@ -129,6 +130,10 @@ func (f *Fixture) attestation(img name.Digest, s ProvSpec) *SigLayer {
 		}
 		ann[sign.BundleAnnotation] = f.RekorBundle(f.RekorKey, body)
 	}
-	return &SigLayer{Payload: env, Desc: v1.Descriptor{MediaType: sign.DSSEMediaType, Size: int64(len(env)),
-		Digest: hashOf(env), Annotations: ann, Data: env}}
+	l := &SigLayer{Payload: env, Desc: v1.Descriptor{MediaType: sign.DSSEMediaType, Size: int64(len(env)),
+		Digest: hashOf(env), Annotations: ann}}
+	if !s.NoData {
+		l.Desc.Data = env
+	}
+	return l
 }

@@ -13,8 +13,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,7 +22,6 @@ import (
 	"github.com/go-openapi/strfmt"
 	"github.com/go-openapi/swag"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -36,6 +33,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 
+	"github.com/mcpbuild/mcpbuild/internal/hostile"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -52,13 +50,16 @@ type TB interface {
 	Cleanup(func())
 }
 
-// Fixture is an in-process registry (ggcr registry.New behind httptest, with a hook for
-// faults), a test-only signing key and a test-only Rekor log key that makes real SETs.
+// Fixture is an in-process registry (ggcr registry.New behind the hostile harness and
+// httptest, with a hook for faults), a test-only signing key and a test-only Rekor log key
+// that makes real SETs. Requests go to Hook first, then to Hostile's rules (add them with
+// f.Hostile.On after setting up the registry), then to the registry.
 type Fixture struct {
 	T        TB
 	Server   *httptest.Server
 	Host     string
 	Hook     func(w http.ResponseWriter, r *http.Request) bool // true: handled (fault)
+	Hostile  *hostile.Server                                   // rules and request log
 	Key      *ecdsa.PrivateKey                                 // publisher's signing key
 	RekorKey *ecdsa.PrivateKey                                 // transparency log key (makes SETs)
 	SigRepo  name.Repository                                   // <host>/mcp/signatures
@@ -68,14 +69,15 @@ type Fixture struct {
 func New(t TB) *Fixture {
 	t.Helper()
 	f := &Fixture{T: t, Key: NewKey(t), RekorKey: NewKey(t)}
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	f.Hostile = hostile.NewRegistry()
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if f.Hook != nil && f.Hook(w, r) {
 			return
 		}
-		reg.ServeHTTP(w, r)
+		f.Hostile.ServeHTTP(w, r)
 	}))
-	t.Cleanup(f.Server.Close)
+	// Release hanging rules before closing the server (which waits for them).
+	t.Cleanup(func() { f.Hostile.Close(); f.Server.Close() })
 	f.Host = strings.TrimPrefix(f.Server.URL, "http://")
 	f.SigRepo = f.Repo("mcp/signatures")
 	return f
