@@ -18,7 +18,9 @@ import (
 	ggcrmutate "github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/verify"
 	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	"github.com/sigstore/cosign/v2/pkg/oci/empty"
 )
@@ -289,5 +291,27 @@ func TestStagedRecordIsCheckedBeforeItIsLogged(t *testing.T) {
 				t.Errorf("staged record left after the push")
 			}
 		})
+	}
+}
+
+// While a first signature is only staged (the log upload failed), verifiers see a .sig tag
+// with no signature: a definite "not verified" on the signature check, as for an unsigned
+// image, never "could not verify".
+func TestStagedOnlyReadsAsUnsigned(t *testing.T) {
+	ctx := context.Background()
+	host := newRegistry(t, nil)
+	img := pushImage(t, host, "mcp/alpha")
+	tl := &fakeTLog{fail: errors.New("log down")}
+	if _, err := newService(t, host, keyA, tl).SignImage(ctx, img, claims); err == nil {
+		t.Fatal("SignImage with the log down succeeded")
+	}
+	pub, _ := mustSigner(t, keyA).PublicKey(ctx)
+	logKey, _ := tl.PublicKey(ctx)
+	vd, err := verify.Image(ctx, img.String(), verify.ImageOptions{
+		Key: pub, RekorKey: logKey, Pin: catalog.Pin{Commit: claims[sign.RevisionClaim]},
+		SignaturesRepository: host + "/mcp/signatures",
+	})
+	if err != nil || vd.Verified || vd.Indeterminate || !strings.HasPrefix(vd.Reason, verify.CheckSignature+":") {
+		t.Errorf("verify.Image of a staged-only signature = %+v, %v; want not verified on the signature check", vd, err)
 	}
 }
