@@ -13,7 +13,7 @@ ENV := $(MCPBUILD_STATE)/env
 GOTESTFLAGS ?=
 TEST_TIMEOUT ?= 20m
 
-.PHONY: help build test unit demo stack-up stack-down stack-status lint fixtures clean bench
+.PHONY: help build test unit demo stack-up stack-down stack-status lint fixtures clean bench fuzz
 
 help:
 	@echo 'make demo          start the local stack, build + publish + verify the testdata catalog'
@@ -23,6 +23,7 @@ help:
 	@echo 'make lint          go vet and a gofmt check'
 	@echo 'make stack-up | stack-down | stack-status'
 	@echo 'make bench         mcpverify vs cosign verify v2/v3 on the local stack (BENCHFLAGS="-n 50 -delay 50ms")'
+	@echo 'make fuzz          every fuzz target for FUZZTIME each (default 60s; FUZZ_RUN=regexp, FUZZ_FORMAT=md)'
 
 build:
 	$(GO) build -o bin/ ./cmd/mcpbuild ./cmd/mcpverify
@@ -54,6 +55,13 @@ bench: stack-up
 
 unit:
 	$(GO) test -count=1 ./...
+
+# Every fuzz target of the module (found with go test -list), one after another, each for
+# FUZZTIME (default 60s; or a count, FUZZTIME=1000000x); prints executions and crashers per
+# target and fails on a crasher, which go test leaves in <pkg>/testdata/fuzz/<Target>/ as a
+# seed. Not part of `make test` (the seeds already run there as unit tests). See hack/fuzz.sh.
+fuzz:
+	GO="$(GO)" hack/fuzz.sh
 
 demo: build stack-up
 	@. "$(ENV)"; hack/demo.sh

@@ -6,8 +6,6 @@ import (
 	"path"
 	"regexp"
 	"strings"
-
-	"github.com/google/go-containerregistry/pkg/name"
 )
 
 var (
@@ -18,12 +16,13 @@ var (
 	refLikeRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/+-]*$`)
 	hexRE     = regexp.MustCompile(`^[0-9a-fA-F]+$`)
 	lowerHex  = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	// ociPathRE is the OCI distribution spec's repository name grammar (ggcr is laxer).
-	ociPathRE = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
 )
 
 // checkCommit says why c is not a full lowercase 40-hex commit ("" when it is).
 func checkCommit(c string) string {
+	if msg := checkText(c); msg != "" {
+		return msg
+	}
 	switch {
 	case lowerHex.MatchString(c):
 		return ""
@@ -47,6 +46,9 @@ func checkCommit(c string) string {
 // checkProject says why p is not an acceptable git remote ("" when it is): an https,
 // git, ssh or file URL, or scp-like user@host:path.
 func checkProject(p string) string {
+	if msg := checkText(p); msg != "" {
+		return msg
+	}
 	if strings.ContainsAny(p, " \t\r\n") {
 		return fmt.Sprintf("%q contains whitespace", p)
 	}
@@ -62,6 +64,9 @@ func checkProject(p string) string {
 	u, err := url.Parse(p)
 	if err != nil {
 		return fmt.Sprintf("%q is not a valid URL: %v", p, unwrapURLErr(err))
+	}
+	if scheme, _, _ := strings.Cut(p, ":"); scheme != u.Scheme {
+		return fmt.Sprintf("%q: the scheme %q must be lowercase (BuildKit and the build read it as written)", p, scheme)
 	}
 	switch u.Scheme {
 	case "https", "git", "ssh":
@@ -94,6 +99,9 @@ func checkProject(p string) string {
 
 // checkRemoteURL says why r is not a usable remote MCP endpoint ("" when it is).
 func checkRemoteURL(r string) string {
+	if msg := checkText(r); msg != "" {
+		return msg
+	}
 	u, err := url.Parse(r)
 	switch {
 	case err != nil:
@@ -130,6 +138,9 @@ func unwrapURLErr(err error) error {
 
 // checkRelPath says why p is not a safe path inside the repository ("" when it is).
 func checkRelPath(p string) string {
+	if msg := checkText(p); msg != "" {
+		return msg
+	}
 	switch {
 	case p == "":
 		return ""
@@ -145,34 +156,22 @@ func checkRelPath(p string) string {
 			return fmt.Sprintf("%q must not contain \"..\" (it would leave the repository)", p)
 		}
 	}
-	if strings.ContainsAny(p, "#\n\r\t") {
-		return fmt.Sprintf("%q contains a character not allowed in a build context path", p)
+	if i := strings.IndexAny(p, "#?"); i >= 0 {
+		return fmt.Sprintf("%q contains %q, which is not allowed in a build context path", p, p[i])
 	}
 	return ""
 }
 
-// checkImage says why img is not a repository reference without tag or digest.
-func checkImage(img string) string {
-	if strings.Contains(img, "@") {
-		return fmt.Sprintf("%q must not carry a digest; mcpbuild pushes and records the digest itself", img)
-	}
-	if i := strings.LastIndex(img, ":"); i > strings.LastIndex(img, "/") {
-		return fmt.Sprintf("%q must not carry a tag (%q); the tag is chosen at build time", img, img[i:])
-	}
-	repo, err := name.NewRepository(img)
-	if err != nil {
-		return fmt.Sprintf("%q is not a valid OCI repository reference: %s", img, libErr(err, img))
-	}
-	if !ociPathRE.MatchString(repo.RepositoryStr()) {
-		return fmt.Sprintf("%q is not a valid OCI repository reference: each path component must be lowercase letters and digits, separated by '.', '_', '__' or '-'", img)
-	}
-	return ""
-}
-
-// checkToolImage says why img is not a valid image reference (a tag or digest is fine).
-func checkToolImage(img string) string {
-	if _, err := name.ParseReference(img); err != nil {
-		return fmt.Sprintf("%q is not a valid image reference: %s", img, libErr(err, img))
+// checkDirectory says why d is not a safe source.directory ("" when it is): a path
+// inside the repository that BuildKit's git context (URL#commit:dir) carries unchanged.
+func checkDirectory(d string) string {
+	switch {
+	case checkRelPath(d) != "":
+		return checkRelPath(d)
+	case strings.Contains(d, ":"):
+		return fmt.Sprintf("%q must not contain ':' (it ends the commit in a BuildKit git context, URL#commit:dir)", d)
+	case strings.Contains(d, "%"):
+		return fmt.Sprintf("%q must not contain '%%' (BuildKit URL-decodes the directory of a git context, URL#commit:dir, so another directory would be built)", d)
 	}
 	return ""
 }

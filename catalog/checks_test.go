@@ -45,6 +45,8 @@ func TestCheckProject(t *testing.T) {
 		{"file:///srv/git/x.git", ""},
 		{"file://localhost/srv/git/x.git", ""},
 		{"http://github.com/example/x", "uses plain http"},
+		{"HTTPS://github.com/example/x", `scheme "HTTPS" must be lowercase`},
+		{"Git://127.0.0.1/x.git", `scheme "Git" must be lowercase`},
 		{"ftp://example.com/x", `has scheme "ftp"`},
 		{"https://user:pass@github.com/x", "must not embed credentials"},
 		{"https://token@github.com/x", "must not embed credentials"},
@@ -108,6 +110,12 @@ func TestCheckImageAndPaths(t *testing.T) {
 		{checkRemoteURL, "wss://mcp.example.com", "must be an https or http URL"},
 		{checkRemoteURL, "https://", "has no host"},
 		{checkRemoteURL, "https://u:p@mcp.example.com", "must not embed credentials"},
+		{checkRemoteURL, "https://mcp.example.com/\u202emcp", "bidirectional control U+202E"},
+		{checkDirectory, "servers/alpha", ""},
+		{checkDirectory, "servers/%2e%2e", "must not contain '%'"},
+		{checkDirectory, "servers:alpha", "must not contain ':'"},
+		{checkDirectory, "../alpha", `must not contain ".."`},
+		{checkRelPath, "Dockerfile?x", `contains '?'`},
 	} {
 		got := tt.check(tt.in)
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {

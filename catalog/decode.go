@@ -3,8 +3,10 @@ package catalog
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -54,10 +56,25 @@ func (d *decoder) diag(n *yaml.Node, field, msg string) *Diagnostic {
 	return &Diagnostic{Path: d.path, Line: line, Col: col, Field: oneLine(field), Message: oneLine(msg)}
 }
 
-// oneLine escapes line breaks so that every diagnostic stays on one line (keys and
-// library errors can carry text from the file).
+// oneLine escapes line breaks and every other character checkText refuses, as Go
+// quotes them ("\n", "\x1b", "\u202e"), so that every diagnostic stays on one line and
+// shows what it holds (keys, paths and library errors can carry text from the file).
 func oneLine(s string) string {
-	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(s)
+	if checkText(s) == "" {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], string(utf8.RuneError)):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case hostileKind(r) != "":
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func (d *decoder) unknown(key *yaml.Node, field string) {

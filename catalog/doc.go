@@ -4,12 +4,19 @@
 // The whole upstream schema is modelled (Server and the types it holds), so every
 // well-formed entry of Docker's registry loads. The fields mcpbuild acts on are checked
 // strictly: the name matches its folder, a "server" entry is pinned to a full 40-hex
-// lowercase commit of an https, git, ssh or file repository, directory and dockerfile stay
-// inside the repository, and image is a repository without tag or digest. "remote" and
-// "poci" entries are checked for their own fields and are not Buildable.
+// lowercase commit of an https, git, ssh or file repository (lowercase scheme), directory
+// and dockerfile stay inside the repository (relative, no ".." component, no '#' or '?';
+// the directory also no ':' or '%', which BuildKit's git context would read), and image is
+// a repository without tag or digest in the distribution reference grammar (an optional
+// registry host[:port], then lowercase path components; at most 255 characters with its
+// registry). Identifier fields (name, image, source.*, tool images, remote.url) must not
+// hold control, bidi, invisible-format, line-separator or non-ASCII-space characters,
+// which could alter or hide text in a build, a label, a signed claim or a log.
+// "remote" and "poci" entries are checked for their own fields and are not Buildable.
 //
 // Every problem of every file is reported in one run, as a *Diagnostic located at the
-// offending YAML node ("servers/fetch/server.yaml:12:11: source.commit: ..."). Keys the
+// offending YAML node ("servers/fetch/server.yaml:12:11: source.commit: ..."); its Error
+// text is one line and escapes such characters wherever they come from (path, keys). Keys the
 // schema does not know are warnings (Docker's parser drops them silently), or errors with
 // Options.Strict. Malformed input (invalid YAML, duplicate keys, empty, non-UTF-8, over
 // 1 MiB, several documents, a non-mapping top level) is an error, never a panic.

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 )
 
 // seedFiles returns every server.yaml under the package's and the repository's testdata.
@@ -49,6 +52,9 @@ func checkInvariants(t *testing.T, data []byte, s *Server, warns []*Diagnostic, 
 		if d.Message == "" || strings.Contains(d.Error(), "\n") {
 			t.Fatalf("diagnostic %q is empty or spans lines", d.Error())
 		}
+		if msg := checkText(d.Error()); msg != "" {
+			t.Fatalf("diagnostic prints a hostile character raw: %s", msg)
+		}
 	}
 	if err != nil {
 		return
@@ -60,12 +66,26 @@ func checkInvariants(t *testing.T, data []byte, s *Server, warns []*Diagnostic, 
 	if !nameRE.MatchString(s.Name) {
 		t.Fatalf("valid entry has name %q", s.Name)
 	}
-	if s.Buildable() {
-		if checkCommit(s.Source.Commit) != "" || checkProject(s.Source.Project) != "" || checkImage(s.Image) != "" {
-			t.Fatalf("valid server has bad pin or image: %+v %q", s.Source, s.Image)
+	src := s.Source
+	for _, v := range []string{s.Image, src.Project, src.Upstream, src.Branch, src.Commit, src.Directory, src.Dockerfile, src.BuildTarget} {
+		if msg := checkText(v); msg != "" {
+			t.Fatalf("valid entry has a hostile value: %s", msg)
 		}
-		if checkRelPath(s.Source.Directory) != "" || checkRelPath(s.Source.Dockerfile) != "" {
-			t.Fatalf("valid server has unsafe paths: %+v", s.Source)
+	}
+	for _, tool := range s.Tools {
+		if tool.Container != nil && tool.Container.Image != "" && checkToolImage(tool.Container.Image) != "" {
+			t.Fatalf("valid entry has a bad tool image %q", tool.Container.Image)
+		}
+	}
+	if s.Image != "" && checkImage(s.Image) != "" {
+		t.Fatalf("valid entry has a bad image %q", s.Image)
+	}
+	if s.Buildable() {
+		if checkCommit(src.Commit) != "" || checkProject(src.Project) != "" || s.Image == "" {
+			t.Fatalf("valid server has bad pin or no image: %+v %q", src, s.Image)
+		}
+		if checkDirectory(src.Directory) != "" || checkRelPath(src.Dockerfile) != "" {
+			t.Fatalf("valid server has unsafe paths: %+v", src)
 		}
 		if u := s.ContextURL(); strings.Count(u, "#") != 1 || !strings.Contains(u, "#"+s.Source.Commit) {
 			t.Fatalf("ContextURL() = %q does not select exactly the pinned commit", u)
@@ -73,9 +93,23 @@ func checkInvariants(t *testing.T, data []byte, s *Server, warns []*Diagnostic, 
 	}
 }
 
+// hostileSeeds are valid entries with one identifier field holding a hostile character.
+func hostileSeeds() [][]byte {
+	var out [][]byte
+	for _, field := range hostileFields {
+		for _, r := range []rune{0x00, '\n', 0x1B, 0x85, 0x2028, 0x202E, 0x200B, 0xE0041} {
+			out = append(out, []byte(hostileEntry(field, r)))
+		}
+	}
+	return append(out, []byte(hostileEntry("", 0)))
+}
+
 func FuzzParse(f *testing.F) {
 	for _, b := range seedFiles(f) {
 		f.Add(b, false)
+	}
+	for _, b := range hostileSeeds() {
+		f.Add(b, true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, strict bool) {
 		s, warns, err := Parse("servers/fuzz/server.yaml", data, Options{Strict: strict})
@@ -90,11 +124,16 @@ func FuzzLoad(f *testing.F) {
 	for _, b := range seedFiles(f) {
 		f.Add(b)
 	}
+	for _, b := range hostileSeeds() {
+		f.Add(b)
+	}
+	// One folder per process, the file rewritten for each input (inputs run one at a time
+	// in a process): a fresh temporary directory per input made this target about 5x slower.
+	dir := filepath.Join(f.TempDir(), "servers", "fuzz")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := filepath.Join(t.TempDir(), "servers", "fuzz")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
 		if err := os.WriteFile(filepath.Join(dir, FileName), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -120,10 +159,18 @@ func FuzzProjectURL(f *testing.F) {
 	} {
 		f.Add(p, "servers/x")
 	}
+	for _, d := range []string{
+		"servers/%2e%2e", "a%20b", "a?b", "a#b", "a:b", "a/../b", "./a//b/", "\x00", "a\u202eb", "a\nb", ".", "/",
+	} {
+		f.Add("https://github.com/example/x", d)
+	}
 	const commit = "0123456789abcdef0123456789abcdef01234567"
 	f.Fuzz(func(t *testing.T, project, dir string) {
-		if checkProject(project) != "" || checkRelPath(dir) != "" {
+		if checkProject(project) != "" || checkDirectory(dir) != "" {
 			return
+		}
+		if checkText(project+dir) != "" {
+			t.Fatalf("accepted project %q dir %q with a hostile character", project, dir)
 		}
 		s := &Server{Source: Source{Project: project, Commit: commit, Directory: dir}}
 		u := s.ContextURL()
@@ -133,6 +180,21 @@ func FuzzProjectURL(f *testing.F) {
 		}
 		if rest := strings.TrimPrefix(frag, commit); rest != "" && !strings.HasPrefix(rest, ":") {
 			t.Fatalf("project %q dir %q: ContextURL() = %q", project, dir, u)
+		}
+		if strings.HasPrefix(project, "file:") {
+			return // BuildKit does not fetch file:// remotes; build refuses them
+		}
+		// BuildKit's own parser must read exactly the pinned commit and directory.
+		g, isGit, err := dfgitutil.ParseGitRef(u)
+		if err != nil || !isGit {
+			t.Fatalf("project %q dir %q: BuildKit does not read %q as a git context: %v", project, dir, u, err)
+		}
+		wantDir := path.Clean(dir)
+		if dir == "" || wantDir == "." {
+			wantDir = ""
+		}
+		if g.Ref != commit || g.SubDir != wantDir {
+			t.Fatalf("project %q dir %q: BuildKit reads %q as ref %q dir %q", project, dir, u, g.Ref, g.SubDir)
 		}
 	})
 }

@@ -25,10 +25,12 @@ type Diagnostic struct {
 	Message string `json:"message"`
 }
 
+// Error is "path:line:col: field: message" on one line; characters in the path that
+// could alter or hide text in a log are escaped (the struct keeps the path as given).
 func (d *Diagnostic) Error() string {
-	loc := d.Path
+	loc := oneLine(d.Path)
 	if d.Line > 0 {
-		loc = fmt.Sprintf("%s:%d:%d", d.Path, d.Line, d.Col)
+		loc = fmt.Sprintf("%s:%d:%d", loc, d.Line, d.Col)
 	}
 	if d.Field != "" {
 		return fmt.Sprintf("%s: %s: %s", loc, d.Field, d.Message)

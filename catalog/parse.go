@@ -33,7 +33,7 @@ func Parse(path string, data []byte, opts Options) (*Server, []*Diagnostic, erro
 // the absolute path, so that "server.yaml" in the current directory works too).
 func parse(path, folder string, data []byte, opts Options) (*Server, []*Diagnostic, []*Diagnostic) {
 	fileErr := func(line, col int, format string, args ...any) []*Diagnostic {
-		ds := []*Diagnostic{{Path: path, Line: line, Col: col, Message: fmt.Sprintf(format, args...)}}
+		ds := []*Diagnostic{{Path: path, Line: line, Col: col, Message: oneLine(fmt.Sprintf(format, args...))}}
 		clamp(data, ds)
 		return ds
 	}

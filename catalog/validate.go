@@ -84,6 +84,8 @@ func (v *validator) validate(folder string) {
 	switch {
 	case s.Name == "":
 		v.missing("name", "is required")
+	case checkText(s.Name) != "":
+		v.errorf("name", "%s", checkText(s.Name))
 	case !nameRE.MatchString(s.Name):
 		v.errorf("name", "%q must match ^[a-z0-9-]+$ (lowercase letters, digits and hyphens)", s.Name)
 	case folder != "" && folder != "." && folder != "/" && s.Name != folder:
@@ -134,6 +136,10 @@ func (v *validator) source() {
 			v.errorf("source.upstream", "%s", msg)
 		}
 	}
+	// The branch is never built from (the commit is), but it is shown and logged.
+	if msg := checkText(src.Branch); msg != "" {
+		v.errorf("source.branch", "%s", msg)
+	}
 	switch {
 	case src.Commit != "":
 		if msg := checkCommit(src.Commit); msg != "" {
@@ -142,18 +148,16 @@ func (v *validator) source() {
 	case server:
 		v.missing("source.commit", "is required for type server; pin the full 40-hex commit")
 	}
-	for _, f := range []struct{ field, val string }{
-		{"source.directory", src.Directory},
-		{"source.dockerfile", src.Dockerfile},
-	} {
-		if msg := checkRelPath(f.val); msg != "" {
-			v.errorf(f.field, "%s", msg)
-		}
+	if msg := checkDirectory(src.Directory); msg != "" {
+		v.errorf("source.directory", "%s", msg)
 	}
-	if strings.Contains(src.Directory, ":") {
-		v.errorf("source.directory", "%q must not contain ':' (it ends the commit in a BuildKit git context, URL#commit:dir)", src.Directory)
+	if msg := checkRelPath(src.Dockerfile); msg != "" {
+		v.errorf("source.dockerfile", "%s", msg)
 	}
-	if src.BuildTarget != "" && !targetRE.MatchString(src.BuildTarget) {
+	switch {
+	case checkText(src.BuildTarget) != "":
+		v.errorf("source.buildTarget", "%s", checkText(src.BuildTarget))
+	case src.BuildTarget != "" && !targetRE.MatchString(src.BuildTarget):
 		v.errorf("source.buildTarget", "%q is not a valid Dockerfile stage name", src.BuildTarget)
 	}
 }

@@ -17,25 +17,6 @@ import (
 	sigopts "github.com/sigstore/sigstore/pkg/signature/options"
 )
 
-// statementHead is the part of an in-toto statement that attestation handling reads.
-type statementHead struct {
-	Type          string `json:"_type"`
-	PredicateType string `json:"predicateType"`
-	Subject       []struct {
-		Name   string            `json:"name"`
-		Digest map[string]string `json:"digest"`
-	} `json:"subject"`
-}
-
-func (st *statementHead) names(h v1.Hash) bool {
-	for _, s := range st.Subject {
-		if s.Digest[h.Algorithm] == h.Hex {
-			return true
-		}
-	}
-	return false
-}
-
 // bindStatement checks an in-toto statement for img and returns the bytes to sign: the
 // statement as given when a subject names img's digest; with the subject set to img when
 // the statement has none; an error when its subjects name other artifacts only.
@@ -43,15 +24,15 @@ func bindStatement(img name.Digest, h v1.Hash, statement []byte) ([]byte, *state
 	if len(bytes.TrimSpace(statement)) == 0 {
 		return nil, nil, errors.New("empty in-toto statement for " + img.String())
 	}
-	var head statementHead
-	if err := json.Unmarshal(statement, &head); err != nil {
+	head, err := parseStatementHead(statement)
+	if err != nil {
 		return nil, nil, fmt.Errorf("decoding in-toto statement for %s: %w", img, err)
 	}
 	if head.PredicateType == "" {
 		return nil, nil, fmt.Errorf("in-toto statement for %s has no predicateType", img)
 	}
 	if head.names(h) {
-		return statement, &head, nil
+		return statement, head, nil
 	}
 	if len(head.Subject) > 0 {
 		return nil, nil, fmt.Errorf("in-toto statement subjects do not name %s", img)
@@ -71,11 +52,8 @@ func bindStatement(img name.Digest, h v1.Hash, statement []byte) ([]byte, *state
 	if err != nil {
 		return nil, nil, err
 	}
-	head.Subject = append(head.Subject, struct {
-		Name   string            `json:"name"`
-		Digest map[string]string `json:"digest"`
-	}{img.Repository.Name(), map[string]string{h.Algorithm: h.Hex}})
-	return out, &head, nil
+	head.Subject = append(head.Subject, subject{img.Repository.Name(), map[string]string{h.Algorithm: h.Hex}})
+	return out, head, nil
 }
 
 // Attest signs an in-toto statement about img (e.g. SLSA v1 provenance) as a DSSE envelope
@@ -217,6 +195,6 @@ func envelopeAbout(v signature.Verifier, env []byte, h v1.Hash, predicateType st
 	if wv.VerifySignature(bytes.NewReader(env), nil) != nil {
 		return false
 	}
-	var head statementHead
-	return json.Unmarshal(payload, &head) == nil && head.PredicateType == predicateType && head.names(h)
+	head, err := parseStatementHead(payload)
+	return err == nil && head.PredicateType == predicateType && head.names(h)
 }

@@ -34,11 +34,14 @@ func Payload(img name.Digest, claims map[string]string) ([]byte, error) {
 }
 
 // ParsePayload decodes a simple-signing payload (the inverse of Payload). It rejects payloads
-// of another type.
+// of another type, and JSON null (which sigstore's decoder leaves empty).
 func ParsePayload(b []byte) (*sigpayload.SimpleContainerImage, error) {
 	var p sigpayload.Cosign
 	if err := p.UnmarshalJSON(b); err != nil {
 		return nil, fmt.Errorf("decoding simple-signing payload: %w", err)
+	}
+	if p.Image.DigestStr() == "" {
+		return nil, fmt.Errorf("decoding simple-signing payload: no image digest")
 	}
 	s := p.SimpleContainerImage()
 	return &s, nil

@@ -71,4 +71,10 @@ func TestPayloadBadInput(t *testing.T) {
 	if _, err := sign.ParsePayload([]byte(`{"critical":{"type":"atomic container signature"}}`)); err == nil {
 		t.Error("ParsePayload of another type: want error")
 	}
+	// JSON null decodes to nothing in sigstore's payload type; it is not a payload.
+	for _, in := range []string{"null", " null "} {
+		if p, err := sign.ParsePayload([]byte(in)); err == nil {
+			t.Errorf("ParsePayload(%q) = %+v, nil; want an error", in, p)
+		}
+	}
 }

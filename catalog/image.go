@@ -1,0 +1,138 @@
+package catalog
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// The distribution reference grammar (what Docker's registry and BuildKit accept) of a
+// repository name: [host[:port]/]component(/component)*.
+var (
+	// pathComponentRE is one path component: lowercase letters and digits, separated by
+	// '.', '_', '__' or dashes.
+	pathComponentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+	// domainLabelRE is one dot-separated label of a registry host name.
+	domainLabelRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
+	portRE        = regexp.MustCompile(`^[0-9]{1,5}$`)
+	imageIDRE     = regexp.MustCompile(`^[a-f0-9]{64}$`)
+)
+
+// maxNameLen is the longest image name (registry and path) distribution accepts.
+const maxNameLen = 255
+
+// splitHost returns the registry host[:port] an image name starts with ("" when it
+// names none) and the rest. As in go-containerregistry and Docker, the first component
+// is a host when more follow and it contains '.' or ':' or is "localhost".
+func splitHost(img string) (host, rest string) {
+	first, after, ok := strings.Cut(img, "/")
+	if ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return first, after
+	}
+	return "", img
+}
+
+// checkHost says why host, an image name's first component, is not a registry
+// host[:port]: dot-separated DNS labels or a bracketed IPv6 address, and an optional port.
+func checkHost(host string) string {
+	if strings.Trim(host, ".") == "" {
+		return fmt.Sprintf("first component %q is read as a registry host and is not one (an image is named like mcp/fetch or ghcr.io/org/fetch, never by a relative path)", host)
+	}
+	bad := fmt.Sprintf("first component %q is read as a registry host (it contains '.' or ':' or is localhost) and is not a valid registry host: want dot-separated labels of letters, digits and inner hyphens, or a bracketed IPv6 address, then an optional :port", host)
+	var port string
+	var hasPort bool
+	if v6, ok := strings.CutPrefix(host, "["); ok {
+		ip, rest, closed := strings.Cut(v6, "]")
+		if !closed || ip == "" || strings.Trim(ip, "0123456789abcdefABCDEF:") != "" || net.ParseIP(ip) == nil {
+			return bad
+		}
+		if rest != "" {
+			if port, hasPort = strings.CutPrefix(rest, ":"); !hasPort {
+				return bad
+			}
+		}
+	} else {
+		var h string
+		h, port, hasPort = strings.Cut(host, ":")
+		for _, label := range strings.Split(h, ".") {
+			if !domainLabelRE.MatchString(label) {
+				return bad
+			}
+		}
+	}
+	if hasPort {
+		if n, err := strconv.Atoi(port); !portRE.MatchString(port) || err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("registry host %q: port %q is not a number from 1 to 65535", host, port)
+		}
+	}
+	return ""
+}
+
+// checkImage says why img is not a repository reference without tag or digest.
+func checkImage(img string) string {
+	if msg := checkText(img); msg != "" {
+		return msg
+	}
+	if strings.Contains(img, "@") {
+		return fmt.Sprintf("%q must not carry a digest; mcpbuild pushes and records the digest itself", img)
+	}
+	if i := strings.LastIndex(img, ":"); i > strings.LastIndex(img, "/") {
+		return fmt.Sprintf("%q must not carry a tag (%q); the tag is chosen at build time", img, img[i:])
+	}
+	host, path := splitHost(img)
+	if host != "" {
+		if msg := checkHost(host); msg != "" {
+			return fmt.Sprintf("%q is not a valid OCI repository reference: %s", img, msg)
+		}
+	}
+	components := strings.Split(path, "/")
+	for _, c := range components {
+		if c == "" {
+			return fmt.Sprintf("%q is not a valid OCI repository reference: it has an empty path component (a leading, trailing or doubled '/')", img)
+		}
+	}
+	if _, err := name.NewRepository(img); err != nil {
+		return fmt.Sprintf("%q is not a valid OCI repository reference: %s", img, libErr(err, img))
+	}
+	for _, c := range components {
+		if !pathComponentRE.MatchString(c) {
+			return fmt.Sprintf("%q is not a valid OCI repository reference: path component %q is not lowercase letters and digits separated by '.', '_', '__' or '-'", img, c)
+		}
+	}
+	if imageIDRE.MatchString(img) {
+		return fmt.Sprintf("%q is 64 hex characters, which Docker reads as an image ID, not a name", img)
+	}
+	full, form := img, ""
+	if host == "" {
+		form = "docker.io/<image>"
+		if len(components) == 1 {
+			form = "docker.io/library/<image>"
+		}
+		full = strings.Replace(form, "<image>", img, 1)
+		form = " as " + form
+	}
+	if len(full) > maxNameLen {
+		return fmt.Sprintf("%q is too long: %d characters%s, over the %d of an image name", img, len(full), form, maxNameLen)
+	}
+	return ""
+}
+
+// checkToolImage says why img is not a valid image reference (a tag or digest is fine).
+func checkToolImage(img string) string {
+	if msg := checkText(img); msg != "" {
+		return msg
+	}
+	if host, _ := splitHost(img); host != "" {
+		if msg := checkHost(host); msg != "" {
+			return fmt.Sprintf("%q is not a valid image reference: %s", img, msg)
+		}
+	}
+	if _, err := name.ParseReference(img); err != nil {
+		return fmt.Sprintf("%q is not a valid image reference: %s", img, libErr(err, img))
+	}
+	return ""
+}
