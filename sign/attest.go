@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
 	sigopts "github.com/sigstore/sigstore/pkg/signature/options"
 )
@@ -59,7 +60,8 @@ func bindStatement(img name.Digest, h v1.Hash, statement []byte) ([]byte, *state
 // (payloadType application/vnd.in-toto+json), records it in the log as a dsse entry, and
 // appends it to <sigrepo>:sha256-<hex>.att as cosign attest does (layer media type
 // application/vnd.dsse.envelope.v1+json, annotation predicateType). When this key already
-// attested a statement of the same predicate type about img, that one is reused.
+// attested a statement of the same predicate type about img, that one is reused; so is one
+// an interrupted run staged (see Store.Attach), even from an earlier build's statement.
 func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte) (*Attached, error) {
 	h, err := v1.NewHash(img.DigestStr())
 	if err != nil {
@@ -73,38 +75,72 @@ func (s *Service) Attest(ctx context.Context, img name.Digest, statement []byte)
 	if err != nil {
 		return nil, fmt.Errorf("attesting %s: %w", img, err)
 	}
-	find := func(ctx context.Context, existing []Layer) (*Layer, error) {
-		return s.findAttestation(ctx, existing, h, head.PredicateType, k)
+	v, err := verifierFor(k.pub)
+	if err != nil {
+		return nil, err
 	}
-	create := func(ctx context.Context) (oci.Signature, error) {
-		env, err := dsse.WrapSigner(messageSigner{s: s.signer}, InTotoPayloadType).SignMessage(bytes.NewReader(body), sigopts.WithContext(ctx))
-		if err != nil {
-			return nil, fmt.Errorf("signing attestation for %s: %w", img, err)
-		}
-		opts := []static.Option{
-			static.WithLayerMediaType(types.MediaType(DSSEMediaType)),
-			static.WithAnnotations(map[string]string{PredicateTypeAnnotation: head.PredicateType}),
-		}
-		if s.tlog != nil {
-			b, err := s.tlog.UploadAttestation(ctx, env, k.pubPEM)
+	a, err := s.store.Attach(ctx, h, AttestationSuffix, Attacher{
+		Find: func(ctx context.Context, existing []Layer) (*Layer, error) {
+			return s.findAttestation(ctx, existing, h, head.PredicateType, k)
+		},
+		Create: func(ctx context.Context) (oci.Signature, error) {
+			env, err := dsse.WrapSigner(messageSigner{s: s.signer}, InTotoPayloadType).SignMessage(bytes.NewReader(body), sigopts.WithContext(ctx))
 			if err != nil {
-				return nil, fmt.Errorf("recording attestation of %s: %w", img, err)
+				return nil, fmt.Errorf("signing attestation for %s: %w", img, err)
 			}
-			if body, ok := bundleBody(b); !ok || !body.bindsEnvelope(sha256Hex(env), k.pub) {
-				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for the attestation of %s does not record it", b.Payload.LogIndex, img)}
+			return newAttestation(env, head.PredicateType)
+		},
+		// A staged envelope may hold an earlier build's provenance of the same image: it is
+		// this key's attestation of this predicate type about img all the same, as the one
+		// Find would accept.
+		Resume: func(_ context.Context, staged Layer, env []byte) (oci.Signature, error) {
+			if staged.MediaType != DSSEMediaType || staged.Annotations[PredicateTypeAnnotation] != head.PredicateType ||
+				!envelopeAbout(v, env, h, head.PredicateType) {
+				s.log.Debug("staged attestation is not this key's about this image; signing anew", "image", img.String())
+				return nil, nil
 			}
-			if !k.log.verifies(b) {
-				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for the attestation of %s: log ID or signed entry timestamp does not verify with the log's key", b.Payload.LogIndex, img)}
-			}
-			opts = append(opts, static.WithBundle(b))
-		}
-		return static.NewAttestation(env, opts...)
-	}
-	a, err := s.store.Attach(ctx, h, AttestationSuffix, find, create)
+			s.log.Info("logging the attestation an interrupted run staged", "image", img.String())
+			return newAttestation(env, head.PredicateType)
+		},
+		Log: s.logAttestation(img, head.PredicateType, k),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("attaching attestation of %s: %w", img, err)
 	}
 	return attached(a)
+}
+
+func newAttestation(env []byte, predicateType string, opts ...static.Option) (oci.Signature, error) {
+	return static.NewAttestation(env, append([]static.Option{
+		static.WithLayerMediaType(types.MediaType(DSSEMediaType)),
+		static.WithAnnotations(map[string]string{PredicateTypeAnnotation: predicateType}),
+	}, opts...)...)
+}
+
+// logAttestation returns the Attacher.Log of Attest: upload a dsse entry and check that the
+// entry returned records this envelope and key in this log. Nil without a log.
+func (s *Service) logAttestation(img name.Digest, predicateType string, k *keys) func(context.Context, oci.Signature) (oci.Signature, error) {
+	if s.tlog == nil {
+		return nil
+	}
+	return func(ctx context.Context, att oci.Signature) (oci.Signature, error) {
+		env, err := att.Payload()
+		if err != nil {
+			return nil, err
+		}
+		b, err := s.tlog.UploadAttestation(ctx, env, k.pubPEM)
+		if err != nil {
+			return nil, fmt.Errorf("recording attestation of %s: %w", img, err)
+		}
+		if body, ok := bundleBody(b); !ok || !body.bindsEnvelope(sha256Hex(env), k.pub) {
+			return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for the attestation of %s does not record it", b.Payload.LogIndex, img)}
+		}
+		if !k.log.verifies(b) {
+			return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for the attestation of %s: log ID or signed entry timestamp does not verify with the log's key", b.Payload.LogIndex, img)}
+		}
+		s.log.Debug("tlog entry", "image", img.String(), "logIndex", b.Payload.LogIndex)
+		return newAttestation(env, predicateType, static.WithBundle(b))
+	}
 }
 
 // FindAttestation returns this key's attestation of predicateType about img when attached
@@ -144,16 +180,21 @@ func (s *Service) findAttestation(ctx context.Context, layers []Layer, h v1.Hash
 		if err != nil {
 			return nil, err
 		}
-		var payload []byte
-		wv := dsse.WrapVerifier(v, dsse.WithExpectedPayloadType(InTotoPayloadType), dsse.WithDecodedPayload(&payload))
-		if wv.VerifySignature(bytes.NewReader(env), nil) != nil {
-			continue
+		if envelopeAbout(v, env, h, predicateType) {
+			return l, nil
 		}
-		head, err := parseStatementHead(payload)
-		if err != nil || head.PredicateType != predicateType || !head.names(h) {
-			continue
-		}
-		return l, nil
 	}
 	return nil, nil
+}
+
+// envelopeAbout reports whether env is a DSSE envelope of an in-toto statement of
+// predicateType about h whose signature verifies with v.
+func envelopeAbout(v signature.Verifier, env []byte, h v1.Hash, predicateType string) bool {
+	var payload []byte
+	wv := dsse.WrapVerifier(v, dsse.WithExpectedPayloadType(InTotoPayloadType), dsse.WithDecodedPayload(&payload))
+	if wv.VerifySignature(bytes.NewReader(env), nil) != nil {
+		return false
+	}
+	head, err := parseStatementHead(payload)
+	return err == nil && head.PredicateType == predicateType && head.names(h)
 }

@@ -4,9 +4,8 @@
 //   - Payload builds the simple-signing payload (critical.identity.docker-reference = the
 //     image repository, critical.image.docker-manifest-digest, optional claims).
 //   - Signer signs with a cosign-format encrypted key file or a KMS key.
-//   - TLog (Rekor) records each signature (hashedrekord) and attestation (dsse) before
-//     anything is pushed; the entry's bundle goes into the dev.sigstore.cosign/bundle
-//     annotation.
+//   - TLog (Rekor) records each signature (hashedrekord) and attestation (dsse) before it is
+//     attached; the entry's bundle goes into the dev.sigstore.cosign/bundle annotation.
 //   - Store appends layers to <sigrepo>:sha256-<hex>.sig / .att (OCI manifest, config
 //     application/vnd.oci.image.config.v1+json, one layer per signature), keeping every
 //     earlier layer, and embeds small contents (<= MaxEmbeddedData) in the descriptor's OCI
@@ -19,37 +18,78 @@
 // Every registry is treated as hostile or unreliable; what publish reports is derived only
 // from what it reads back.
 //
-//   - Only an HTTP 404 status proves a tag or image absent. Any other failure, whatever
-//     error code its body names (MANIFEST_UNKNOWN in a 500, say), means "could not check":
-//     the server fails (a 5xx or network fault is exit 3 in the CLI) and the tag is not
-//     written. Manifests read are hashed here; the digest a registry claims is never used.
-//   - A tag believed absent is asked again at once (a lagging replica answers 404 for a
-//     tag that exists, then the truth), and every tag is read again right before it is
-//     written, after signing and logging; what that read shows is merged in.
+//   - Only an HTTP 404 status proves a tag, image or blob absent, and a 404 is asked again
+//     at once (a lagging replica answers 404 for what exists, then the truth). Any other
+//     failure, whatever error code its body names (MANIFEST_UNKNOWN in a 500, say), means
+//     "could not check": the server fails (a 5xx or network fault is exit 3 in the CLI) and
+//     the tag is not written. Manifests read are hashed here; the digest a registry claims
+//     is never used.
+//   - Every write of a .sig/.att tag starts from a read made right before it, and what
+//     that read shows is merged in: the pushed manifest is the one the registry served plus
+//     every layer seen in any earlier read of the tag that it lacks.
 //   - After each push the tag is read back: it must list every layer seen in those reads
-//     (other keys' signatures, cosign's co-signatures) plus ours, compared by media type,
-//     digest, size and annotations. Missing layers are pushed again, their descriptors
-//     verbatim (their blobs are in the repository), on top of what the registry now
-//     serves, up to 3 pushes; if they stay missing Attach returns a *LostLayersError
-//     naming their digests (errors.Is ErrNotPersisted) and the server is reported failed.
+//     (other keys' signatures, cosign's co-signatures), compared by media type, digest,
+//     size and annotations, plus what the write added. A read-back that does not show it
+//     yet is repeated after 100 and 300 ms; layers still missing are pushed again, their
+//     descriptors verbatim (their blobs are in the repository), on top of what the
+//     registry now serves, up to 3 pushes per write; if they stay missing Attach returns a
+//     *LostLayersError naming their digests (errors.Is ErrNotPersisted) and the server is
+//     reported failed.
 //   - Before signing, Publisher reads the image the build pushed at its digest (hashed),
 //     checks that it is an image manifest whose revision label is the pin and that the
 //     job's tag resolves to that digest; otherwise (ErrImageNotStored: a registry that
 //     answered 201 and kept nothing) the server fails and nothing is signed or logged.
-//     Reads that do not yet show a write are repeated twice, after 100 and 300 ms.
+//
+// # Attaching, and killed runs
+//
+// A run can be killed at any instruction, and a log entry cannot be taken back; a re-run
+// must converge without a second entry. So Store.Attach writes a .sig/.att tag twice for a
+// new item, both writes following the rules above:
+//
+//  1. Read the tag. If it holds an equivalent layer by this key (the same payload, or an
+//     attestation of the same predicate type about the image, with an entry of this log),
+//     that is reused: nothing is signed, logged or written.
+//  2. Stage. A record an interrupted run staged (PendingAnnotation) is checked like any
+//     layer (this key, this payload or this image, content matching its digest) and, when
+//     it passes, taken as it is. Otherwise the item is signed anew, its blob pushed (and
+//     read back when too large to embed), the tag read again (a record staged meanwhile
+//     that passes is taken instead, the new signature dropped) and written with the new
+//     item in its PendingAnnotation: not a layer, so verifiers do not see it. The
+//     read-back must carry that record and every layer seen; nothing is logged otherwise
+//     (a *LostLayersError with Staging set).
+//  3. Log. The staged bytes are uploaded; a log that already holds them answers with the
+//     existing entry (Rekor: 409 Conflict), which is reused.
+//  4. Attach. The tag is read again and written with the logged layer appended and our
+//     staged record dropped (a record staging anything else is another run's, and kept);
+//     the read-back must list it and every layer seen.
+//
+// A kill therefore leaves nothing, a staged record, or the attached layer, and a re-run
+// uploads the staged bytes again rather than new ones; this holds for randomized ECDSA and
+// KMS signatures, and for attestations although every build produces another provenance
+// statement (the staged one is kept). Rekor's search index is not needed (it is written
+// asynchronously, and never for an upload whose client went away after Trillian queued the
+// leaf, so it cannot prove that no entry exists). A staged blob that cannot be read (other
+// than 404) fails the run: signing anew might log a duplicate, failing leaves it to a
+// re-run. While a record is staged for a first signature the .sig tag has no layers:
+// verifiers report the image unsigned, as before the run.
+//
+// Limits: a tag holds one staged record; a run staging into a tag replaces a record
+// another run staged there (whose re-run then signs anew). A registry that loses the
+// staged manifest or blob after its read-back (404 twice) makes the re-run sign anew, and
+// the earlier entry stays in the log unused.
 //
 // The package never imports build/ or BuildKit (mcpverify links it) and never reads the
 // environment; libraries log only through an injected *slog.Logger.
 //
 // # Concurrent writers
 //
-// Appending a signature is read-modify-write of one tag: read the manifest, add a layer,
-// push the new manifest under the same tag. Within one process Store serializes writes per
+// Each write of a tag (staging, attaching) is read-modify-write: read the manifest, add a
+// layer or staged record, push the new manifest under the same tag. Within one process Store serializes writes per
 // tag, so parallel publishes of servers that share a digest cannot lose each other's layers.
 // Across processes there is no lock: the registry API has no compare-and-swap on tags (no
 // If-Match on manifest PUT). When another process's push replaces ours before our
-// read-back, the read-back lacks our layer and Store pushes again what it now reads plus
-// ours, so both survive. What no reader can prevent: a layer another process pushes between
+// read-back, the read-back lacks our layer (or staged record) and Store pushes again what
+// it now reads plus ours, so both survive. What no reader can prevent: a layer another process pushes between
 // our last read and our push is overwritten by it, unseen; a writer that reads back (this
 // package) then re-adds its layer, cosign (which does not read back) loses it, as it would
 // against another cosign. What this package guarantees is that it never reports success

@@ -62,13 +62,17 @@ func pushImage(t *testing.T, host, repo string) name.Digest {
 // fakeTLog is an in-memory transparency log: it returns cosign bundles whose bodies are
 // the hashedrekord / dsse bodies Rekor would record, with a real SignedEntryTimestamp by
 // its own ECDSA key and the matching log ID (the real log is exercised by the e2e tests).
+//
+// As Rekor does, it records an entry once: uploading an identical body again returns the
+// existing entry (Rekor answers 409 and the client fetches it).
 type fakeTLog struct {
 	mu      sync.Mutex
 	key     *ecdsa.PrivateKey
 	pub     crypto.PublicKey // when set, the key PublicKey reports instead of key's (a log whose recorded entries we hold)
 	next    int64
-	uploads int
-	fail    error
+	entries map[string]*bundle.RekorBundle // by body
+	fail    error                          // every upload fails with it, nothing is recorded
+	lose    error                          // every upload is recorded, then fails with it (the answer is lost)
 }
 
 func (f *fakeTLog) logKey() *ecdsa.PrivateKey {
@@ -97,8 +101,10 @@ func (f *fakeTLog) entry(body map[string]any) (*bundle.RekorBundle, error) {
 	if f.fail != nil {
 		return nil, f.fail
 	}
-	f.uploads++
 	b, _ := json.Marshal(body)
+	if e, ok := f.entries[string(b)]; ok {
+		return e, f.lose
+	}
 	f.next++
 	id, err := cosign.GetTransparencyLogID(&f.logKey().PublicKey)
 	if err != nil {
@@ -107,7 +113,15 @@ func (f *fakeTLog) entry(body map[string]any) (*bundle.RekorBundle, error) {
 	p := bundle.RekorPayload{
 		Body: base64.StdEncoding.EncodeToString(b), IntegratedTime: 1700000000, LogIndex: f.next, LogID: id,
 	}
-	return &bundle.RekorBundle{SignedEntryTimestamp: signSET(f.logKey(), p), Payload: p}, nil
+	e := &bundle.RekorBundle{SignedEntryTimestamp: signSET(f.logKey(), p), Payload: p}
+	if f.entries == nil {
+		f.entries = map[string]*bundle.RekorBundle{}
+	}
+	f.entries[string(b)] = e
+	if f.lose != nil {
+		return nil, f.lose
+	}
+	return e, nil
 }
 
 // signSET signs a bundle payload as Rekor does: ECDSA over SHA-256 of its canonical JSON.
@@ -138,6 +152,7 @@ func (f *fakeTLog) UploadSignature(_ context.Context, sig, payload, pubPEM []byt
 
 func (f *fakeTLog) UploadAttestation(_ context.Context, env, pubPEM []byte) (*bundle.RekorBundle, error) {
 	var e struct {
+		Payload    []byte `json:"payload"`
 		Signatures []struct {
 			Sig string `json:"sig"`
 		} `json:"signatures"`
@@ -145,17 +160,31 @@ func (f *fakeTLog) UploadAttestation(_ context.Context, env, pubPEM []byte) (*bu
 	if err := json.Unmarshal(env, &e); err != nil || len(e.Signatures) == 0 {
 		return nil, errors.New("fake tlog: bad envelope")
 	}
-	h := sha256.Sum256(env)
+	h, ph := sha256.Sum256(env), sha256.Sum256(e.Payload)
 	return f.entry(map[string]any{"apiVersion": "0.0.1", "kind": "dsse", "spec": map[string]any{
 		"envelopeHash": map[string]any{"algorithm": "sha256", "value": hex.EncodeToString(h[:])},
+		"payloadHash":  map[string]any{"algorithm": "sha256", "value": hex.EncodeToString(ph[:])},
 		"signatures":   []any{map[string]any{"signature": e.Signatures[0].Sig, "verifier": base64.StdEncoding.EncodeToString(pubPEM)}},
 	}})
 }
 
+// count returns how many entries the log holds.
 func (f *fakeTLog) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.uploads
+	return len(f.entries)
+}
+
+func (f *fakeTLog) setLose(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lose = err
+}
+
+func (f *fakeTLog) setFail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = err
 }
 
 // newService returns a Service signing with key into host/mcp/signatures.

@@ -155,13 +155,16 @@ func verifiesKeyB(t *testing.T, s *hostile.Server, img name.Digest, repo name.Re
 	}
 }
 
-// afterPut installs rules on path: PUTs pass through and mark it written; later GETs get
-// action, earlier ones pass through.
-func afterPut(s *hostile.Server, path string, action hostile.Action) {
+// afterPut installs rules on path: PUTs pass through and mark it written (only final
+// PUTs when final, see isFinalPut); later GETs get action, earlier ones pass through.
+func afterPut(s *hostile.Server, path string, final bool, action hostile.Action) {
 	var put atomic.Bool
 	s.On(http.MethodPut, path, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		mark := !final || isFinalPut(r)
 		next.ServeHTTP(w, r)
-		put.Store(true)
+		if mark {
+			put.Store(true)
+		}
 	})
 	s.On(http.MethodGet, path, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		if put.Load() {
@@ -170,6 +173,35 @@ func afterPut(s *hostile.Server, path string, action hostile.Action) {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isFinalPut reports whether a manifest PUT is a final write (it stages nothing, see
+// sign.PendingAnnotation); the body is left readable.
+func isFinalPut(r *http.Request) bool {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return !bytes.Contains(body, []byte(sign.PendingAnnotation))
+}
+
+// isStagingPut reports whether a manifest PUT stages an item (the body is left readable).
+func isStagingPut(r *http.Request) bool { return !isFinalPut(r) }
+
+// onPut answers the first n manifest PUTs to path that which accepts with action (n 0:
+// all of them); the others pass through.
+func onPut(s *hostile.Server, path string, which func(*http.Request) bool, n int32, action hostile.Action) {
+	var hits atomic.Int32
+	s.On(http.MethodPut, path, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if which(r) && (n == 0 || hits.Add(1) <= n) {
+			action(w, r, next)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// onFinalPut answers every final manifest PUT to path with action.
+func onFinalPut(s *hostile.Server, path string, action hostile.Action) {
+	onPut(s, path, isFinalPut, 0, action)
 }
 
 // withoutLayer removes the layers with digest d from an image manifest (JSON kept as is

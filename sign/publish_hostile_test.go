@@ -51,12 +51,18 @@ var fast = remote.WithRetryBackoff(remote.Backoff{Duration: 10 * time.Millisecon
 
 func hostilePublish(t *testing.T, setup func(s *hostile.Server, c coSigned)) hostileRun {
 	t.Helper()
+	return hostilePublishLog(t, &fakeTLog{}, setup)
+}
+
+// hostilePublishLog is hostilePublish with the log tl (which setup may use too).
+func hostilePublishLog(t *testing.T, tl *fakeTLog, setup func(s *hostile.Server, c coSigned)) hostileRun {
+	t.Helper()
 	s := hostile.NewRegistry()
 	host := s.Start(t)
 	var builds atomic.Int32
 	c := newCoSigned(t, host, &builds)
 	setup(s, c)
-	h := hostileRun{s: s, c: c, tl: &fakeTLog{}, before: len(s.Log())}
+	h := hostileRun{s: s, c: c, tl: tl, before: len(s.Log())}
 	svc, err := sign.New(mustSigner(t, keyA), sign.NewStore(c.sig.Context(), fast), h.tl)
 	if err != nil {
 		t.Fatal(err)
@@ -71,12 +77,13 @@ func hostilePublish(t *testing.T, setup func(s *hostile.Server, c coSigned)) hos
 func TestPublishAbsenceIsOnly404(t *testing.T) {
 	for _, tc := range []struct {
 		name, method, path, code string
-		sigPuts, attPuts         int
+		sigPuts, attPuts         int // the signature is staged, then attached: 2 PUTs
+		sigLayers                int
 	}{
-		{"sig 500 MANIFEST_UNKNOWN", http.MethodGet, sigPath, "MANIFEST_UNKNOWN", 0, 0},
-		{"sig 500 NAME_UNKNOWN", http.MethodGet, sigPath, "NAME_UNKNOWN", 0, 0},
-		{"att 500 MANIFEST_UNKNOWN", http.MethodGet, attPath, "MANIFEST_UNKNOWN", 1, 0},
-		{"image tag 500 MANIFEST_UNKNOWN", http.MethodGet, imageTagPath, "MANIFEST_UNKNOWN", 0, 0},
+		{"sig 500 MANIFEST_UNKNOWN", http.MethodGet, sigPath, "MANIFEST_UNKNOWN", 0, 0, 0},
+		{"sig 500 NAME_UNKNOWN", http.MethodGet, sigPath, "NAME_UNKNOWN", 0, 0, 0},
+		{"att 500 MANIFEST_UNKNOWN", http.MethodGet, attPath, "MANIFEST_UNKNOWN", 2, 0, 1},
+		{"image tag 500 MANIFEST_UNKNOWN", http.MethodGet, imageTagPath, "MANIFEST_UNKNOWN", 0, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := hostilePublish(t, func(s *hostile.Server, c coSigned) {
@@ -101,7 +108,10 @@ func TestPublishAbsenceIsOnly404(t *testing.T) {
 			if tc.path == imageTagPath && h.builds != 1 {
 				t.Errorf("%d builds after a failed check of the image tag, want none but the setup's", h.builds-1)
 			}
-			keeps(t, s, c.sig, c.sigBefore, tc.sigPuts)
+			if n := h.tl.count(); n != tc.sigLayers {
+				t.Errorf("%d log entries, want %d", n, tc.sigLayers)
+			}
+			keeps(t, s, c.sig, c.sigBefore, tc.sigLayers)
 			keeps(t, s, c.att, c.attBefore, 0)
 			verifiesKeyB(t, s, c.img, c.sig.Context())
 		})
@@ -138,27 +148,42 @@ func TestPublishLaggingReplicaKeepsCoSignatures(t *testing.T) {
 }
 
 // A registry that answers 201 to the manifest PUT and keeps nothing, or serves the old
-// manifest afterwards: failed, naming the layer that is not there.
+// manifest afterwards, at the staging write (before the log upload) or at the final one:
+// failed, naming the layer that is not there (or the record staging ours); a failed
+// staging write logs nothing.
 func TestPublishNamesLostLayers(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		setup func(s *hostile.Server, c coSigned)
-		tag   func(c coSigned) name.Tag
-		ours  bool // our layer is the lost one (else key B's first signature)
-		sig   int  // layers added to the .sig and .att tags in the end
-		att   int
+		name    string
+		setup   func(s *hostile.Server, c coSigned)
+		tag     func(c coSigned) name.Tag
+		ours    bool // our layer is the lost one (else key B's first signature)
+		staging bool // lost by the staging write
+		sig     int  // layers added to the .sig and .att tags in the end
+		att     int
+		entries int // log entries
 	}{
 		{"sig PUT dropped", func(s *hostile.Server, _ coSigned) { s.On(http.MethodPut, sigPath, hostile.DropWrite()) },
-			func(c coSigned) name.Tag { return c.sig }, true, 0, 0},
+			func(c coSigned) name.Tag { return c.sig }, true, true, 0, 0, 0},
+		{"sig final PUT dropped", func(s *hostile.Server, _ coSigned) { onFinalPut(s, sigPath, hostile.DropWrite()) },
+			func(c coSigned) name.Tag { return c.sig }, true, false, 0, 0, 1},
 		{"att PUT dropped", func(s *hostile.Server, _ coSigned) { s.On(http.MethodPut, attPath, hostile.DropWrite()) },
-			func(c coSigned) name.Tag { return c.att }, true, 1, 0},
-		{"sig read back stale", func(s *hostile.Server, c coSigned) { afterPut(s, sigPath, staleGet(c.rawSig)) },
-			func(c coSigned) name.Tag { return c.sig }, true, 1, 0},
+			func(c coSigned) name.Tag { return c.att }, true, true, 1, 0, 1},
+		{"att final PUT dropped", func(s *hostile.Server, _ coSigned) { onFinalPut(s, attPath, hostile.DropWrite()) },
+			func(c coSigned) name.Tag { return c.att }, true, false, 1, 0, 2},
+		{"sig read back stale", func(s *hostile.Server, c coSigned) { afterPut(s, sigPath, false, staleGet(c.rawSig)) },
+			func(c coSigned) name.Tag { return c.sig }, true, true, 0, 0, 0},
+		{"sig read back stale after the final PUT", func(s *hostile.Server, c coSigned) { afterPut(s, sigPath, true, staleGet(c.rawSig)) },
+			func(c coSigned) name.Tag { return c.sig }, true, false, 1, 0, 1},
 		{"sig read back without key B", func(s *hostile.Server, c coSigned) {
-			afterPut(s, sigPath, hostile.Edit(func(_ *http.Request, resp *hostile.Response) {
+			afterPut(s, sigPath, false, hostile.Edit(func(_ *http.Request, resp *hostile.Response) {
 				resp.Body = withoutLayer(t, resp.Body, c.sigBefore[0].Digest)
 			}))
-		}, func(c coSigned) name.Tag { return c.sig }, false, 1, 0},
+		}, func(c coSigned) name.Tag { return c.sig }, false, true, 0, 0, 0},
+		{"sig read back without key B after the final PUT", func(s *hostile.Server, c coSigned) {
+			afterPut(s, sigPath, true, hostile.Edit(func(_ *http.Request, resp *hostile.Response) {
+				resp.Body = withoutLayer(t, resp.Body, c.sigBefore[0].Digest)
+			}))
+		}, func(c coSigned) name.Tag { return c.sig }, false, false, 1, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := hostilePublish(t, tc.setup)
@@ -172,9 +197,15 @@ func TestPublishNamesLostLayers(t *testing.T) {
 			}
 			if len(lost.Lost) == 1 {
 				isB := lost.Lost[0] == c.sigBefore[0].Digest
-				if isB == tc.ours {
-					t.Errorf("lost layer %s; want ours %v", lost.Lost[0], tc.ours)
+				if isB == tc.ours || lost.Ours != tc.ours {
+					t.Errorf("lost layer %s (ours %v); want ours %v", lost.Lost[0], lost.Ours, tc.ours)
 				}
+			}
+			if lost.Staging != tc.staging || lost.Writes != 3 {
+				t.Errorf("lost at the staging write %v after %d writes; want %v after 3", lost.Staging, lost.Writes, tc.staging)
+			}
+			if n := h.tl.count(); n != tc.entries {
+				t.Errorf("%d log entries, want %d", n, tc.entries)
 			}
 			keeps(t, s, c.sig, c.sigBefore, tc.sig)
 			keeps(t, s, c.att, c.attBefore, tc.att)
@@ -182,31 +213,43 @@ func TestPublishNamesLostLayers(t *testing.T) {
 	}
 }
 
-// A manifest PUT that loses another party's layer (once): publish sees it missing on
-// read-back, pushes again with it, and both survive.
+// A manifest PUT that loses another party's layer (once), at the staging write or at the
+// final one: publish sees it missing on read-back, pushes again with it, and both survive.
 func TestPublishReaddsLostLayer(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		path string
-		lose func(c coSigned) v1.Hash
+		name  string
+		path  string
+		final bool // the final PUT loses it (else the staging PUT)
+		lose  func(c coSigned) v1.Hash
 	}{
-		{"sig", sigPath, func(c coSigned) v1.Hash { return c.sigBefore[0].Digest }},
-		{"att", attPath, func(c coSigned) v1.Hash { return c.attBefore[0].Digest }},
+		{"sig staging", sigPath, false, func(c coSigned) v1.Hash { return c.sigBefore[0].Digest }},
+		{"sig final", sigPath, true, func(c coSigned) v1.Hash { return c.sigBefore[0].Digest }},
+		{"att staging", attPath, false, func(c coSigned) v1.Hash { return c.attBefore[0].Digest }},
+		{"att final", attPath, true, func(c coSigned) v1.Hash { return c.attBefore[0].Digest }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := hostilePublish(t, func(s *hostile.Server, c coSigned) {
-				s.On(http.MethodPut, tc.path, losesOnPut(t, tc.lose(c))).Times(1)
+				which := isStagingPut
+				if tc.final {
+					which = isFinalPut
+				}
+				onPut(s, tc.path, which, 1, losesOnPut(t, tc.lose(c)))
 			})
 			s, c, r := h.s, h.c, h.r
-			if r.Status != sign.Published {
-				t.Errorf("report %+v; want published after re-adding", r)
+			if r.Status != sign.Published || h.tl.count() != 2 {
+				t.Errorf("report %+v, %d log entries; want published after re-adding, 2", r, h.tl.count())
 			}
-			if n := h.count(http.MethodPut, tc.path); n != 2 {
-				t.Errorf("%d PUTs of the tag, want 2 (the lossy one, then the repair)", n)
+			if n := h.count(http.MethodPut, tc.path); n != 3 {
+				t.Errorf("%d PUTs of the tag, want 3 (staging, final, and the repair of the lossy one)", n)
 			}
 			keeps(t, s, c.sig, c.sigBefore, 1)
 			keeps(t, s, c.att, c.attBefore, 1)
 			verifiesKeyB(t, s, c.img, c.sig.Context())
+			for _, tag := range []name.Tag{c.sig, c.att} {
+				if m := rawManifest(t, tag); m.Annotations[sign.PendingAnnotation] != "" {
+					t.Errorf("%s: staged record left after the final write", tag.TagStr())
+				}
+			}
 		})
 	}
 }

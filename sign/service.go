@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/sha256"
@@ -130,7 +131,9 @@ func attached(a *Attachment) (*Attached, error) {
 // SignImage signs img's simple-signing payload with claims (see Payload), uploads a
 // hashedrekord entry and appends the signature to <sigrepo>:sha256-<hex>.sig. When a
 // signature of this key over the identical payload is already there (with a log entry for
-// it, unless the service has no log), it is reused: no new layer, no new log entry.
+// it, unless the service has no log), it is reused: no new layer, no new log entry. A
+// signature an interrupted run staged (see Store.Attach) is logged and attached instead of
+// a new one.
 func (s *Service) SignImage(ctx context.Context, img name.Digest, claims map[string]string) (*Attached, error) {
 	payload, err := Payload(img, claims)
 	if err != nil {
@@ -144,36 +147,64 @@ func (s *Service) SignImage(ctx context.Context, img name.Digest, claims map[str
 	if err != nil {
 		return nil, fmt.Errorf("signing %s: %w", img, err)
 	}
-	find := func(_ context.Context, existing []Layer) (*Layer, error) {
-		return findSignature(existing, payload, k), nil
-	}
-	create := func(ctx context.Context) (oci.Signature, error) {
-		sig, err := s.signer.Sign(ctx, payload)
-		if err != nil {
-			return nil, fmt.Errorf("signing %s: %w", img, err)
-		}
-		var opts []static.Option
-		if s.tlog != nil {
-			b, err := s.tlog.UploadSignature(ctx, sig, payload, k.pubPEM)
+	a, err := s.store.Attach(ctx, h, SignatureSuffix, Attacher{
+		Find: func(_ context.Context, existing []Layer) (*Layer, error) {
+			return findSignature(existing, payload, k), nil
+		},
+		Create: func(ctx context.Context) (oci.Signature, error) {
+			sig, err := s.signer.Sign(ctx, payload)
 			if err != nil {
-				return nil, fmt.Errorf("recording signature of %s: %w", img, err)
+				return nil, fmt.Errorf("signing %s: %w", img, err)
 			}
-			if body, ok := bundleBody(b); !ok || !body.bindsSignature(base64.StdEncoding.EncodeToString(sig), k.pubPEM, payloadHash(payload)) {
-				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for %s does not record this signature", b.Payload.LogIndex, img)}
+			return static.NewSignature(payload, base64.StdEncoding.EncodeToString(sig))
+		},
+		Resume: func(_ context.Context, staged Layer, content []byte) (oci.Signature, error) {
+			b64 := staged.Annotations[SignatureAnnotation]
+			sig, err := base64.StdEncoding.DecodeString(b64)
+			if staged.MediaType != SimpleSigningMediaType || !bytes.Equal(content, payload) || err != nil || VerifySignature(k.pub, payload, sig) != nil {
+				s.log.Debug("staged signature is not this key's over this payload; signing anew", "image", img.String())
+				return nil, nil
 			}
-			if !k.log.verifies(b) {
-				return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for %s: log ID or signed entry timestamp does not verify with the log's key", b.Payload.LogIndex, img)}
-			}
-			s.log.Debug("tlog entry created", "image", img.String(), "logIndex", b.Payload.LogIndex)
-			opts = append(opts, static.WithBundle(b))
-		}
-		return static.NewSignature(payload, base64.StdEncoding.EncodeToString(sig), opts...)
-	}
-	a, err := s.store.Attach(ctx, h, SignatureSuffix, find, create)
+			s.log.Info("logging the signature an interrupted run staged", "image", img.String())
+			return static.NewSignature(payload, b64)
+		},
+		Log: s.logSignature(img, payload, k),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("attaching signature of %s: %w", img, err)
 	}
 	return attached(a)
+}
+
+// logSignature returns the Attacher.Log of SignImage: upload a hashedrekord entry and
+// check that the entry returned (new, or the existing one for identical bytes) records this
+// signature, key and payload in this log. Nil without a log.
+func (s *Service) logSignature(img name.Digest, payload []byte, k *keys) func(context.Context, oci.Signature) (oci.Signature, error) {
+	if s.tlog == nil {
+		return nil
+	}
+	return func(ctx context.Context, sig oci.Signature) (oci.Signature, error) {
+		b64, err := sig.Base64Signature()
+		if err != nil {
+			return nil, err
+		}
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return nil, fmt.Errorf("signature of %s: %w", img, err)
+		}
+		b, err := s.tlog.UploadSignature(ctx, raw, payload, k.pubPEM)
+		if err != nil {
+			return nil, fmt.Errorf("recording signature of %s: %w", img, err)
+		}
+		if body, ok := bundleBody(b); !ok || !body.bindsSignature(b64, k.pubPEM, payloadHash(payload)) {
+			return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for %s does not record this signature", b.Payload.LogIndex, img)}
+		}
+		if !k.log.verifies(b) {
+			return nil, &TLogError{URL: s.tlogURL(), Err: fmt.Errorf("entry %d returned for %s: log ID or signed entry timestamp does not verify with the log's key", b.Payload.LogIndex, img)}
+		}
+		s.log.Debug("tlog entry", "image", img.String(), "logIndex", b.Payload.LogIndex)
+		return static.NewSignature(payload, b64, static.WithBundle(b))
+	}
 }
 
 // FindSignature returns the signature of this key over img's payload with claims when it is

@@ -34,21 +34,30 @@ type Layer struct {
 var ErrNotPersisted = errors.New("layers missing on read-back of the signatures tag")
 
 // LostLayersError is returned by Attach when, after maxWrites pushes, the tag the registry
-// serves still lacks layers: ours, or other parties' layers that were there before.
+// serves still lacks layers: ours, or other parties' layers that were there before. When
+// Staging, it was the write that stages ours before the log upload (Ours: the staged
+// record is not there); nothing was logged.
 type LostLayersError struct {
-	Tag    name.Tag
-	Lost   []v1.Hash // digests of the missing layers, in manifest order
-	Ours   bool      // the layer Attach appended is among them
-	Writes int       // pushes made
+	Tag     name.Tag
+	Lost    []v1.Hash // digests of the missing layers (or of our staged item), in manifest order
+	Ours    bool      // the layer Attach appended (or the record staging it) is among them
+	Writes  int       // pushes made
+	Staging bool      // the staging write, before the log upload
 }
 
 func (e *LostLayersError) Error() string {
-	whose := "layers of other signers"
+	whose, when := "layers of other signers", ""
 	if e.Ours {
 		whose = "layers (ours among them)"
 	}
-	return fmt.Sprintf("%s: after %d writes the registry still serves it without %d %s: %s",
-		e.Tag, e.Writes, len(e.Lost), whose, hashList(e.Lost))
+	if e.Staging {
+		when = " staging ours before the log upload (nothing logged):"
+		if e.Ours {
+			whose = "items (the record staging ours among them)"
+		}
+	}
+	return fmt.Sprintf("%s:%s after %d writes the registry still serves it without %d %s: %s",
+		e.Tag, when, e.Writes, len(e.Lost), whose, hashList(e.Lost))
 }
 
 // Is makes every LostLayersError match ErrNotPersisted.

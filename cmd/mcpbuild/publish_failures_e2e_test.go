@@ -68,7 +68,8 @@ func TestE2EPublishFailures(t *testing.T) {
 
 // TestE2ERekorFailsOnUpload: Rekor answers the pre-flight but refuses every new entry (a
 // proxy turns POSTs into 503). The server fails with exit 3, its image is pushed by the
-// build, and no signature or attestation is pushed without its log entry.
+// build, and no signature or attestation is attached without its log entry (the signature
+// is staged for the re-run, see sign.PendingAnnotation).
 func TestE2ERekorFailsOnUpload(t *testing.T) {
 	s := e2eSign(t)
 	target, err := url.Parse(s.rekorURL)
@@ -97,8 +98,16 @@ func TestE2ERekorFailsOnUpload(t *testing.T) {
 	if posts.Load() == 0 {
 		t.Error("no upload was attempted")
 	}
+	// Nothing is attached: a tag there holds only the staged record for the re-run.
 	repo, _ := name.NewRepository(sigRepo)
-	if tags, err := remote.List(repo); err == nil && len(tags) > 0 {
-		t.Errorf("signatures repository has tags %v although every upload failed", tags)
+	tags, _ := remote.List(repo)
+	for _, tag := range tags {
+		img, err := remote.Image(repo.Tag(tag))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := img.Manifest(); err != nil || len(m.Layers) != 0 || m.Annotations[sign.PendingAnnotation] == "" {
+			t.Errorf("%s: %v; want no layer and a staged record, although every upload failed", tag, err)
+		}
 	}
 }
