@@ -181,7 +181,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		if err != nil {
 			return nil, err
 		}
-		rk, err := sign.NewRekor(logURL, 3)
+		rk, err := sign.NewRekor(logURL, 3, sign.WithRequestTimeout(ro.timeouts.Request))
 		if err != nil {
 			return nil, cliutil.Usagef("Rekor URL %q: %v", logURL, err)
 		}
