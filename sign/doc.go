@@ -20,8 +20,8 @@
 //
 //   - Every read is this package's own, by the code mcpverify reads with
 //     (internal/ocireg): one GET over the authenticated transport (Store.WithReads, which
-//     Publisher shares), never through go-containerregistry's remote package; writes
-//     alone go through it. A manifest (the .sig and .att tags, the image by tag and by
+//     Publisher shares), never through go-containerregistry's remote package, which only
+//     writes (and asks HEAD whether blobs exist). A manifest (the .sig and .att tags, the image by tag and by
 //     digest) is read up to 4 MiB and 16384 JSON values, counted while it is read (a
 //     Content-Length over the limit is refused before the body); it must be of a media
 //     type asked for (OCI or Docker schema2: an image manifest for the tags, also an index
