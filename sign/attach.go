@@ -103,6 +103,14 @@ func (s *Store) Attach(ctx context.Context, img v1.Hash, suffix string, a Attach
 	if err != nil {
 		return nil, err
 	}
+	// A blob is read back once: staging did it for a staged item; otherwise (no log, or
+	// a resumed record whose content was read) check ours here, or a registry that claims
+	// to hold it would leave a layer nobody can fetch.
+	if add.desc.Data == nil && staged == nil {
+		if err := s.blobBack(ctx, add.desc); err != nil {
+			return nil, fmt.Errorf("writing %s: reading back blob %s: %w", tag, add.desc.Digest, err)
+		}
+	}
 	for i, d := range back.descs() {
 		if layerKey(d) == layerKey(add.desc) {
 			return &Attachment{Tag: tag, Layer: back.layers[i], Appended: true}, nil
