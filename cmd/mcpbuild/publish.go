@@ -143,9 +143,9 @@ Rekor unreachable, or a request (--request-timeout) or the command (--timeout) t
 }
 
 // runPublish wires the catalog, the builder and the signing service together. Errors it
-// returns stop the whole run before anything is pushed; per-server failures are in the
-// reports.
-func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *buildOptions, so *signOptions, patterns []string) ([]sign.Report, error) {
+// returns stop the whole run before anything is pushed; per-server failures, invalid
+// entries included, are in the reports (one per entry, in catalog order).
+func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *buildOptions, so *signOptions, patterns []string) (reports []sign.Report, err error) {
 	stderr := cmd.ErrOrStderr()
 	log := ro.logger(cmd)
 	po, err := bo.planOptions(os.Getenv)
@@ -169,9 +169,22 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		}
 		return nil, &cliutil.UsageError{Err: err}
 	}
-	servers, err := loadBuildable(stderr, patterns, bo.strict)
-	if err != nil || len(servers) == 0 {
+	entries, err := loadEntries(stderr, patterns, bo.strict)
+	if err != nil {
 		return nil, err
+	}
+	// From here on, invalid entries are failed reports among the others, or, when the
+	// run stops before publishing, their problems are joined to the error that stopped it.
+	defer func() {
+		if err != nil {
+			err = errors.Join(append(invalidErrs(entries), err)...)
+			return
+		}
+		reports = withInvalid(entries, reports)
+	}()
+	servers := buildable(entries)
+	if len(servers) == 0 { // nothing to build, sign or log: no service is contacted
+		return nil, nil
 	}
 
 	var tlog sign.TLog
@@ -235,6 +248,23 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	}
 	pub := sign.NewPublisher(svc, sign.WithProgress(&statusLines{w: stderr, lb: lb}), sign.WithPublishLogger(log), sign.WithRemoteOptions(ropts...))
 	return pub.Publish(ctx, jobs, bo.jobs), nil
+}
+
+// withInvalid returns one report per entry in catalog order: the publisher's reports
+// (one per valid entry, in order) with a failed report for each invalid entry, whose
+// reason is its diagnostics.
+func withInvalid(entries []entry, published []sign.Report) []sign.Report {
+	out := make([]sign.Report, 0, len(entries))
+	i := 0
+	for _, e := range entries {
+		if f := e.invalid; f != nil {
+			out = append(out, sign.Report{Name: f.Label(), Status: sign.Failed, Reason: f.Reason(), Err: f.Err()})
+			continue
+		}
+		out = append(out, published[i])
+		i++
+	}
+	return out
 }
 
 // preflightRegistries fails the run before any work when a registry of refs (images or
