@@ -169,6 +169,10 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		}
 		return nil, &cliutil.UsageError{Err: err}
 	}
+	// Each signing call (a KMS is a network service) gets --request-timeout.
+	if signer, err = sign.WithCallTimeout(signer, ro.timeouts.Request); err != nil {
+		return nil, err
+	}
 	entries, err := loadEntries(stderr, patterns, bo.strict)
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ func (o *trustOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.key, "key", "", "publisher's public key: PEM file, or KMS URI (its public key is fetched from the provider)")
 	f.StringVar(&o.sigRepo, "signatures-repo", "", "signatures repository (default $"+cliutil.EnvCosignRepo+", else <registry>/mcp/signatures)")
-	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor URL to fetch the log's public key from, once (default $"+cliutil.EnvRekorURL+")")
+	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor URL to fetch the log's public key from, once: trust on first use, prefer --rekor-key (default $"+cliutil.EnvRekorURL+")")
 	f.StringVar(&o.rekorKey, "rekor-key", "", "Rekor log public key (PEM file); bundles are verified offline against it")
 	f.BoolVar(&o.offline, "offline", false, "make no request to anything but the registry (needs --rekor-key or --insecure-ignore-tlog)")
 	f.BoolVar(&o.ignoreTLog, "insecure-ignore-tlog", false, "accept signatures without a verified Rekor bundle (unsafe)")

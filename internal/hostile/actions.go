@@ -41,6 +41,15 @@ func record(next http.Handler, r *http.Request) *Response {
 	return &Response{Status: rec.Code, Header: rec.Header().Clone(), Body: rec.Body.Bytes()}
 }
 
+// writeHead sends the status and headers, with the Content-Length of the whole body.
+func (resp *Response) writeHead(w http.ResponseWriter) {
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	w.WriteHeader(resp.Status)
+}
+
 func (resp *Response) send(w http.ResponseWriter, r *http.Request) {
 	for k, v := range resp.Header {
 		w.Header()[k] = v
@@ -93,11 +102,7 @@ func Hang() Action {
 func HangBody() Action {
 	return func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		resp := record(next, r)
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(resp.Body)))
-		w.WriteHeader(resp.Status)
+		resp.writeHead(w)
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
 		}
@@ -126,11 +131,7 @@ func Delay(d time.Duration) Action {
 func Throttle(bytesPerSecond int) Action {
 	return func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		resp := record(next, r)
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(resp.Body)))
-		w.WriteHeader(resp.Status)
+		resp.writeHead(w)
 		chunk := max(1, bytesPerSecond/20)
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
@@ -159,11 +160,7 @@ func Throttle(bytesPerSecond int) Action {
 func Truncate(n int) Action {
 	return func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		resp := record(next, r)
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.Header().Set("Content-Length", strconv.Itoa(len(resp.Body)))
-		w.WriteHeader(resp.Status)
+		resp.writeHead(w)
 		_, _ = w.Write(resp.Body[:min(n, len(resp.Body))])
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
