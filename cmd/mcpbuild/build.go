@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/build"
-	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
@@ -263,7 +262,7 @@ func buildRows(ctx context.Context, b build.Builder, entries []entry) ([]buildRo
 		if r := &rows[i]; r.err != nil {
 			failed = append(failed, r.err)
 			if r.reason == "" {
-				r.reason = catalog.EscapeText(r.err.Error())
+				r.reason = r.err.Error()
 			}
 		}
 	}

@@ -235,7 +235,7 @@ func TestBuildRowsAndOutput(t *testing.T) {
 	want := []string{
 		"a 127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32) + " " + strings.Repeat("1", 40),
 		`b failed reason="` + dir + `/b/server.yaml:6:11: source.commit: \"main\" looks like a branch or tag name; pin a commit (40 lowercase hex)"`,
-		`c failed reason="boom\\x1b[2J"`,
+		`c failed reason="boom\x1b[2J"`,
 		"d 127.0.0.1:15000/mcp/d@sha256:" + strings.Repeat("0a", 32) + " " + strings.Repeat("1", 40),
 		"",
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
 )
 
 // buildRow is one catalog entry's outcome in `mcpbuild build`: a result, or a failure
@@ -14,7 +15,7 @@ type buildRow struct {
 	name   string // the entry's name (escaped), or its path when it has none
 	result *build.Result
 	err    error
-	reason string // one line, escaped
+	reason string // why it failed; escaped on output (%q in text, catalog.EscapeText in JSON)
 }
 
 // Build statuses in `--output json`.
@@ -43,7 +44,7 @@ func writeResults(w io.Writer, format string, rows []buildRow) error {
 	if format == "json" {
 		out := make([]resultJSON, 0, len(rows))
 		for _, row := range rows {
-			j := resultJSON{Name: row.name, Status: statusFailed, Reason: row.reason}
+			j := resultJSON{Name: row.name, Status: statusFailed, Reason: catalog.EscapeText(row.reason)}
 			if r := row.result; row.err == nil && r != nil {
 				j = resultJSON{
 					Name: row.name, Status: statusBuilt, Image: r.Image.String(), Digest: r.Image.DigestStr(), Tag: r.Tag.String(),
