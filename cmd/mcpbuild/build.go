@@ -169,12 +169,15 @@ func newBuildCmd(ro *rootOptions) *cobra.Command {
 		Long: `Build every "server" entry matched by PATTERN (servers/... recursively, servers/NAME,
 or a server.yaml path) from exactly source.commit and source.directory with BuildKit,
 label it org.opencontainers.image.revision=<commit>, and push it to
-<registry>/<image>:<tag>. Prints "name image@digest commit" per server built, "name failed reason=..." per server
-that failed (or JSON, one object per server with status built or failed). An invalid
-entry is a failed row naming its problems (path:line:col); the others are built all the
-same, and the exit code is 1. A tag the catalog's image carries is dropped (a warning;
-an error with --strict): the image goes to <registry>/<repository>:<tag>.
-Remote and poci entries are skipped with a note on stderr.`,
+<registry>/<repository>:<tag> (a tag the catalog's image carries is dropped: a warning,
+an error with --strict). Prints "name image@digest commit" per server built and
+"name failed reason=..." per server that failed (or JSON, one object per server with
+status built or failed). An invalid entry is a failed row naming its problems
+(path:line:col); the others are built all the same. Remote and poci entries are skipped
+with a note on stderr.
+
+Exit codes: 0 all built, 1 a server failed or is invalid, 2 usage (a PATTERN matching
+nothing), 3 BuildKit, registry or git remote unreachable, or a timeout.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cliutil.Usagef("build: no PATTERN given (e.g. servers/...)")

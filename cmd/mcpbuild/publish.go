@@ -109,9 +109,15 @@ Every write is read back; layers of other keys or cosign that it lacks are pushe
 and a server whose read-back still lacks them fails naming them.
 
 One report at the end (text or --output json); progress lines on stderr. A failing server
-does not stop the others. Exit codes: 0 all published or unchanged, 1 a server failed,
-2 usage or key error (missing key file, wrong $COSIGN_PASSWORD), 3 BuildKit, registry or
-Rekor unreachable, or a request (--request-timeout) or the command (--timeout) timed out.`,
+does not stop the others. An invalid catalog entry is a failed report naming its problems
+(path:line:col; nothing is built or signed for it) and the others are published. A tag the
+catalog's image carries is dropped (a warning; an error with --strict): the image goes to
+<registry>/<repository>:<tag>.
+
+Exit codes: 0 all published or unchanged, 1 a server failed or is invalid, 2 usage or key
+error (missing key file, wrong $COSIGN_PASSWORD, a PATTERN matching nothing), 3 BuildKit,
+registry or Rekor unreachable, or a request (--request-timeout) or the command (--timeout)
+timed out.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cliutil.Usagef("publish: no PATTERN given (e.g. servers/...)")
