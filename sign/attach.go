@@ -133,7 +133,7 @@ type attempt struct {
 // read). what prefixes a read error.
 func (t *attempt) look(ctx context.Context, what string) (*tagState, *Layer, error) {
 	st, err := t.s.read(ctx, t.tag)
-	if err == nil && st.desc == nil {
+	if err == nil && st.man == nil {
 		t.s.log.Debug("tag absent (404); asking again", "tag", t.tag.String())
 		st, err = t.s.read(ctx, t.tag)
 	}
@@ -173,9 +173,9 @@ func (t *attempt) resume(ctx context.Context, st *tagState) (oci.Signature, *v1.
 	if !ok {
 		return nil, nil, nil
 	}
-	content, err := t.s.Content(ctx, *staged)
+	content, err := t.s.document(ctx, *staged)
 	if absent(err) { // asked again at once, as a tag is
-		content, err = t.s.Content(ctx, *staged)
+		content, err = t.s.document(ctx, *staged)
 	}
 	if absent(err) {
 		t.s.log.Debug("the staged blob is gone (404); signing anew", "tag", t.tag.String(), "digest", staged.Digest.String())

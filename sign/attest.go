@@ -176,7 +176,7 @@ func (s *Service) findAttestation(ctx context.Context, layers []Layer, h v1.Hash
 				continue
 			}
 		}
-		env, err := s.store.Content(ctx, *l)
+		env, err := s.store.document(ctx, *l)
 		if err != nil {
 			return nil, err
 		}

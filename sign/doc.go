@@ -18,12 +18,29 @@
 // Every registry is treated as hostile or unreliable; what publish reports is derived only
 // from what it reads back.
 //
+//   - Every read is this package's own, by the code mcpverify reads with
+//     (internal/ocireg): one GET over the authenticated transport (Store.WithReads, which
+//     Publisher shares), never through go-containerregistry's remote package, which only
+//     writes (and asks HEAD whether blobs exist). A manifest (the .sig and .att tags, the image by tag and by
+//     digest) is read up to 4 MiB and 16384 JSON values, counted while it is read (a
+//     Content-Length over the limit is refused before the body); it must be of a media
+//     type asked for (OCI or Docker schema2: an image manifest for the tags, also an index
+//     for the image, which is then rebuilt or refused) and a valid manifest of it, so
+//     Docker schema1, an HTML page or any other type is refused. Its digest is the sha256
+//     of the bytes read, and must be the one asked for when read by digest; a
+//     Docker-Content-Digest header naming another sha256 digest is refused, and is never
+//     used otherwise. A config is read up to 8 MiB, a layer's content (its embedded data,
+//     else its blob: staged records, attestations, layers pushed again) up to 16 MiB,
+//     never past the size its descriptor declares (a larger declared size is refused
+//     before any request), and must hash to the descriptor's digest and have its size; a
+//     config, payload or envelope decoded has at most 16384 JSON values. So what one
+//     server's publish holds from a registry is bounded, whatever the registry serves: a
+//     few manifests of at most 4 MiB, items of at most 16 MiB.
 //   - Only an HTTP 404 status proves a tag, image or blob absent, and a 404 is asked again
 //     at once (a lagging replica answers 404 for what exists, then the truth). Any other
-//     failure, whatever error code its body names (MANIFEST_UNKNOWN in a 500, say), means
-//     "could not check": the server fails (a 5xx or network fault is exit 3 in the CLI) and
-//     the tag is not written. Manifests read are hashed here; the digest a registry claims
-//     is never used.
+//     failure, whatever error code its body names (MANIFEST_UNKNOWN in a 500, say), and
+//     any content refused above (an *ocireg.Error), means "could not check": the server
+//     fails (exit 3 in the CLI) and the tag is not written.
 //   - Every write of a .sig/.att tag starts from a read made right before it, and what
 //     that read shows is merged in: the pushed manifest is the one the registry served plus
 //     every layer seen in any earlier read of the tag that it lacks.

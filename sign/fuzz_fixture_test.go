@@ -84,7 +84,7 @@ func newFuzzFixture(tb testing.TB) *fuzzFixture {
 		tb.Fatal(err)
 	}
 	fx.tag = Tag(repo, fx.h, SignatureSuffix)
-	fx.svc = &Service{store: NewStore(repo, remote.WithTransport(failTransport{}))}
+	fx.svc = &Service{store: NewStore(repo, remote.WithTransport(failTransport{})).WithReads(failTransport{}, nil)}
 
 	fx.payload, err = Payload(fx.img, map[string]string{RevisionClaim: strings.Repeat("c", 40)})
 	if err != nil {

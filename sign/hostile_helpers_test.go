@@ -7,9 +7,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -228,6 +232,15 @@ func withoutLayer(t *testing.T, raw []byte, d v1.Hash) []byte {
 	return out
 }
 
+// withoutB serves the manifest without key B's first signature, as a registry that lost
+// it would (without a Docker-Content-Digest naming the manifest that has it).
+func withoutB(t *testing.T, c coSigned) hostile.Action {
+	return hostile.Edit(func(_ *http.Request, resp *hostile.Response) {
+		resp.Body = withoutLayer(t, resp.Body, c.sigBefore[0].Digest)
+		resp.Header.Del("Docker-Content-Digest")
+	})
+}
+
 // losesOnPut stores a manifest PUT without the layers of digest d: a registry (or a
 // concurrent writer) that loses another party's layer.
 func losesOnPut(t *testing.T, d v1.Hash) hostile.Action {
@@ -245,4 +258,108 @@ func losesOnPut(t *testing.T, d v1.Hash) hostile.Action {
 // staleGet answers GETs with raw (an older manifest of the tag).
 func staleGet(raw []byte) hostile.Action {
 	return hostile.Respond(http.StatusOK, string(raw), "Content-Type", "application/vnd.oci.image.manifest.v1+json")
+}
+
+const hugeSize = 64 << 20
+
+// huge streams a body of hugeSize bytes generated as it is sent (head, fill repeated,
+// tail), with a Content-Length when announce; it counts the bytes the client took.
+type huge struct {
+	ct, head, fill, tail string
+	announce             bool
+
+	served atomic.Int64
+	wg     sync.WaitGroup
+}
+
+func (h *huge) action() hostile.Action {
+	return func(w http.ResponseWriter, _ *http.Request, _ http.Handler) {
+		h.wg.Add(1)
+		defer h.wg.Done()
+		w.Header().Set("Content-Type", h.ct)
+		if h.announce {
+			w.Header().Set("Content-Length", strconv.Itoa(hugeSize))
+		}
+		w.WriteHeader(http.StatusOK)
+		chunk := []byte(strings.Repeat(h.fill, 32<<10/len(h.fill)))
+		write := func(b []byte) bool {
+			n, err := w.Write(b)
+			h.served.Add(int64(n))
+			return err == nil
+		}
+		if !write([]byte(h.head)) {
+			return
+		}
+		for left := hugeSize - len(h.head) - len(h.tail); left > 0; left -= len(chunk) {
+			if !write(chunk[:min(left, len(chunk))]) {
+				return
+			}
+		}
+		write([]byte(h.tail))
+	}
+}
+
+// taken waits until every answer has ended and returns the bytes served.
+func (h *huge) taken(t *testing.T) int64 {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Error("the huge answer was still being sent 10s after publish ended")
+	}
+	return h.served.Load()
+}
+
+// readCounter is a transport counting the GETs sent and response body bytes read through
+// it, by path.
+type readCounter struct {
+	mu    sync.Mutex
+	gets  map[string]int
+	bytes map[string]int64
+}
+
+func newReadCounter() *readCounter {
+	return &readCounter{gets: map[string]int{}, bytes: map[string]int64{}}
+}
+
+func (c *readCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet {
+		c.mu.Lock()
+		c.gets[r.URL.Path]++
+		c.mu.Unlock()
+	}
+	resp, err := remote.DefaultTransport.RoundTrip(r)
+	if err == nil {
+		resp.Body = &countedBody{ReadCloser: resp.Body, c: c, path: r.URL.Path}
+	}
+	return resp, err
+}
+
+// read returns the bytes read of the bodies of paths matching the regular expression re.
+func (c *readCounter) read(re string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for p, b := range c.bytes {
+		if regexp.MustCompile(re).MatchString(p) {
+			n += b
+		}
+	}
+	return n
+}
+
+type countedBody struct {
+	io.ReadCloser
+	c    *readCounter
+	path string
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.c.mu.Lock()
+	b.c.bytes[b.path] += int64(n)
+	b.c.mu.Unlock()
+	return n, err
 }

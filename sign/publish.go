@@ -9,7 +9,8 @@ import (
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
 // Job is one server to publish. Build builds and pushes the image (the cmd layer wires the
@@ -54,7 +55,6 @@ type Report struct {
 // Publisher runs Jobs: check the registry, build, sign, attest; one Report per Job.
 type Publisher struct {
 	svc      *Service
-	ropts    []remote.Option
 	log      *slog.Logger
 	progress io.Writer
 	mu       sync.Mutex // progress lines
@@ -66,15 +66,11 @@ type PublisherOption func(*Publisher)
 // WithProgress writes one plain line per step and server to w (stderr in the CLI).
 func WithProgress(w io.Writer) PublisherOption { return func(p *Publisher) { p.progress = w } }
 
-// WithRemoteOptions sets options for reading images (auth, transport).
-func WithRemoteOptions(o ...remote.Option) PublisherOption {
-	return func(p *Publisher) { p.ropts = o }
-}
-
 // WithPublishLogger sets the logger (default: discard).
 func WithPublishLogger(l *slog.Logger) PublisherOption { return func(p *Publisher) { p.log = l } }
 
-// NewPublisher returns a Publisher signing through svc.
+// NewPublisher returns a Publisher signing through svc. It reads images as svc's Store
+// reads signatures (Store.WithReads).
 func NewPublisher(svc *Service, opts ...PublisherOption) *Publisher {
 	p := &Publisher{svc: svc, log: slog.New(slog.DiscardHandler), progress: io.Discard}
 	for _, o := range opts {
@@ -193,32 +189,29 @@ func setAtt(r *Report, a *Attached) {
 }
 
 // current returns the report of an already published job, from what it reads: the tag
-// exists, its image's revision label equals the pin, and this key's signature (payload
-// with the job's claims) and provenance attestation for that digest (hashed from the
-// manifest read) are attached. Nil when the registry answers that something is missing
-// (404); an error when any read fails otherwise.
+// exists and is an image manifest (an index is rebuilt), its config's revision label
+// equals the pin, and this key's signature (payload with the job's claims) and
+// provenance attestation for that digest (the hash of the manifest read) are attached.
+// Nil when the registry answers that something is missing (404); an error when any read
+// fails otherwise.
 func (p *Publisher) current(ctx context.Context, job Job) (*Report, error) {
-	d, err := getManifest(ctx, job.Image, p.ropts)
-	if err != nil || d == nil { // only a 404 is "not published yet"; other failures: could not check
+	m, err := p.svc.store.manifest(ctx, job.Image, ocireg.AcceptImageRef)
+	if err != nil || m == nil { // only a 404 is "not published yet"; other failures: could not check
 		return nil, err
 	}
-	if !d.MediaType.IsImage() {
-		p.log.Debug("tag is not a single image; rebuilding", "server", job.Name, "mediaType", d.MediaType)
+	if m.Image == nil {
+		p.log.Debug("tag is not a single image; rebuilding", "server", job.Name, "mediaType", m.MediaType)
 		return nil, nil
 	}
-	img, err := d.Image()
+	_, cf, err := p.svc.store.config(ctx, job.Image.Context(), m.Image.Config)
 	if err != nil {
 		return nil, err
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	if got := cf.Config.Labels[RevisionClaim]; got != job.Commit {
 		p.log.Debug("label differs from pin; rebuilding", "server", job.Name, "label", got, "pin", job.Commit)
 		return nil, nil
 	}
-	dig := job.Image.Context().Digest(d.Digest.String())
+	dig := job.Image.Context().Digest(m.Digest.String())
 	sig, err := p.svc.FindSignature(ctx, dig, job.claims())
 	if err != nil || sig == nil {
 		return nil, err

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -128,16 +128,10 @@ func TestStagingWriteFollowsTheWriteRules(t *testing.T) {
 	}
 }
 
-// withoutB serves the manifest without key B's first signature.
-func withoutB(t *testing.T, c coSigned) hostile.Action {
-	return hostile.Edit(func(_ *http.Request, resp *hostile.Response) {
-		resp.Body = withoutLayer(t, resp.Body, c.sigBefore[0].Digest)
-	})
-}
-
+// is500 reports whether err is a read the registry answered with a 500 (could not check).
 func is500(err error) bool {
-	var te *transport.Error
-	return errors.As(err, &te) && te.StatusCode == http.StatusInternalServerError
+	var re *ocireg.Error
+	return errors.As(err, &re) && re.StatusCode == http.StatusInternalServerError
 }
 
 // stagingLost: the staged record never showed, so nothing was logged.

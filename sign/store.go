@@ -1,21 +1,21 @@
 package sign
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
 // Layer is one signature or attestation entry of a .sig/.att manifest: its descriptor as
@@ -77,14 +77,27 @@ func hashList(hs []v1.Hash) string {
 type Store struct {
 	repo  name.Repository
 	ropts []remote.Option
+	reg   *ocireg.Client
 	log   *slog.Logger
 	locks sync.Map // tag string -> *sync.Mutex
 }
 
-// NewStore returns a Store for repo. opts are passed to every registry request (auth,
-// transport); the context is added per call.
+// NewStore returns a Store for repo. opts are passed to every write (go-containerregistry:
+// auth, transport); the context is added per call. Reads are the Store's own (see
+// WithReads): go-containerregistry's default transport and anonymous until set.
 func NewStore(repo name.Repository, opts ...remote.Option) *Store {
-	return &Store{repo: repo, ropts: opts, log: slog.New(slog.DiscardHandler)}
+	return &Store{repo: repo, ropts: opts, reg: ocireg.New(nil, nil), log: slog.New(slog.DiscardHandler)}
+}
+
+// WithReads sets how the Store, and a Publisher using its Service, read registries:
+// through t (the base transport: deadlines, retries; nil: go-containerregistry's default)
+// with credentials from keychain (nil: anonymous). Give it the transport and credentials
+// of the remote options, so that reads and writes reach registries alike. Every read is
+// bounded, hashed here and checked against what was asked for (internal/ocireg); see the
+// package doc. It returns s, and must be called before the Store is used.
+func (s *Store) WithReads(t http.RoundTripper, keychain authn.Keychain) *Store {
+	s.reg = ocireg.New(t, keychain)
+	return s
 }
 
 // WithLogger sets the logger (default: discard) and returns s.
@@ -111,122 +124,6 @@ func (s *Store) List(ctx context.Context, img v1.Hash, suffix string) ([]Layer, 
 		return nil, err
 	}
 	return st.layers, nil
-}
-
-// tagState is a signatures tag as read: absent (desc nil, the registry answered 404) or
-// its manifest and layers.
-type tagState struct {
-	tag    name.Tag
-	desc   *remote.Descriptor
-	m      *v1.Manifest
-	layers []Layer
-}
-
-// descs returns the layer descriptors as the manifest lists them (none when absent).
-func (t *tagState) descs() []v1.Descriptor {
-	if t.m == nil {
-		return nil
-	}
-	return t.m.Layers
-}
-
-// read fetches the manifest at tag.
-func (s *Store) read(ctx context.Context, tag name.Tag) (*tagState, error) {
-	d, err := getManifest(ctx, tag, s.ropts)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", tag, err)
-	}
-	st := &tagState{tag: tag, desc: d}
-	if d == nil {
-		return st, nil
-	}
-	if !d.MediaType.IsImage() {
-		return nil, fmt.Errorf("reading %s: media type %s is not an image manifest", tag, d.MediaType)
-	}
-	if st.m, err = v1.ParseManifest(bytes.NewReader(d.Manifest)); err != nil {
-		return nil, fmt.Errorf("parsing manifest of %s: %w", tag, err)
-	}
-	if st.layers, err = layersOf(tag, st.m); err != nil {
-		return nil, err
-	}
-	return st, nil
-}
-
-// getManifest GETs the manifest at ref; its Digest and Size are those of the bytes read,
-// hashed here (never the registry's claim), and by digest they must be ref's. It returns
-// (nil, nil) only when the registry answered 404: that status, and nothing else (not an
-// error code such as MANIFEST_UNKNOWN in the body of a 500), proves the manifest absent.
-// Every other failure is an error: the caller could not check, and must not write as if
-// nothing were there.
-func getManifest(ctx context.Context, ref name.Reference, opts []remote.Option) (*remote.Descriptor, error) {
-	d, err := remote.Get(ref, append([]remote.Option{remote.WithContext(ctx)}, opts...)...)
-	if err != nil {
-		if absent(err) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	h, n, err := v1.SHA256(bytes.NewReader(d.Manifest))
-	if err != nil {
-		return nil, err
-	}
-	if dig, ok := ref.(name.Digest); ok && h.String() != dig.DigestStr() {
-		return nil, fmt.Errorf("the manifest served for %s hashes to %s", ref, h)
-	}
-	d.Digest, d.Size = h, n
-	return d, nil
-}
-
-// absent reports whether err is the registry's answer that the object does not exist: an
-// HTTP 404 status, the only proof of absence.
-func absent(err error) bool {
-	var te *transport.Error
-	return errors.As(err, &te) && te.StatusCode == http.StatusNotFound
-}
-
-func layersOf(tag name.Tag, m *v1.Manifest) ([]Layer, error) {
-	out := make([]Layer, 0, len(m.Layers))
-	for i, d := range m.Layers {
-		l := Layer{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, Annotations: d.Annotations}
-		if len(d.Data) > 0 {
-			h, n, err := v1.SHA256(bytes.NewReader(d.Data))
-			if err != nil || h != d.Digest || n != d.Size {
-				return nil, fmt.Errorf("layer %d of %s: embedded data does not match its digest %s", i, tag, d.Digest)
-			}
-			l.Data = d.Data
-		}
-		out = append(out, l)
-	}
-	return out, nil
-}
-
-// Content returns a layer's bytes: the embedded data when present, else the blob from the
-// signatures repository, checked against the layer digest.
-func (s *Store) Content(ctx context.Context, l Layer) ([]byte, error) {
-	if l.Data != nil {
-		return l.Data, nil
-	}
-	ref := s.repo.Digest(l.Digest.String())
-	rl, err := remote.Layer(ref, s.opts(ctx)...)
-	if err != nil {
-		return nil, fmt.Errorf("fetching %s: %w", ref, err)
-	}
-	rc, err := rl.Compressed()
-	if err != nil {
-		return nil, fmt.Errorf("fetching %s: %w", ref, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxContent+1))
-	if err != nil {
-		return nil, fmt.Errorf("fetching %s: %w", ref, err)
-	}
-	if len(b) > maxContent {
-		return nil, fmt.Errorf("fetching %s: larger than %d bytes", ref, maxContent)
-	}
-	if h, _, _ := v1.SHA256(bytes.NewReader(b)); h != l.Digest {
-		return nil, fmt.Errorf("fetching %s: content digest %s does not match", ref, h)
-	}
-	return b, nil
 }
 
 // maxContent bounds what Content reads (a provenance envelope is a few hundred KiB at most).

@@ -120,9 +120,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // staging write puts add in PendingAnnotation; the final write drops p.staged's record.
 func (s *Store) compose(ctx context.Context, base *tagState, extra []v1.Descriptor, p plan) (v1.Image, error) {
 	var img v1.Image = empty.Signatures()
-	if base.desc != nil {
+	if base.man != nil {
 		var err error
-		if img, err = base.desc.Image(); err != nil {
+		if img, err = base.image(ctx, s); err != nil {
 			return nil, err
 		}
 		if p.staged != nil && stages(base.m, *p.staged) {

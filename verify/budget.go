@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
 // Memory limits of one verification against a hostile registry (doc.go).
@@ -23,8 +24,9 @@ const (
 	MaxEnvelopeBytes = 4 << 20
 	// MaxJSONValues bounds the values (objects, arrays, and their elements) of one JSON
 	// document from the registry. A 4 MiB manifest of empty layers ({},{},...) would
-	// otherwise decode into about 190 MiB of descriptors.
-	MaxJSONValues = 1 << 14
+	// otherwise decode into about 190 MiB of descriptors. Manifests are counted while
+	// they are read (internal/ocireg), other documents before they are decoded.
+	MaxJSONValues = ocireg.MaxJSONValues
 )
 
 // jsonValueCost is charged per JSON value decoded: about what the largest value decoded
@@ -142,9 +144,9 @@ func (v *Verifier) readDescriptor(ctx context.Context, repo name.Repository, d v
 // values and charges the budget for decoding it: its length again (decoded strings) and
 // jsonValueCost per value, plus extra for other copies the decoder makes (base64).
 func chargeJSON(ctx context.Context, raw []byte, extra int64, what string) error {
-	n := jsonValues(raw)
-	if n > MaxJSONValues {
-		return &readError{&limitError{fmt.Sprintf("%s has more than %d JSON values", what, MaxJSONValues)}}
+	n, err := ocireg.CountJSONValues(raw, what)
+	if err != nil {
+		return &readError{err}
 	}
 	return budgetOf(ctx).charge(int64(len(raw))+int64(n)*jsonValueCost+extra, "decoding "+what)
 }
@@ -155,50 +157,14 @@ func imageOf(ctx context.Context, m *manifest, what string) (*v1.Manifest, error
 	if err := chargeJSON(ctx, m.Raw, 0, what+" "+m.Digest.String()); err != nil {
 		return nil, err
 	}
-	if m.image != nil {
-		return m.image, nil
+	if m.Image != nil {
+		return m.Image, nil
 	}
 	return parseManifest(m.Raw)
 }
 
-// jsonValues bounds the number of values of a JSON document from above, in one pass
-// without allocating: one for the document, one per object or array, one per separator
-// (a comma between elements or members) outside strings. Malformed JSON is counted all
-// the same (the decoder refuses it later).
-func jsonValues(raw []byte) int {
-	s := jsonScanner{n: 1}
-	s.scan(raw)
-	return s.n
-}
-
-// jsonScanner counts JSON values across consecutive chunks of a document.
-type jsonScanner struct {
-	n                 int
-	inString, escaped bool
-}
-
-func (s *jsonScanner) scan(p []byte) {
-	for _, c := range p {
-		switch {
-		case s.inString && s.escaped:
-			s.escaped = false
-		case s.inString && c == '\\':
-			s.escaped = true
-		case s.inString && c == '"':
-			s.inString = false
-		case s.inString:
-		case c == '"':
-			s.inString = true
-		case c == '{' || c == '[' || c == ',':
-			s.n++
-		}
-	}
-}
-
 // budgetTransport charges every response body read to the request context's budget,
-// refusing at once a body whose declared length exceeds what is left. A manifest body
-// with more than MaxJSONValues values fails while it is read, before any client (ggcr's
-// remote.Get parses every manifest it reads) decodes it.
+// refusing at once a body whose declared length exceeds what is left.
 type budgetTransport struct{ inner http.RoundTripper }
 
 func (t budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -211,11 +177,7 @@ func (t budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, err
 	}
-	body := &budgetBody{rc: resp.Body, b: b, what: "response " + req.URL.Redacted()}
-	if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") {
-		body.json = &jsonScanner{n: 1}
-	}
-	resp.Body = body
+	resp.Body = &budgetBody{rc: resp.Body, b: b, what: "response " + req.URL.Redacted()}
 	return resp, nil
 }
 
@@ -223,18 +185,12 @@ type budgetBody struct {
 	rc   io.ReadCloser
 	b    *budget
 	what string
-	json *jsonScanner // counts the values of a manifest (nil: not counted)
 }
 
 func (r *budgetBody) Read(p []byte) (int, error) {
 	n, err := r.rc.Read(p)
 	if cerr := r.b.charge(int64(n), r.what); cerr != nil {
 		return 0, cerr
-	}
-	if r.json != nil {
-		if r.json.scan(p[:n]); r.json.n > MaxJSONValues {
-			return 0, &readError{&limitError{fmt.Sprintf("%s has more than %d JSON values", r.what, MaxJSONValues)}}
-		}
 	}
 	return n, err
 }

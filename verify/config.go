@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
 // config reads the image config of m. For a multi-platform index it picks the manifest
@@ -15,28 +17,28 @@ import (
 // while signatures and provenance stay bound to the index digest the reference resolved
 // to. The config's bytes must hash to the digest its manifest names.
 func (v *Verifier) config(ctx context.Context, repo name.Repository, m *manifest) (*v1.ConfigFile, error) {
-	im := m.image
-	if m.index != nil {
+	im := m.Image
+	if m.Index != nil {
 		var child *v1.Descriptor
-		for i, d := range m.index.Manifests {
+		for i, d := range m.Index.Manifests {
 			if d.Platform != nil && d.Platform.Satisfies(v.o.platform) {
-				child = &m.index.Manifests[i]
+				child = &m.Index.Manifests[i]
 				break
 			}
 		}
 		if child == nil {
 			return nil, &contentError{fmt.Errorf("index %s has no manifest for platform %s", m.Digest, v.o.platform.String())}
 		}
-		if isIndexType(string(child.MediaType)) {
+		if ocireg.IsIndex(string(child.MediaType)) {
 			return nil, badContent("index %s names a nested index %s for platform %s: not supported", m.Digest, child.Digest, v.o.platform.String())
 		}
-		cm, err := v.reg.getManifestFor(ctx, repo, *child, acceptImage)
+		cm, err := v.reg.getManifestFor(ctx, repo, *child, ocireg.AcceptImage)
 		if err != nil {
 			return nil, referenced(err)
 		}
-		im = cm.image
+		im = cm.Image
 	}
-	raw, err := v.reg.descriptorContent(ctx, repo, im.Config, maxBlob)
+	raw, err := v.reg.descriptorContent(ctx, repo, im.Config, ocireg.MaxConfig)
 	if err != nil {
 		return nil, referenced(err)
 	}

@@ -31,8 +31,9 @@
 // provenance is skipped ("no provenance by this key"), or fails with that reason under
 // ProvenanceRequired. An attestation by the key that is wrong still fails.
 //
-// Every registry is hostile. Each manifest and blob is read by one GET of our own (no
-// library check is relied on), bounded, and hashed here before any use: content read by
+// Every registry is hostile. Each manifest and blob is read by one GET of our own
+// (internal/ocireg, which mcpbuild publish reads with too; no library check is relied
+// on), bounded, and hashed here before any use: content read by
 // digest (an image by digest, an index's platform manifest, the config, the blobs and
 // embedded "data" the .sig and .att layers name, referrers, bundles) must hash to that
 // digest and have its descriptor's size; a tag's digest is the hash of the bytes of its

@@ -1,118 +1,15 @@
 package verify
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"mime"
-	"slices"
-	"strings"
+import "github.com/mcpbuild/mcpbuild/internal/ocireg"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-)
+// manifest is a manifest read from the registry (ocireg): Digest is sha256 of Raw,
+// MediaType its Content-Type, and exactly one of Image and Index is set.
+type manifest = ocireg.Manifest
 
-// The manifest media types verify reads. Anything else is refused as the registry
-// failing (could not check): Docker schema1 above all, whose digest is not the hash of
-// the bytes served (go-containerregistry trusts Docker-Content-Digest for it).
-const (
-	mediaOCIManifest    = "application/vnd.oci.image.manifest.v1+json"
-	mediaOCIIndex       = "application/vnd.oci.image.index.v1+json"
-	mediaDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
-	mediaDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
-)
-
-// accept is the set of manifest media types one read accepts (sent as Accept, and the
-// only Content-Types taken).
-type accept []string
-
+// The media types of the reads only verify makes (ocireg has the image ones).
 var (
-	// acceptImageRef: what an image reference may name.
-	acceptImageRef = accept{mediaOCIIndex, mediaDockerList, mediaOCIManifest, mediaDockerManifest}
-	// acceptImage: an index's platform manifest, the .sig and .att manifests.
-	acceptImage = accept{mediaOCIManifest, mediaDockerManifest}
 	// acceptReferrers: the referrers fallback tag (an OCI index).
-	acceptReferrers = accept{mediaOCIIndex}
+	acceptReferrers = ocireg.Accept{ocireg.MediaOCIIndex}
 	// acceptReferrer: a referrer (an OCI manifest).
-	acceptReferrer = accept{mediaOCIManifest}
+	acceptReferrer = ocireg.Accept{ocireg.MediaOCIManifest}
 )
-
-// manifest is a manifest read from the registry: Digest is sha256 of Raw, MediaType its
-// Content-Type, and exactly one of image and index is set.
-type manifest struct {
-	Raw       []byte
-	MediaType string
-	Digest    v1.Hash
-	image     *v1.Manifest
-	index     *v1.IndexManifest
-}
-
-func isIndexType(mt string) bool { return mt == mediaOCIIndex || mt == mediaDockerList }
-
-// decodeManifest checks that raw is a valid manifest of the media type contentType, one
-// of acc: schemaVersion 2; the body's mediaType, when present, equal to the Content-Type
-// (and present for Docker's types, which require it); an image manifest with a config and
-// no "manifests", an index with "manifests" and no config or layers; every descriptor
-// digest well formed. The error says what is wrong.
-func decodeManifest(raw []byte, contentType string, acc accept) (*manifest, error) {
-	if contentType == "" {
-		return nil, errors.New("no Content-Type")
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return nil, fmt.Errorf("Content-Type %q: %v", printable(contentType, 100), err)
-	}
-	if strings.HasPrefix(mt, "application/vnd.docker.distribution.manifest.v1") {
-		return nil, fmt.Errorf("Docker schema1 manifest (%s) refused: its digest is not the hash of its bytes", mt)
-	}
-	if !slices.Contains(acc, mt) {
-		return nil, fmt.Errorf("media type %s is not accepted here (want %s)", printable(mt, 100), strings.Join(acc, " or "))
-	}
-	var probe struct {
-		SchemaVersion *int64           `json:"schemaVersion"`
-		MediaType     *string          `json:"mediaType"`
-		Config        *json.RawMessage `json:"config"`
-		Layers        *json.RawMessage `json:"layers"`
-		Manifests     *json.RawMessage `json:"manifests"`
-	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, fmt.Errorf("not a JSON manifest: %v", err)
-	}
-	switch {
-	case probe.SchemaVersion == nil || *probe.SchemaVersion != 2:
-		return nil, errors.New("schemaVersion is not 2")
-	case probe.MediaType != nil && *probe.MediaType != mt:
-		return nil, fmt.Errorf("body mediaType %q does not match Content-Type %s", printable(*probe.MediaType, 100), mt)
-	case probe.MediaType == nil && strings.HasPrefix(mt, "application/vnd.docker."):
-		return nil, fmt.Errorf("body has no mediaType (required for %s)", mt)
-	}
-	m := &manifest{Raw: raw, MediaType: mt}
-	if isIndexType(mt) {
-		if probe.Manifests == nil || probe.Config != nil || probe.Layers != nil {
-			return nil, errors.New(`an index must have "manifests" and no "config" or "layers"`)
-		}
-		m.index = &v1.IndexManifest{}
-		if err := json.Unmarshal(raw, m.index); err != nil {
-			return nil, fmt.Errorf("parsing index: %v", err)
-		}
-		return m, checkDigests(m.index.Manifests)
-	}
-	if probe.Config == nil || probe.Manifests != nil {
-		return nil, errors.New(`an image manifest must have a "config" and no "manifests"`)
-	}
-	m.image = &v1.Manifest{}
-	if err := json.Unmarshal(raw, m.image); err != nil {
-		return nil, fmt.Errorf("parsing manifest: %v", err)
-	}
-	return m, checkDigests(append([]v1.Descriptor{m.image.Config}, m.image.Layers...))
-}
-
-// checkDigests refuses descriptors without a digest (a present one was parsed, so it is
-// well formed).
-func checkDigests(ds []v1.Descriptor) error {
-	for i, d := range ds {
-		if d.Digest.Algorithm == "" {
-			return fmt.Errorf("descriptor %d has no digest", i)
-		}
-	}
-	return nil
-}

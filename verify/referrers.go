@@ -53,7 +53,7 @@ func (r *referrers) load(ctx context.Context, v *Verifier) {
 			return
 		}
 		var descs []v1.Descriptor
-		for _, d := range m.index.Manifests {
+		for _, d := range m.Index.Manifests {
 			if strings.HasPrefix(d.ArtifactType, bundleArtifactType) {
 				descs = append(descs, d)
 			}
@@ -89,7 +89,7 @@ func (v *Verifier) readBundle(ctx context.Context, sigRepo name.Repository, d v1
 	if err != nil {
 		return referrerBundle{err: referenced(err)}
 	}
-	bm := m.image
+	bm := m.Image
 	for _, l := range bm.Layers {
 		if strings.HasPrefix(string(l.MediaType), bundleArtifactType) {
 			return referrerBundle{predicateType: bm.Annotations[predicateAnnotation], layer: l}

@@ -13,6 +13,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -81,11 +82,7 @@ func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 		return nil, fmt.Errorf("loading public key: %w", err)
 	}
 	v := &Verifier{key: key, sigVer: sv, o: o, large: make(largeItems, maxLargeItems)}
-	v.reg = &registryClient{
-		base:       &countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger},
-		keychain:   o.keychain,
-		transports: map[string]http.RoundTripper{},
-	}
+	v.reg = newRegistryClient(&countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger}, o.keychain)
 	if !o.noTLog {
 		v.rekor = &rekorTrust{key: o.rekorKey, url: o.rekorURL,
 			client: &http.Client{Transport: &countingTransport{inner: o.transport, stats: o.stats, kind: kindRekor, logger: o.logger}}}
@@ -188,7 +185,7 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 	f := &fetched{}
 	getSig := func(h v1.Hash) func(context.Context) {
 		return func(ctx context.Context) {
-			f.sig, f.sigErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.SignatureSuffix), acceptImage)
+			f.sig, f.sigErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.SignatureSuffix), ocireg.AcceptImage)
 		}
 	}
 	getAtt := func(h v1.Hash) func(context.Context) {
@@ -196,10 +193,10 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 			return nil
 		}
 		return func(ctx context.Context) {
-			f.att, f.attErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.AttestationSuffix), acceptImage)
+			f.att, f.attErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.AttestationSuffix), ocireg.AcceptImage)
 		}
 	}
-	getImg := func(ctx context.Context) { f.img, f.imgErr = v.reg.getManifest(ctx, ref, acceptImageRef) }
+	getImg := func(ctx context.Context) { f.img, f.imgErr = v.reg.getManifest(ctx, ref, ocireg.AcceptImageRef) }
 	getCfg := func(ctx context.Context) { f.cfg, f.cfgErr = v.config(ctx, repo, f.img) }
 
 	if d, ok := ref.(name.Digest); ok {

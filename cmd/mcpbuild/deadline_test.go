@@ -122,7 +122,7 @@ func TestPublishRetries(t *testing.T) {
 	s.Clear()
 	failing := s.On(http.MethodGet, `\.sig$`, hostile.Fail(http.StatusServiceUnavailable, "UNAVAILABLE"))
 	_, errOut, code, err = runWithin(t, 30*time.Second, "publish", "--registry", host, "--key", testKey, "--tlog-upload=false", catalogDir(t))
-	if code != cliutil.ExitUnreachable || !strings.Contains(err.Error(), "/v2/mcp/signatures/manifests/sha256-") {
+	if code != cliutil.ExitUnreachable || !strings.Contains(err.Error(), "/mcp/signatures:sha256-") || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("exit %d: %v\n%s", code, err, errOut)
 	}
 	if n := failing.Hits(); n != 1+httpx.DefaultRetries {

@@ -224,8 +224,11 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	if err != nil {
 		return nil, err
 	}
+	// Writes go through go-containerregistry, reads are the Store's own (bounded, hashed:
+	// internal/ocireg); both with the same transport and credentials.
 	ropts := append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, httpx.RemoteOptions(tr)...)
-	svc, err := sign.New(signer, sign.NewStore(sigRepo, ropts...).WithLogger(log), tlog, sopts...)
+	store := sign.NewStore(sigRepo, ropts...).WithReads(tr, authn.DefaultKeychain).WithLogger(log)
+	svc, err := sign.New(signer, store, tlog, sopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +259,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	if err := preflightRegistries(ctx, probes, ropts); err != nil {
 		return nil, err
 	}
-	pub := sign.NewPublisher(svc, sign.WithProgress(&statusLines{w: stderr, lb: lb}), sign.WithPublishLogger(log), sign.WithRemoteOptions(ropts...))
+	pub := sign.NewPublisher(svc, sign.WithProgress(&statusLines{w: stderr, lb: lb}), sign.WithPublishLogger(log))
 	return pub.Publish(ctx, jobs, bo.jobs), nil
 }
 
