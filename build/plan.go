@@ -94,7 +94,9 @@ func Plan(s *catalog.Server, opts PlanOptions) (*client.SolveOpt, error) {
 	}, nil
 }
 
-// ImageTag returns <registry>/<image>:<tag> for s.
+// ImageTag returns <registry>/<repository>:<tag> for s, as catalog.Server.ImageRef makes
+// it: a tag the catalog's image carries is dropped (the image is pushed by digest, and
+// tagged with tag).
 func ImageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
 	if registry == "" {
 		return name.Tag{}, fmt.Errorf("planning build for server %s: no registry given", s.Name)
@@ -108,13 +110,9 @@ func ImageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
 	if tag == "" {
 		tag = DefaultTag
 	}
-	repo, err := name.NewRepository(registry+"/"+s.Image, name.StrictValidation)
+	t, err := s.ImageRef(registry, tag, name.StrictValidation)
 	if err != nil {
-		return name.Tag{}, fmt.Errorf("planning build for server %s: image %q: %w", s.Name, s.Image, err)
-	}
-	t, err := name.NewTag(repo.Name()+":"+tag, name.StrictValidation)
-	if err != nil {
-		return name.Tag{}, fmt.Errorf("planning build for server %s: tag %q: %w", s.Name, tag, err)
+		return name.Tag{}, fmt.Errorf("planning build for server %s: %w", s.Name, err)
 	}
 	return t, nil
 }

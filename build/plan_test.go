@@ -134,6 +134,29 @@ func TestPlanInvariants(t *testing.T) {
 	}
 }
 
+// TestPlanTaggedImage: a tag the catalog's image carries (Docker's registry allows it) is
+// dropped; the image is pushed to <registry>/<repository>:<--tag>.
+func TestPlanTaggedImage(t *testing.T) {
+	s := srv("alpha", "https://github.com/example/mono", pinA, nil)
+	for image, want := range map[string]string{
+		"mcp/alpha:1.2":            "registry.example.com/mcp/alpha:v9",
+		"ghcr.io/org/alpha:stable": "registry.example.com/ghcr.io/org/alpha:v9",
+	} {
+		s.Image = image
+		so, err := Plan(s, PlanOptions{Registry: "registry.example.com", Tag: "v9"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := so.Exports[0].Attrs["name"]; got != want {
+			t.Errorf("image %s: pushed as %q, want %q", image, got, want)
+		}
+		tag, err := ImageTag(s, "registry.example.com", "")
+		if err != nil || tag.String() != strings.TrimSuffix(want, ":v9")+":latest" {
+			t.Errorf("ImageTag(%s) = %v, %v", image, tag, err)
+		}
+	}
+}
+
 func TestPlanErrors(t *testing.T) {
 	ok := func(mod func(*catalog.Server)) *catalog.Server {
 		s := srv("x", "https://github.com/example/x", pinA, nil)

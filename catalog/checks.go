@@ -194,12 +194,12 @@ func (s *Server) ContextURL() string {
 	return u
 }
 
-// FindByImage returns the server whose image is repo, or nil. repo may carry a registry
-// prefix that the catalog leaves out ("127.0.0.1:5000/mcp/fetch" finds image "mcp/fetch");
-// an exact match wins over a prefixed one.
+// FindByImage returns the server whose image repository (Repository) is repo, or nil.
+// repo may carry a registry prefix that the catalog leaves out ("127.0.0.1:5000/mcp/fetch"
+// finds image "mcp/fetch"); an exact match wins over a prefixed one.
 func FindByImage(servers []*Server, repo string) *Server {
 	for _, s := range servers {
-		if s.Image == repo {
+		if s.Repository() == repo {
 			return s
 		}
 	}
@@ -208,7 +208,7 @@ func FindByImage(servers []*Server, repo string) *Server {
 		return nil
 	}
 	for _, s := range servers {
-		if s.Image == rest {
+		if s.Repository() == rest {
 			return s
 		}
 	}

@@ -83,8 +83,11 @@ func TestCheckImageAndPaths(t *testing.T) {
 		{checkImage, "mcp/fetch", ""},
 		{checkImage, "ghcr.io/org/sub/fetch", ""},
 		{checkImage, "localhost:5000/fetch", ""},
-		{checkImage, "mcp/fetch:latest", `must not carry a tag (":latest")`},
-		{checkImage, "localhost:5000/fetch:v1", `must not carry a tag (":v1")`},
+		{checkImage, "mcp/fetch:latest", ""}, // a warning (imageTagNote), not an error
+		{checkImage, "localhost:5000/fetch:v1", ""},
+		{checkImage, "localhost:5000/fetch:", `tag "" is not a valid tag`},
+		{checkImage, "localhost:5000/fetch:-v1", `tag "-v1" is not a valid tag`},
+		{checkImage, "MCP/fetch:v1", `"MCP/fetch" is not a valid OCI repository reference`},
 		{checkImage, "mcp/fetch@sha256:" + strings.Repeat("0", 64), "must not carry a digest"},
 		{checkImage, "MCP/fetch", "is not a valid OCI repository reference"},
 		{checkImage, "mcp//fetch", "is not a valid OCI repository reference"},

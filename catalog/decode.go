@@ -77,13 +77,19 @@ func oneLine(s string) string {
 	return b.String()
 }
 
-func (d *decoder) unknown(key *yaml.Node, field string) {
-	msg := fmt.Sprintf("unknown key %q (not in Docker's server.yaml schema, which ignores it)", key.Value)
+// softf reports what Docker's registry tolerates but a careful catalog should not have
+// (unknown keys, a tagged image, grandfathered names): a warning, or an error with
+// Options.Strict. It is the one place that decides which.
+func (d *decoder) softf(n *yaml.Node, field, format string, args ...any) {
 	if d.strict {
-		d.errs = append(d.errs, d.diag(key, field, msg))
+		d.errorf(n, field, format, args...)
 		return
 	}
-	d.warns = append(d.warns, d.diag(key, field, msg))
+	d.warns = append(d.warns, d.diag(n, field, fmt.Sprintf(format, args...)))
+}
+
+func (d *decoder) unknown(key *yaml.Node, field string) {
+	d.softf(key, field, "unknown key %q (not in Docker's server.yaml schema, which ignores it)", key.Value)
 }
 
 // kindName describes a node for "got ..." messages.

@@ -20,6 +20,8 @@ var (
 	domainLabelRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
 	portRE        = regexp.MustCompile(`^[0-9]{1,5}$`)
 	imageIDRE     = regexp.MustCompile(`^[a-f0-9]{64}$`)
+	// tagRE is a tag: up to 128 word characters, '.' and '-', not starting with either.
+	tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 )
 
 // maxNameLen is the longest image name (registry and path) distribution accepts.
@@ -72,7 +74,51 @@ func checkHost(host string) string {
 	return ""
 }
 
-// checkImage says why img is not a repository reference without tag or digest.
+// splitTag splits the tag off an image name: "ghcr.io/x/y:1.2" is "ghcr.io/x/y", "1.2",
+// true. Only a ':' after the last '/' starts a tag (one before it ends a registry host);
+// a name with a digest is returned whole.
+func splitTag(img string) (repo, tag string, tagged bool) {
+	i := strings.LastIndex(img, ":")
+	if i < 0 || i < strings.LastIndex(img, "/") || strings.Contains(img, "@") {
+		return img, "", false
+	}
+	return img[:i], img[i+1:], true
+}
+
+// Repository is the repository the entry's image is pushed to and looked up in: the
+// image without the tag Docker's registry lets it carry ("ghcr.io/x/y:1.2" is
+// "ghcr.io/x/y"). mcpbuild pushes by digest and tags with its own --tag, so the catalog's
+// tag is dropped (validation warns about it).
+func (s *Server) Repository() string {
+	repo, _, _ := splitTag(s.Image)
+	return repo
+}
+
+// ImageRef is where mcpbuild pushes the entry's image and mcpverify looks for it, and the
+// one place that reference is made: <registry>/<repository>:<tag>. registry "" leaves the
+// repository on its own registry (Docker Hub when it names none); tag "" is "latest".
+// The image's own tag, if any, is not used (see Repository).
+func (s *Server) ImageRef(registry, tag string, opts ...name.Option) (name.Tag, error) {
+	ref := s.Repository()
+	if registry != "" {
+		ref = registry + "/" + ref
+	}
+	if tag == "" {
+		tag = "latest"
+	}
+	repo, err := name.NewRepository(ref, opts...)
+	if err != nil {
+		return name.Tag{}, fmt.Errorf("image %q: %w", s.Image, err)
+	}
+	t, err := name.NewTag(repo.Name()+":"+tag, opts...)
+	if err != nil {
+		return name.Tag{}, fmt.Errorf("tag %q: %w", tag, err)
+	}
+	return t, nil
+}
+
+// checkImage says why img is not a repository reference with an optional tag (see
+// imageTagNote); a digest is refused.
 func checkImage(img string) string {
 	if msg := checkText(img); msg != "" {
 		return msg
@@ -80,9 +126,24 @@ func checkImage(img string) string {
 	if strings.Contains(img, "@") {
 		return fmt.Sprintf("%q must not carry a digest; mcpbuild pushes and records the digest itself", img)
 	}
-	if i := strings.LastIndex(img, ":"); i > strings.LastIndex(img, "/") {
-		return fmt.Sprintf("%q must not carry a tag (%q); the tag is chosen at build time", img, img[i:])
+	repo, tag, tagged := splitTag(img)
+	if tagged && !tagRE.MatchString(tag) {
+		return fmt.Sprintf("%q: tag %q is not a valid tag (1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-')", img, tag)
 	}
+	return checkRepository(repo)
+}
+
+// imageTagNote says what becomes of the tag an image carries ("" when it carries none).
+func imageTagNote(img string) string {
+	repo, tag, tagged := splitTag(img)
+	if !tagged {
+		return ""
+	}
+	return fmt.Sprintf("%q carries a tag (%q), which mcpbuild drops: it pushes %s by digest, tagged with its own --tag (default latest)", img, ":"+tag, repo)
+}
+
+// checkRepository says why img is not a repository reference without tag or digest.
+func checkRepository(img string) string {
 	host, path := splitHost(img)
 	if host != "" {
 		if msg := checkHost(host); msg != "" {

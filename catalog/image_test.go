@@ -62,7 +62,11 @@ func TestCheckImageName(t *testing.T) {
 		{strings.Repeat("0a", 32), "is 64 hex characters, which Docker reads as an image ID"},
 		{"mcp/" + strings.Repeat("0a", 32), ""},
 		{"Example/Image_Invalid", "repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`"},
-		{"mcp/fetch:latest", `must not carry a tag (":latest")`},
+		{"mcp/fetch:latest", ""},
+		{"mcp/fetch:" + strings.Repeat("a", 128), ""},
+		{"mcp/fetch:" + strings.Repeat("a", 129), "is not a valid tag"},
+		{"mcp/fetch:.x", `tag ".x" is not a valid tag`},
+		{"mcp/fetch:a:b", `"mcp/fetch:a" is not a valid OCI repository reference`},
 		{"mcp/fetch@sha256:" + strings.Repeat("0", 64), "must not carry a digest"},
 		{"ex/x\x00y", "control character U+0000"},
 		{"ex\u202e.com/x", "bidirectional control U+202E"},
@@ -92,13 +96,15 @@ func TestCheckToolImageHost(t *testing.T) {
 
 // FuzzImage checks every accepted image name against two independent parsers: Docker's
 // distribution reference (what the registry and BuildKit use) and go-containerregistry
-// (what build, sign and verify use). Both must accept it as a repository without tag or
-// digest and agree with each other on its registry and path.
+// (what build, sign and verify use). Both must accept it without a digest, read a tag
+// exactly when splitTag does, and agree with each other on the registry and path of the
+// repository mcpbuild pushes to (the name without its tag).
 func FuzzImage(f *testing.F) {
 	for _, s := range []string{
 		"mcp/fetch", "ghcr.io/org/x", "localhost:5000/x", "[::1]:5000/x", "../v2/x", "./x",
 		"ex//x", "ex/x/", "Example/x", "ex\u202e.com/x", "ex/x\x00", "a.b:1/c__d/e--f", "x:1",
 		"reg.io:65536/x", "docker.io/x", "index.docker.io/library/x", "LOCALHOST/x",
+		"ghcr.io/x/y:1.2", "localhost:5000/x:v1", "x:", "x:-1",
 	} {
 		f.Add(s)
 	}
@@ -113,12 +119,14 @@ func FuzzImage(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted %q; distribution/reference refuses it: %v", img, err)
 		}
-		if _, tagged := ref.(reference.Tagged); tagged {
-			t.Fatalf("accepted %q, which carries a tag", img)
+		_, tag, tagged := splitTag(img)
+		if rt, ok := ref.(reference.Tagged); ok != tagged || (ok && rt.Tag() != tag) {
+			t.Fatalf("%q: distribution reads a tag: %v; splitTag reads %q, %v", img, ok, tag, tagged)
 		}
 		if _, digested := ref.(reference.Digested); digested {
 			t.Fatalf("accepted %q, which carries a digest", img)
 		}
+		img = (&Server{Image: img}).Repository()
 		repo, err := name.NewRepository(img)
 		if err != nil {
 			t.Fatalf("accepted %q; go-containerregistry refuses it: %v", img, err)

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -15,85 +14,100 @@ import (
 // FileName is the name of a catalog entry's file.
 const FileName = "server.yaml"
 
-// Diagnostic is one problem found in a server.yaml, located at path:line:col. Line is 0
-// for problems that concern a pattern or a whole file that could not be read.
-type Diagnostic struct {
-	Path    string `json:"path"`
-	Line    int    `json:"line"`
-	Col     int    `json:"col"`
-	Field   string `json:"field,omitempty"` // dotted YAML path, e.g. "source.commit"
-	Message string `json:"message"`
-}
-
-// Error is "path:line:col: field: message" on one line; characters in the path that
-// could alter or hide text in a log are escaped (the struct keeps the path as given).
-func (d *Diagnostic) Error() string {
-	loc := oneLine(d.Path)
-	if d.Line > 0 {
-		loc = fmt.Sprintf("%s:%d:%d", loc, d.Line, d.Col)
-	}
-	if d.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", loc, d.Field, d.Message)
-	}
-	return fmt.Sprintf("%s: %s", loc, d.Message)
-}
-
 // Options tune loading.
 type Options struct {
-	// Strict turns unknown keys from warnings into errors.
+	// Strict turns every warning (unknown keys, a tagged image, what Docker grandfathers)
+	// into an error.
 	Strict bool
 }
 
-// Load reads every server.yaml matched by patterns and validates them all:
+// File is one server.yaml that Load's patterns matched, and what validating it found.
+type File struct {
+	Path     string
+	Server   *Server       // the decoded entry; nil when the file could not be read or decoded
+	Errors   []*Diagnostic // empty when the entry is valid
+	Warnings []*Diagnostic // with Options.Strict these are in Errors instead
+}
+
+// Valid reports whether the entry has no errors (warnings allowed).
+func (f *File) Valid() bool { return len(f.Errors) == 0 }
+
+// Err joins (errors.Join) one *Diagnostic per error; nil when the entry is valid.
+func (f *File) Err() error { return joinDiags(f.Errors) }
+
+// Reason is the errors on one line ("path:line:col: field: message; ..."), escaped.
+func (f *File) Reason() string { return joinText(f.Errors) }
+
+// Label names the entry in a report: its name when the file sets one, else its path;
+// escaped (an invalid name may hold any character).
+func (f *File) Label() string {
+	if f.Server != nil && f.Server.Name != "" {
+		return oneLine(f.Server.Name)
+	}
+	return oneLine(f.Path)
+}
+
+// LoadFiles reads and validates every server.yaml matched by patterns:
 //
 //	servers/...           every server.yaml below servers/ (recursive; dot-directories skipped)
 //	servers/fetch         the folder's server.yaml
 //	servers/fetch/x.yaml  that file
 //
-// A pattern matching nothing is an error. Load returns the valid servers (sorted by
-// path), the warnings, and an error joining (errors.Join) one *Diagnostic per problem
-// of every file, including duplicate names or images across files.
-func Load(patterns []string, opts Options) ([]*Server, []*Diagnostic, error) {
-	var errs, warns []*Diagnostic
+// It returns one File per file, sorted by path, each with its own problems; a name or
+// image (repository) that an earlier file already uses is an error of the later file.
+// The error joins one *Diagnostic (Line 0) per pattern that matches nothing or cannot be
+// searched, or says no pattern was given; the files of the other patterns are returned
+// all the same.
+func LoadFiles(patterns []string, opts Options) ([]*File, error) {
 	if len(patterns) == 0 {
-		return nil, nil, joinDiags([]*Diagnostic{{Path: ".", Message: "no catalog pattern given"}})
+		return nil, joinDiags([]*Diagnostic{{Path: ".", Message: "no catalog pattern given"}})
 	}
-	var files []string
+	var bad []*Diagnostic
+	var paths []string
 	seen := map[string]bool{}
 	for _, p := range patterns {
 		matched, err := expand(p)
 		if err != nil {
-			errs = append(errs, &Diagnostic{Path: p, Message: err.Error()})
+			bad = append(bad, &Diagnostic{Path: p, Message: err.Error()})
 			continue
 		}
 		for _, f := range matched {
 			if !seen[f] {
 				seen[f] = true
-				files = append(files, f)
+				paths = append(paths, f)
 			}
 		}
 	}
-	slices.Sort(files)
+	slices.Sort(paths)
+	files := make([]*File, len(paths))
+	for i, p := range paths {
+		s, w, e := loadFile(p, opts)
+		files[i] = &File{Path: p, Server: s, Errors: e, Warnings: w}
+	}
+	for _, d := range duplicates(files) {
+		d.file.Errors = append(d.file.Errors, d.diag)
+		sortDiags(d.file.Errors)
+	}
+	return files, joinDiags(bad)
+}
 
-	var loaded []*Server
-	bad := map[*Server]bool{}
-	for _, f := range files {
-		s, w, e := loadFile(f, opts)
-		warns = append(warns, w...)
-		errs = append(errs, e...)
-		if s != nil {
-			loaded = append(loaded, s)
-			bad[s] = len(e) > 0
+// Load is LoadFiles for callers that need every entry valid. It returns the valid
+// servers (sorted by path), the warnings, and an error joining one *Diagnostic per
+// problem of every file and pattern.
+func Load(patterns []string, opts Options) ([]*Server, []*Diagnostic, error) {
+	files, err := LoadFiles(patterns, opts)
+	var errs, warns []*Diagnostic
+	if err != nil {
+		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			errs = append(errs, e.(*Diagnostic))
 		}
 	}
-	for _, d := range duplicates(loaded) {
-		errs = append(errs, d.diag)
-		bad[d.server] = true
-	}
 	var valid []*Server
-	for _, s := range loaded {
-		if !bad[s] {
-			valid = append(valid, s)
+	for _, f := range files {
+		warns = append(warns, f.Warnings...)
+		errs = append(errs, f.Errors...)
+		if f.Valid() {
+			valid = append(valid, f.Server)
 		}
 	}
 	return valid, warns, joinDiags(errs)
@@ -200,19 +214,23 @@ func unwrapPathErr(err error) error {
 }
 
 type dup struct {
-	server *Server
-	diag   *Diagnostic
+	file *File
+	diag *Diagnostic
 }
 
-// duplicates reports every entry whose name or image an earlier file already uses.
-func duplicates(servers []*Server) []dup {
+// duplicates reports every entry whose name or image repository an earlier file uses.
+func duplicates(files []*File) []dup {
 	var out []dup
 	for _, field := range []string{"name", "image"} {
 		first := map[string]*Server{}
-		for _, s := range servers {
+		for _, f := range files {
+			s := f.Server
+			if s == nil {
+				continue
+			}
 			v := s.Name
 			if field == "image" {
-				v = s.Image
+				v = s.Repository()
 			}
 			if v == "" {
 				continue
@@ -224,27 +242,9 @@ func duplicates(servers []*Server) []dup {
 			}
 			line, col := s.Position(field)
 			pl, pc := prev.Position(field)
-			out = append(out, dup{s, &Diagnostic{Path: s.Path, Line: line, Col: col, Field: field,
-				Message: fmt.Sprintf("%q is already used by %s:%d:%d", v, prev.Path, pl, pc)}})
+			out = append(out, dup{f, &Diagnostic{Path: s.Path, Line: line, Col: col, Field: field,
+				Message: oneLine(fmt.Sprintf("%q is already used by %s:%d:%d", v, prev.Path, pl, pc))}})
 		}
 	}
 	return out
-}
-
-func sortDiags(ds []*Diagnostic) {
-	slices.SortStableFunc(ds, func(a, b *Diagnostic) int {
-		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
-	})
-}
-
-// joinDiags joins diagnostics into one error (nil for none).
-func joinDiags(ds []*Diagnostic) error {
-	if len(ds) == 0 {
-		return nil
-	}
-	errs := make([]error, len(ds))
-	for i, d := range ds {
-		errs[i] = d
-	}
-	return errors.Join(errs...)
 }

@@ -230,3 +230,73 @@ func TestRecursiveRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadFiles: every file of one run gets its own diagnostics, a broken file does not
+// hide the others, duplicates belong to the later file, and a pattern problem is reported
+// apart from the files.
+func TestLoadFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, "servers", name, FileName)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok := func(name, image string) string {
+		return "name: " + name + "\ntype: server\nimage: " + image +
+			"\nsource:\n  project: https://example.com/r\n  commit: 0123456789abcdef0123456789abcdef01234567\n"
+	}
+	write("a", ok("a", "ex/a"))
+	write("b", "name: b\ntype: server\nimage: ex/b\nsource:\n  project: http://x/y\n  commit: main\n")
+	write("c", ok("c", "ex/a:2")) // same repository as a
+	write("d", "name: \"d\\e[31m\"\n: :\n")
+	write("e", ok("e", "ex/e")+"extra: 1\n")
+	files, err := LoadFiles([]string{filepath.Join(dir, "servers", "..."), filepath.Join(dir, "nope")}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "nope: pattern matches nothing") {
+		t.Errorf("pattern error = %v", err)
+	}
+	want := []struct {
+		label  string
+		valid  bool
+		reason string
+		warns  int
+	}{
+		{"a", true, "", 0},
+		{"b", false, "servers/b/server.yaml:5:12: source.project: \"http://x/y\" uses plain http; use https (or git, ssh, file); " +
+			"servers/b/server.yaml:6:11: source.commit: \"main\" looks like a branch or tag name; pin a commit (40 lowercase hex)", 0},
+		{"c", false, "servers/c/server.yaml:3:8: image: \"ex/a\" is already used by servers/a/server.yaml:3:8", 1},
+		{filepath.Join(dir, "servers/d/server.yaml"), false, "servers/d/server.yaml:2:1: invalid YAML: did not find expected key", 0},
+		{"e", true, "", 1},
+	}
+	if len(files) != len(want) {
+		t.Fatalf("%d files, want %d", len(files), len(want))
+	}
+	for i, f := range files {
+		w := want[i]
+		if f.Label() != w.label || f.Valid() != w.valid || len(f.Warnings) != w.warns ||
+			strings.ReplaceAll(f.Reason(), dir+"/", "") != w.reason || (f.Err() == nil) != w.valid {
+			t.Errorf("file %d: label %q valid %v reason %q warnings %d; want %+v", i, f.Label(), f.Valid(), f.Reason(), len(f.Warnings), w)
+		}
+	}
+	// Load keeps its all-or-nothing contract: the valid servers, every problem joined.
+	servers, warns, err := Load([]string{filepath.Join(dir, "servers", "...")}, Options{})
+	if len(servers) != 2 || len(warns) != 2 || err == nil || strings.Count(err.Error(), "\n") != 3 {
+		t.Errorf("Load = %d servers, %d warnings, %v", len(servers), len(warns), err)
+	}
+}
+
+// TestFileLabelEscaped: the name of an invalid entry is escaped in reports.
+func TestFileLabelEscaped(t *testing.T) {
+	f := &File{Path: "servers/x/server.yaml", Server: &Server{Name: "x\x1b[2J\u202e"}}
+	if got := f.Label(); got != `x\x1b[2J\u202e` {
+		t.Errorf("Label() = %q", got)
+	}
+	f = &File{Path: "servers/\n/server.yaml"}
+	if got := f.Label(); got != `servers/\n/server.yaml` {
+		t.Errorf("Label() = %q", got)
+	}
+}

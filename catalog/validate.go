@@ -74,6 +74,11 @@ func (v *validator) errorf(field, format string, args ...any) {
 	v.d.errorf(v.at(field), field, format, args...)
 }
 
+// softf is a warning, or an error with Options.Strict (decoder.softf).
+func (v *validator) softf(field, format string, args ...any) {
+	v.d.softf(v.at(field), field, format, args...)
+}
+
 func (v *validator) set(field string) bool {
 	_, ok := v.d.vals[field]
 	return ok
@@ -86,10 +91,13 @@ func (v *validator) validate(folder string) {
 		v.missing("name", "is required")
 	case checkText(s.Name) != "":
 		v.errorf("name", "%s", checkText(s.Name))
+	case !nameRE.MatchString(s.Name) && legacyNames[s.Name]:
+		v.softf("name", "%q is a legacy name that Docker's registry grandfathers; names must match ^[a-z0-9-]+$ (lowercase letters, digits and hyphens)", s.Name)
+		v.folder(folder)
 	case !nameRE.MatchString(s.Name):
 		v.errorf("name", "%q must match ^[a-z0-9-]+$ (lowercase letters, digits and hyphens)", s.Name)
-	case folder != "" && folder != "." && folder != "/" && s.Name != folder:
-		v.errorf("name", "%q must equal its folder name %q", s.Name, folder)
+	default:
+		v.folder(folder)
 	}
 
 	switch s.Type {
@@ -104,6 +112,8 @@ func (v *validator) validate(folder string) {
 	case s.Image != "":
 		if msg := checkImage(s.Image); msg != "" {
 			v.errorf("image", "%s", msg)
+		} else if note := imageTagNote(s.Image); note != "" {
+			v.softf("image", "%s", note)
 		}
 	case s.Type == TypeServer:
 		v.missing("image", "is required for type server (the repository the image is pushed to)")
@@ -117,6 +127,14 @@ func (v *validator) validate(folder string) {
 		if o.Provider == "" {
 			v.missing(fmt.Sprintf("oauth[%d].provider", i), "is required")
 		}
+	}
+	v.dockerRules()
+}
+
+// folder checks that the name equals the entry's folder name.
+func (v *validator) folder(folder string) {
+	if folder != "" && folder != "." && folder != "/" && v.s.Name != folder {
+		v.errorf("name", "%q must equal its folder name %q", v.s.Name, folder)
 	}
 }
 
@@ -183,11 +201,11 @@ func (v *validator) remote() {
 		}
 	}
 	switch r.TransportType {
-	case "streamable-http", "sse":
+	case "streamable-http", "sse", "stdio": // Docker's registry accepts all three
 	case "":
-		v.missing("remote.transport_type", "is required for type remote (streamable-http or sse)")
+		v.missing("remote.transport_type", "is required for type remote (streamable-http, sse or stdio)")
 	default:
-		v.errorf("remote.transport_type", "must be streamable-http or sse, got %q", r.TransportType)
+		v.errorf("remote.transport_type", "must be streamable-http, sse or stdio, got %q", r.TransportType)
 	}
 }
 

@@ -17,6 +17,10 @@ KEY=$DEMO/cosign
 
 run() { printf '\n$ %s\n' "$*" >&2; "$@"; }
 
+step_validate() {
+  run bin/mcpbuild validate --strict "$PATTERN"
+}
+
 step_build() {
   run bin/mcpbuild build --registry "$MCPBUILD_E2E_REGISTRY" "$PATTERN"
 }
@@ -62,6 +66,6 @@ step_cosign() {
   [ -z "${ok:-}" ]
 }
 
-STEPS=(step_build step_keys step_publish step_verify step_cosign)
+STEPS=(step_validate step_build step_keys step_publish step_verify step_cosign)
 for s in "${STEPS[@]}"; do "$s"; done
 printf '\ndemo: done (key pair in %s.{key,pub}, password $COSIGN_PASSWORD)\n' "$KEY" >&2

@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/build"
-	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
@@ -54,7 +53,7 @@ func (o *buildOptions) AddFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&o.mirrors, "source-mirror", nil, "FROM=TO: fetch project URLs starting with FROM from TO instead (repeatable, like git insteadOf)")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use BuildKit's build cache")
 	f.BoolVar(&o.insecure, "insecure-registry", false, "push over plain HTTP (loopback registries always are)")
-	f.BoolVar(&o.strict, "strict", false, "treat unknown keys in server.yaml as errors")
+	f.BoolVar(&o.strict, "strict", false, "treat catalog warnings as errors (unknown keys, tagged images, what Docker's registry grandfathers)")
 }
 
 // Validate checks the flags; every error is a usage error. It does not change o.
@@ -170,8 +169,15 @@ func newBuildCmd(ro *rootOptions) *cobra.Command {
 		Long: `Build every "server" entry matched by PATTERN (servers/... recursively, servers/NAME,
 or a server.yaml path) from exactly source.commit and source.directory with BuildKit,
 label it org.opencontainers.image.revision=<commit>, and push it to
-<registry>/<image>:<tag>. Prints "name image@digest commit" per server (or JSON).
-Remote and poci entries are skipped with a note on stderr.`,
+<registry>/<repository>:<tag> (a tag the catalog's image carries is dropped: a warning,
+an error with --strict). Prints "name image@digest commit" per server built and
+"name failed reason=..." per server that failed (or JSON, one object per server with
+status built or failed). An invalid entry is a failed row naming its problems
+(path:line:col); the others are built all the same. Remote and poci entries are skipped
+with a note on stderr.
+
+Exit codes: 0 all built, 1 a server failed or is invalid, 2 usage (a PATTERN matching
+nothing), 3 BuildKit, registry or git remote unreachable, or a timeout.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cliutil.Usagef("build: no PATTERN given (e.g. servers/...)")
@@ -184,12 +190,12 @@ Remote and poci entries are skipped with a note on stderr.`,
 			}
 			ctx, cancel := ro.timeouts.WithDeadline(cmd.Context())
 			defer cancel()
-			results, err := runBuild(ctx, cmd, ro, o, args)
+			rows, err := runBuild(ctx, cmd, ro, o, args)
 			err = ro.timeouts.Err(ctx, err)
-			if err != nil && len(results) == 0 {
-				return err // nothing built: stdout stays empty, also in JSON
+			if rows == nil {
+				return err // stopped before building: stdout stays empty, also in JSON
 			}
-			if werr := writeResults(cmd.OutOrStdout(), o.output, results); werr != nil {
+			if werr := writeResults(cmd.OutOrStdout(), o.output, rows); werr != nil {
 				return errors.Join(err, werr)
 			}
 			return err
@@ -199,33 +205,71 @@ Remote and poci entries are skipped with a note on stderr.`,
 	return cmd
 }
 
-// runBuild loads the catalog, builds its buildable entries and returns the results in
-// catalog order; failures are joined in the error.
-func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *buildOptions, patterns []string) ([]*build.Result, error) {
+// runBuild loads the catalog and builds its buildable entries. It returns one row per
+// entry in catalog order (an invalid entry is a failed row; nothing is built for it) and
+// every failure joined; no rows when the run stopped before building (usage, BuildKit
+// unreachable), with the invalid entries' problems joined to that error.
+func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *buildOptions, patterns []string) ([]buildRow, error) {
 	stderr := cmd.ErrOrStderr()
 	log := ro.logger(cmd)
 	po, err := o.planOptions(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	servers, err := loadBuildable(stderr, patterns, o.strict)
-	if err != nil || len(servers) == 0 {
+	entries, err := loadEntries(stderr, patterns, o.strict)
+	if err != nil {
 		return nil, err
+	}
+	if len(buildable(entries)) == 0 {
+		return buildRows(ctx, nil, entries) // nothing to build: BuildKit is not contacted
 	}
 	bk, progress, err := o.openBuildKit(ctx, stderr, log, po, ro.timeouts.Request)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(append(invalidErrs(entries), err)...)
 	}
 	defer bk.Close()
 	bd, err := build.NewDeadline(bk, o.buildTimeout)
 	if err != nil {
 		return nil, cliutil.Usagef("--build-timeout: %v", err)
 	}
-	results, err := buildServers(ctx, bd, servers, o.jobs)
+	lim, err := build.NewLimiter(bd, o.jobs)
+	if err != nil {
+		return nil, cliutil.Usagef("%v", err)
+	}
+	rows, err := buildRows(ctx, lim, entries)
 	if perr := progress.Close(); perr != nil {
 		log.Warn("progress display", "error", perr)
 	}
-	return results, err
+	return rows, err
+}
+
+// buildRows builds the valid entries with b (a build.Limiter bounds how many at a time)
+// and returns one row per entry in order, an invalid entry as a failed row naming its
+// problems, and every failure joined.
+func buildRows(ctx context.Context, b build.Builder, entries []entry) ([]buildRow, error) {
+	rows := make([]buildRow, len(entries))
+	var wg sync.WaitGroup
+	for i, e := range entries {
+		if f := e.invalid; f != nil {
+			rows[i] = buildRow{name: f.Label(), err: f.Err(), reason: f.Reason()}
+			continue
+		}
+		rows[i].name = e.server.Name
+		wg.Go(func() {
+			rows[i].result, rows[i].err = b.Build(ctx, e.server)
+		})
+	}
+	wg.Wait()
+	var failed []error
+	for i := range rows {
+		if r := &rows[i]; r.err != nil {
+			failed = append(failed, r.err)
+			if r.reason == "" {
+				r.reason = r.err.Error()
+			}
+		}
+	}
+	return rows, errors.Join(failed...)
 }
 
 // openBuildKit connects to the BuildKit of --buildkit-addr (else $BUILDKIT_HOST, else the
@@ -254,49 +298,4 @@ func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *
 		return nil, nil, err
 	}
 	return bk, progress, nil
-}
-
-// loadBuildable loads the catalog, prints warnings, and notes the entries it skips.
-func loadBuildable(stderr io.Writer, patterns []string, strict bool) ([]*catalog.Server, error) {
-	all, warnings, err := catalog.Load(patterns, catalog.Options{Strict: strict})
-	for _, w := range warnings {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []*catalog.Server
-	for _, s := range all {
-		if !s.Buildable() {
-			fmt.Fprintf(stderr, "note: skipping server %s: type %q is not built from source\n", s.Name, s.Type)
-			continue
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-// buildServers builds every server, at most jobs at a time, and returns the successful
-// results in input order and every failure joined.
-func buildServers(ctx context.Context, b build.Builder, servers []*catalog.Server, jobs int) ([]*build.Result, error) {
-	lim, err := build.NewLimiter(b, jobs)
-	if err != nil {
-		return nil, cliutil.Usagef("%v", err)
-	}
-	results := make([]*build.Result, len(servers))
-	errs := make([]error, len(servers))
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		wg.Go(func() {
-			results[i], errs[i] = lim.Build(ctx, s)
-		})
-	}
-	wg.Wait()
-	var ok []*build.Result
-	for _, r := range results {
-		if r != nil {
-			ok = append(ok, r)
-		}
-	}
-	return ok, errors.Join(errs...)
 }

@@ -153,14 +153,14 @@ func TestE2EUnknownCommitExit1(t *testing.T) {
 	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), project) || !strings.Contains(err.Error(), commit) {
 		t.Errorf("exit %d, err %v; want exit 1 naming %s and %s", code, err, project, commit)
 	}
-	if out != "" {
-		t.Errorf("stdout %q, want nothing", out)
+	if !strings.HasPrefix(out, `ghost failed reason="server ghost: commit `+commit+" not found in "+project) || strings.Count(out, "\n") != 1 {
+		t.Errorf("stdout %q, want one failed row naming the commit", out)
 	}
 }
 
 // TestE2EPartialFailureExit1: one server builds, one fails (its Dockerfile path does not
-// exist at the pin): exit 1 naming the failed server and its Dockerfile, and stdout still
-// lists the server that was built.
+// exist at the pin): exit 1 naming the failed server and its Dockerfile, and stdout lists
+// the server that was built and a failed row for the other.
 func TestE2EPartialFailureExit1(t *testing.T) {
 	s := e2e(t)
 	good := writeEntry(t, "good", "name: good\nimage: mcpbuild-e2e/good\ntype: server\nsource:\n  project: "+catalogGit+"mcp-pinned.git\n  commit: "+pinOf(t, s, "pinned")+"\n")
@@ -169,8 +169,10 @@ func TestE2EPartialFailureExit1(t *testing.T) {
 	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), "server nodockerfile") || !strings.Contains(err.Error(), "build/Missing.Dockerfile") {
 		t.Errorf("exit %d, err %v; want exit 1 naming server nodockerfile and its Dockerfile", code, err)
 	}
-	if f := strings.Fields(out); len(f) != 3 || f[0] != "good" || !strings.HasPrefix(f[1], s.registry+"/mcpbuild-e2e/good@sha256:") {
-		t.Errorf("stdout %q, want one line for the server that was built", out)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if f := strings.Fields(lines[0]); len(lines) != 2 || len(f) != 3 || f[0] != "good" || !strings.HasPrefix(f[1], s.registry+"/mcpbuild-e2e/good@sha256:") ||
+		!strings.HasPrefix(lines[1], `nodockerfile failed reason="building server nodockerfile: `) || !strings.Contains(lines[1], "build/Missing.Dockerfile") {
+		t.Errorf("stdout %q, want a line for the server built and a failed row for the other", out)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -82,16 +83,29 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// Invalid catalog input is exit 1 and names the file; nothing is built (no BuildKit here).
+// An invalid entry is a failed row (stdout) and exit 1 naming the file (stderr); with
+// nothing else to build, BuildKit is not contacted.
 func TestBuildInvalidCatalog(t *testing.T) {
 	p := writeEntry(t, "bad", "name: bad\nimage: mcp/bad\ntype: server\nsource:\n  project: https://github.com/x/y\n  commit: main\n")
 	pattern := filepath.Join(filepath.Dir(filepath.Dir(p)), "...")
-	out, _, code, err := run(t, "build", "-o", "json", "--registry", "127.0.0.1:1", "--buildkit-addr", "unix:///nonexistent.sock", pattern)
+	out, _, code, err := run(t, "build", "--registry", "127.0.0.1:1", "--buildkit-addr", "unix:///nonexistent.sock", pattern)
 	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), p+":6:11: source.commit:") {
 		t.Errorf("exit %d, err %v; want exit 1 naming %s:6:11", code, err, p)
 	}
-	if out != "" {
-		t.Errorf("stdout %q, want nothing", out)
+	if want := `bad failed reason="` + p + `:6:11: source.commit: \"main\" looks like a branch or tag name; pin a commit (40 lowercase hex)"` + "\n"; out != want {
+		t.Errorf("stdout %q, want %q", out, want)
+	}
+}
+
+// An invalid entry among valid ones when BuildKit cannot be reached: the run stops before
+// building (exit 3, stdout empty) and the error names both.
+func TestBuildInvalidAndUnreachable(t *testing.T) {
+	pattern := writeCatalog(t, map[string]string{"a": serverYAML("a"), "b": "name: b\n"})
+	addr := "unix://" + filepath.Join(t.TempDir(), "no-buildkitd.sock")
+	out, _, code, err := run(t, "build", "--registry", "127.0.0.1:1", "--progress", "quiet", "--buildkit-addr", addr, pattern)
+	if code != cliutil.ExitUnreachable || out != "" || err == nil || !strings.Contains(err.Error(), addr) ||
+		!strings.Contains(err.Error(), "b/server.yaml:1:1: type: is required") {
+		t.Errorf("exit %d, stdout %q, err %v; want 3, nothing, BuildKit's address and b's problems", code, out, err)
 	}
 }
 
@@ -156,75 +170,112 @@ func fakeResult(s *catalog.Server) (*build.Result, error) {
 		Directory: s.Source.Directory, ContextURL: s.Source.Project + "#" + s.Source.Commit}, nil
 }
 
-// buildServers keeps catalog order, builds everything, and joins the failures.
-func TestBuildServersAndOutput(t *testing.T) {
-	mk := func(n string) *catalog.Server {
-		return &catalog.Server{Name: n, Image: "mcp/" + n, Type: catalog.TypeServer,
-			Source: catalog.Source{Project: "git://h/" + n + ".git", Commit: strings.Repeat("1", 40), Directory: "d"}}
+// writeCatalog writes name -> server.yaml entries under a temp servers/ and returns the
+// recursive pattern.
+func writeCatalog(t *testing.T, entries map[string]string) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "servers")
+	for n, y := range entries {
+		p := filepath.Join(root, n, "server.yaml")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	boom := errors.New("boom")
+	return root + "/..."
+}
+
+func serverYAML(n string) string {
+	return "name: " + n + "\nimage: mcp/" + n + "\ntype: server\nsource:\n  project: git://h/" + n + ".git\n  commit: " +
+		strings.Repeat("1", 40) + "\n  directory: d\n"
+}
+
+// buildRows keeps catalog order, builds every valid entry, reports an invalid one and a
+// failed build as failed rows, and joins the failures (exit 1).
+func TestBuildRowsAndOutput(t *testing.T) {
+	pattern := writeCatalog(t, map[string]string{
+		"a": serverYAML("a"), "b": "name: b\nimage: mcp/b\ntype: server\nsource:\n  project: git://h/b.git\n  commit: main\n",
+		"c": serverYAML("c"), "d": serverYAML("d"),
+	})
+	var stderr bytes.Buffer
+	entries, err := loadEntries(&stderr, []string{pattern}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom\x1b[2J")
 	rec := &build.Recorder{Fake: func(s *catalog.Server) (*build.Result, error) {
 		if s.Name == "c" {
 			return nil, boom
 		}
 		return fakeResult(s)
 	}}
-	res, err := buildServers(context.Background(), rec, []*catalog.Server{mk("a"), mk("b"), mk("c"), mk("d")}, 2)
-	if !errors.Is(err, boom) {
-		t.Errorf("err = %v, want the failure of c", err)
+	rows, err := buildRows(context.Background(), rec, entries)
+	if !errors.Is(err, boom) || exitCode(err) != cliutil.ExitFailed || !strings.Contains(err.Error(), "b/server.yaml:6:11: source.commit:") {
+		t.Errorf("err = %v (exit %d), want the failures of b and c, exit 1", err, exitCode(err))
 	}
-	if len(rec.Calls()) != 4 {
-		t.Errorf("built %v, want all four", rec.Calls())
+	if got := rec.Calls(); len(got) != 3 {
+		t.Errorf("built %v, want a, c and d", got)
 	}
 	var names []string
-	for _, r := range res {
-		names = append(names, r.Server)
+	for _, r := range rows {
+		names = append(names, r.name)
 	}
-	if strings.Join(names, ",") != "a,b,d" {
-		t.Errorf("results %v, want a,b,d in order", names)
+	if strings.Join(names, ",") != "a,b,c,d" {
+		t.Errorf("rows %v, want a,b,c,d in order", names)
 	}
 
 	var text bytes.Buffer
-	if err := writeResults(&text, "text", res); err != nil {
+	if err := writeResults(&text, "text", rows); err != nil {
 		t.Fatal(err)
 	}
-	first := strings.Split(text.String(), "\n")[0]
-	if want := "a 127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32) + " " + strings.Repeat("1", 40); first != want {
-		t.Errorf("text line = %q, want %q", first, want)
+	dir := strings.TrimSuffix(pattern, "/...")
+	lines := strings.Split(text.String(), "\n")
+	want := []string{
+		"a 127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32) + " " + strings.Repeat("1", 40),
+		`b failed reason="` + dir + `/b/server.yaml:6:11: source.commit: \"main\" looks like a branch or tag name; pin a commit (40 lowercase hex)"`,
+		`c failed reason="boom\x1b[2J"`,
+		"d 127.0.0.1:15000/mcp/d@sha256:" + strings.Repeat("0a", 32) + " " + strings.Repeat("1", 40),
+		"",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("text output:\n%s\nwant:\n%s", text.String(), strings.Join(want, "\n"))
 	}
 
 	var js bytes.Buffer
-	if err := writeResults(&js, "json", res); err != nil {
+	if err := writeResults(&js, "json", rows); err != nil {
 		t.Fatal(err)
 	}
 	var got []map[string]string
 	if err := json.Unmarshal(js.Bytes(), &got); err != nil {
 		t.Fatalf("json output %q: %v", js.String(), err)
 	}
-	if len(got) != 3 {
-		t.Fatalf("json has %d entries, want 3", len(got))
+	if len(got) != 4 {
+		t.Fatalf("json has %d entries, want 4", len(got))
 	}
-	want := map[string]string{
-		"name": "a", "image": "127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32), "digest": "sha256:" + strings.Repeat("0a", 32),
+	wantJSON := []map[string]string{{
+		"name": "a", "status": "built", "image": "127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32), "digest": "sha256:" + strings.Repeat("0a", 32),
 		"tag": "127.0.0.1:15000/mcp/a:latest", "commit": strings.Repeat("1", 40), "project": "git://h/a.git",
 		"directory": "d", "context": "git://h/a.git#" + strings.Repeat("1", 40),
-	}
-	for k, v := range want {
-		if got[0][k] != v {
-			t.Errorf("json[0][%q] = %q, want %q", k, got[0][k], v)
+	}, {
+		"name": "b", "status": "failed", "reason": dir + `/b/server.yaml:6:11: source.commit: "main" looks like a branch or tag name; pin a commit (40 lowercase hex)`,
+	}, {
+		"name": "c", "status": "failed", "reason": `boom\x1b[2J`,
+	}}
+	for i, w := range wantJSON {
+		if !reflect.DeepEqual(got[i], w) {
+			t.Errorf("json[%d] = %v\nwant %v", i, got[i], w)
 		}
 	}
-	if len(got[0]) != len(want) {
-		t.Errorf("json[0] has fields %v, want exactly %v", got[0], want)
-	}
 	js.Reset()
-	if err := writeResults(&js, "json", nil); err != nil || strings.TrimSpace(js.String()) != "[]" {
+	if err := writeResults(&js, "json", []buildRow{}); err != nil || strings.TrimSpace(js.String()) != "[]" {
 		t.Errorf("empty json output = %q, %v; want []", js.String(), err)
 	}
 }
 
 // Unknown keys warn on stderr (and the build goes on, here to an absent BuildKit: exit 3);
-// with --strict they are errors (exit 1) before BuildKit is dialled.
+// with --strict they are errors: a failed row, exit 1, and BuildKit is not dialled.
 func TestBuildStrict(t *testing.T) {
 	p := writeEntry(t, "ok", "name: ok\nimage: mcp/ok\ntype: server\nlicence: MIT\nsource:\n  project: https://github.com/x/y\n  commit: "+strings.Repeat("ab", 20)+"\n")
 	addr := "unix://" + filepath.Join(t.TempDir(), "no-buildkitd.sock")
@@ -234,7 +285,7 @@ func TestBuildStrict(t *testing.T) {
 		t.Errorf("without --strict: exit %d, err %v, stderr %q, stdout %q; want 3 after a warning %q", code, err, stderr, out, want)
 	}
 	out, _, code, err = run(t, "build", "--strict", "--registry", "127.0.0.1:1", "--progress", "quiet", "--buildkit-addr", addr, p)
-	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), want) || out != "" {
+	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(out, `ok failed reason="`+p+":4:1: licence:") {
 		t.Errorf("--strict: exit %d, err %v, stdout %q; want 1 naming %q", code, err, out, want)
 	}
 }

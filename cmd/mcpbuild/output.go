@@ -6,36 +6,65 @@ import (
 	"io"
 
 	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
+)
+
+// buildRow is one catalog entry's outcome in `mcpbuild build`: a result, or a failure
+// (an invalid entry, a failed build).
+type buildRow struct {
+	name   string // the entry's name (escaped), or its path when it has none
+	result *build.Result
+	err    error
+	reason string // why it failed; escaped on output (%q in text, catalog.EscapeText in JSON)
+}
+
+// Build statuses in `--output json`.
+const (
+	statusBuilt  = "built"
+	statusFailed = "failed"
 )
 
 // resultJSON is one element of `--output json`; the field names are a stable contract.
 type resultJSON struct {
-	Name      string `json:"name"`   // the catalog entry, as in `publish -o json`
-	Image     string `json:"image"`  // <registry>/<image>@sha256:...
-	Digest    string `json:"digest"` // sha256:...
-	Tag       string `json:"tag"`    // <registry>/<image>:<tag>
-	Commit    string `json:"commit"`
-	Project   string `json:"project"`
+	Name      string `json:"name"`             // the catalog entry, as in `publish -o json`
+	Status    string `json:"status"`           // built or failed
+	Reason    string `json:"reason,omitempty"` // why it failed: path:line:col diagnostics for an invalid entry
+	Image     string `json:"image,omitempty"`  // <registry>/<repository>@sha256:...
+	Digest    string `json:"digest,omitempty"` // sha256:...
+	Tag       string `json:"tag,omitempty"`    // <registry>/<repository>:<tag>
+	Commit    string `json:"commit,omitempty"`
+	Project   string `json:"project,omitempty"`
 	Directory string `json:"directory,omitempty"`
-	Context   string `json:"context"` // git context fetched (after --source-mirror)
+	Context   string `json:"context,omitempty"` // git context fetched (after --source-mirror)
 }
 
-// writeResults prints one line per result ("name image@digest commit") or a JSON array.
-func writeResults(w io.Writer, format string, results []*build.Result) error {
+// writeResults prints one line per row ("name image@digest commit" when built,
+// `name failed reason="..."` when not) or a JSON array.
+func writeResults(w io.Writer, format string, rows []buildRow) error {
 	if format == "json" {
-		out := make([]resultJSON, 0, len(results))
-		for _, r := range results {
-			out = append(out, resultJSON{
-				Name: r.Server, Image: r.Image.String(), Digest: r.Image.DigestStr(), Tag: r.Tag.String(),
-				Commit: r.Commit, Project: r.Project, Directory: r.Directory, Context: r.ContextURL,
-			})
+		out := make([]resultJSON, 0, len(rows))
+		for _, row := range rows {
+			j := resultJSON{Name: row.name, Status: statusFailed, Reason: catalog.EscapeText(row.reason)}
+			if r := row.result; row.err == nil && r != nil {
+				j = resultJSON{
+					Name: row.name, Status: statusBuilt, Image: r.Image.String(), Digest: r.Image.DigestStr(), Tag: r.Tag.String(),
+					Commit: r.Commit, Project: r.Project, Directory: r.Directory, Context: r.ContextURL,
+				}
+			}
+			out = append(out, j)
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	for _, r := range results {
-		if _, err := fmt.Fprintf(w, "%s %s %s\n", r.Server, r.Image.String(), r.Commit); err != nil {
+	for _, row := range rows {
+		var err error
+		if r := row.result; row.err == nil && r != nil {
+			_, err = fmt.Fprintf(w, "%s %s %s\n", row.name, r.Image.String(), r.Commit)
+		} else {
+			_, err = fmt.Fprintf(w, "%s %s reason=%q\n", row.name, statusFailed, row.reason)
+		}
+		if err != nil {
 			return err
 		}
 	}

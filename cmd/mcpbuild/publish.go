@@ -109,9 +109,15 @@ Every write is read back; layers of other keys or cosign that it lacks are pushe
 and a server whose read-back still lacks them fails naming them.
 
 One report at the end (text or --output json); progress lines on stderr. A failing server
-does not stop the others. Exit codes: 0 all published or unchanged, 1 a server failed,
-2 usage or key error (missing key file, wrong $COSIGN_PASSWORD), 3 BuildKit, registry or
-Rekor unreachable, or a request (--request-timeout) or the command (--timeout) timed out.`,
+does not stop the others. An invalid catalog entry is a failed report naming its problems
+(path:line:col; nothing is built or signed for it) and the others are published. A tag the
+catalog's image carries is dropped (a warning; an error with --strict): the image goes to
+<registry>/<repository>:<tag>.
+
+Exit codes: 0 all published or unchanged, 1 a server failed or is invalid, 2 usage or key
+error (missing key file, wrong $COSIGN_PASSWORD, a PATTERN matching nothing), 3 BuildKit,
+registry or Rekor unreachable, or a request (--request-timeout) or the command (--timeout)
+timed out.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cliutil.Usagef("publish: no PATTERN given (e.g. servers/...)")
@@ -143,9 +149,9 @@ Rekor unreachable, or a request (--request-timeout) or the command (--timeout) t
 }
 
 // runPublish wires the catalog, the builder and the signing service together. Errors it
-// returns stop the whole run before anything is pushed; per-server failures are in the
-// reports.
-func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *buildOptions, so *signOptions, patterns []string) ([]sign.Report, error) {
+// returns stop the whole run before anything is pushed; per-server failures, invalid
+// entries included, are in the reports (one per entry, in catalog order).
+func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *buildOptions, so *signOptions, patterns []string) (reports []sign.Report, err error) {
 	stderr := cmd.ErrOrStderr()
 	log := ro.logger(cmd)
 	po, err := bo.planOptions(os.Getenv)
@@ -173,9 +179,22 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	if signer, err = sign.WithCallTimeout(signer, ro.timeouts.Request); err != nil {
 		return nil, err
 	}
-	servers, err := loadBuildable(stderr, patterns, bo.strict)
-	if err != nil || len(servers) == 0 {
+	entries, err := loadEntries(stderr, patterns, bo.strict)
+	if err != nil {
 		return nil, err
+	}
+	// From here on, invalid entries are failed reports among the others, or, when the
+	// run stops before publishing, their problems are joined to the error that stopped it.
+	defer func() {
+		if err != nil {
+			err = errors.Join(append(invalidErrs(entries), err)...)
+			return
+		}
+		reports = withInvalid(entries, reports)
+	}()
+	servers := buildable(entries)
+	if len(servers) == 0 { // nothing to build, sign or log: no service is contacted
+		return nil, nil
 	}
 
 	var tlog sign.TLog
@@ -242,6 +261,23 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	}
 	pub := sign.NewPublisher(svc, sign.WithProgress(&statusLines{w: stderr, lb: lb}), sign.WithPublishLogger(log))
 	return pub.Publish(ctx, jobs, bo.jobs), nil
+}
+
+// withInvalid returns one report per entry in catalog order: the publisher's reports
+// (one per valid entry, in order) with a failed report for each invalid entry, whose
+// reason is its diagnostics.
+func withInvalid(entries []entry, published []sign.Report) []sign.Report {
+	out := make([]sign.Report, 0, len(entries))
+	i := 0
+	for _, e := range entries {
+		if f := e.invalid; f != nil {
+			out = append(out, sign.Report{Name: f.Label(), Status: sign.Failed, Reason: f.Reason(), Err: f.Err()})
+			continue
+		}
+		out = append(out, published[i])
+		i++
+	}
+	return out
 }
 
 // preflightRegistries fails the run before any work when a registry of refs (images or

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
@@ -19,8 +20,10 @@ func newAuditCmd(c *common) *cobra.Command {
 		Short: "Verify every server of the catalog against the registry, as one table",
 		Long: `audit verifies the image of every "server" entry of the catalog against its pin
 and prints one table (server, pin, label, signed, tlog, provenance, verdict) with totals,
-or JSON with --output json. Remote and poci entries are listed as skipped.
-Exit codes as for mcpverify.`,
+or JSON with --output json. Remote and poci entries are listed as skipped. An invalid
+catalog entry is listed as INVALID with its problems (path:line:col) and counts as not
+verified; the others are verified all the same. Exit codes as for mcpverify (1 when an
+entry is invalid or not verified; 3, first, when one could not be checked).`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return cliutil.Usagef("audit takes no arguments (use --catalog)")
@@ -28,28 +31,31 @@ Exit codes as for mcpverify.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			servers, err := c.catalog.load(true)
+			files, err := c.catalog.files()
 			if err != nil {
 				return err
 			}
-			if len(servers) == 0 {
-				return cliutil.Usagef("catalog has no servers")
-			}
 			var targets []target
-			for _, s := range servers {
-				t := target{label: s.Name}
-				if !s.Buildable() {
+			for _, f := range files {
+				for _, w := range f.Warnings {
+					fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+				}
+				t := target{label: f.Label()}
+				s := f.Server
+				switch {
+				case !f.Valid():
+					t.invalid = f
+				case !s.Buildable():
 					t.skip = "type " + s.Type
-					targets = append(targets, t)
-					continue
+				default:
+					if t.ref, err = c.serverRef(s); err != nil {
+						return cliutil.Usagef("catalog entry %s: image %q: %v", s.Name, s.Image, err)
+					}
+					if tag != "" {
+						t.ref = t.ref.Context().Tag(tag)
+					}
+					t.policy = c.policyFor(s.Pin())
 				}
-				if t.ref, err = c.serverRef(s); err != nil {
-					return cliutil.Usagef("catalog entry %s: image %q: %v", s.Name, s.Image, err)
-				}
-				if tag != "" {
-					t.ref = t.ref.Context().Tag(tag)
-				}
-				t.policy = c.policyFor(s.Pin())
 				targets = append(targets, t)
 			}
 			results, err := c.verifyAll(cmd.Context(), cmd, targets, jobs)
@@ -78,6 +84,7 @@ type auditTotals struct {
 	NotVerified   int `json:"notVerified"`
 	CouldNotCheck int `json:"couldNotCheck"`
 	Skipped       int `json:"skipped"`
+	Invalid       int `json:"invalid"` // catalog entries with errors (not verified)
 }
 
 func totals(results []result) auditTotals {
@@ -86,6 +93,8 @@ func totals(results []result) auditTotals {
 		switch {
 		case r.skip != "":
 			t.Skipped++
+		case r.invalid != nil:
+			t.Invalid++
 		case r.err != nil:
 			t.CouldNotCheck++
 		case r.verdict.Verified:
@@ -122,6 +131,8 @@ func writeAuditTable(w io.Writer, results []result) error {
 		switch {
 		case r.skip != "":
 			verdict = "SKIPPED (" + r.skip + ")"
+		case r.invalid != nil:
+			verdict = "INVALID: " + r.invalid.Reason()
 		case r.err != nil:
 			verdict = "COULD NOT VERIFY: " + indeterminateText(r.err)
 		case !r.verdict.Verified:
@@ -134,8 +145,8 @@ func writeAuditTable(w io.Writer, results []result) error {
 		return err
 	}
 	t := totals(results)
-	_, err := fmt.Fprintf(w, "\n%d servers: %d verified, %d not verified, %d could not check, %d skipped\n",
-		t.Servers, t.Verified, t.NotVerified, t.CouldNotCheck, t.Skipped)
+	_, err := fmt.Fprintf(w, "\n%d servers: %d verified, %d not verified, %d could not check, %d skipped, %d invalid\n",
+		t.Servers, t.Verified, t.NotVerified, t.CouldNotCheck, t.Skipped, t.Invalid)
 	return err
 }
 
@@ -145,6 +156,8 @@ type auditRow struct {
 	Skipped string          `json:"skipped,omitempty"`
 	Error   string          `json:"error,omitempty"`
 	Verdict *verify.Verdict `json:"verdict,omitempty"`
+	// Invalid lists the catalog entry's errors (escaped); Error then names them too.
+	Invalid []catalog.Diagnostic `json:"invalid,omitempty"`
 }
 
 func writeAuditJSON(w io.Writer, results []result) error {
@@ -156,6 +169,12 @@ func writeAuditJSON(w io.Writer, results []result) error {
 		row := auditRow{Server: r.label, Skipped: r.skip, Error: errText(r.err), Verdict: r.verdict}
 		if r.ref != nil {
 			row.Image = r.ref.Name()
+		}
+		if f := r.invalid; f != nil {
+			row.Error = "invalid catalog entry: " + f.Reason()
+			for _, d := range f.Errors {
+				row.Invalid = append(row.Invalid, d.Escaped())
+			}
 		}
 		out.Servers = append(out.Servers, row)
 	}

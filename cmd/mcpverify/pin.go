@@ -25,18 +25,27 @@ func (o *catalogOptions) AddFlags(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&o.dir, "catalog", "", "catalog directory of <name>/server.yaml (default ./"+defaultCatalog+" when it exists)")
 }
 
-// load reads the catalog. required: no catalog at all is a usage error (the pin must come
-// from somewhere). A catalog with invalid entries is a usage error naming them.
-func (o *catalogOptions) load(required bool) ([]*catalog.Server, error) {
-	dir := o.dir
-	if dir == "" {
-		if st, err := os.Stat(defaultCatalog); err != nil || !st.IsDir() {
-			if required {
-				return nil, cliutil.Usagef("no pin: give --commit, or --catalog DIR (./%s does not exist)", defaultCatalog)
-			}
-			return nil, nil
+// dirOrDefault is --catalog, else ./servers when it exists. required: no catalog at all
+// is a usage error (the pin must come from somewhere); else "" means none.
+func (o *catalogOptions) dirOrDefault(required bool) (string, error) {
+	if o.dir != "" {
+		return o.dir, nil
+	}
+	if st, err := os.Stat(defaultCatalog); err != nil || !st.IsDir() {
+		if required {
+			return "", cliutil.Usagef("no pin: give --commit, or --catalog DIR (./%s does not exist)", defaultCatalog)
 		}
-		dir = defaultCatalog
+		return "", nil
+	}
+	return defaultCatalog, nil
+}
+
+// load reads the catalog (see dirOrDefault). A catalog with invalid entries is a usage
+// error naming them: a pin is only taken from a catalog that is valid as a whole.
+func (o *catalogOptions) load(required bool) ([]*catalog.Server, error) {
+	dir, err := o.dirOrDefault(required)
+	if dir == "" {
+		return nil, err
 	}
 	servers, _, err := catalog.Load([]string{filepath.Join(dir, "...")}, catalog.Options{})
 	if err != nil {
@@ -45,14 +54,27 @@ func (o *catalogOptions) load(required bool) ([]*catalog.Server, error) {
 	return servers, nil
 }
 
-// serverRef is where a catalog entry's image was published: with --registry, at
-// <registry>/<image> exactly as mcpbuild pushes it (even when the image names a registry of
-// its own); without, at the image's own reference.
-func (c *common) serverRef(s *catalog.Server) (name.Reference, error) {
-	if c.reg.registry != "" {
-		return name.ParseReference(c.reg.registry + "/" + s.Image)
+// files reads every entry of the catalog (which must exist) with its own diagnostics, for
+// audit: an invalid entry is reported as such and does not stop the others. A catalog
+// directory holding no server.yaml is a usage error.
+func (o *catalogOptions) files() ([]*catalog.File, error) {
+	dir, err := o.dirOrDefault(true)
+	if err != nil {
+		return nil, err
 	}
-	return name.ParseReference(s.Image)
+	files, err := catalog.LoadFiles([]string{filepath.Join(dir, "...")}, catalog.Options{})
+	if err != nil {
+		return nil, cliutil.Usagef("loading catalog %s: %v", dir, err)
+	}
+	return files, nil
+}
+
+// serverRef is where a catalog entry's image was published: with --registry, at
+// <registry>/<repository> exactly as mcpbuild pushes it (even when the image names a
+// registry of its own); without, at the repository's own reference. Tag latest; a tag the
+// catalog's image carries is not used (catalog.Server.ImageRef, as mcpbuild).
+func (c *common) serverRef(s *catalog.Server) (name.Reference, error) {
+	return s.ImageRef(c.reg.registry, "")
 }
 
 // pinFor finds ref's pin: --commit (the project still comes from a matching catalog
@@ -62,17 +84,18 @@ func (c *common) serverRef(s *catalog.Server) (name.Reference, error) {
 func (c *common) pinFor(ref name.Reference, servers []*catalog.Server, commit string) (catalog.Pin, error) {
 	var match *catalog.Server
 	for _, s := range servers {
-		if s.Image == "" {
+		repo := s.Repository()
+		if repo == "" {
 			continue
 		}
 		// A catalog image without a registry lives on whichever registry ref names.
-		sr, err := name.ParseReference(s.Image, name.WithDefaultRegistry(ref.Context().RegistryStr()))
+		sr, err := name.ParseReference(repo, name.WithDefaultRegistry(ref.Context().RegistryStr()))
 		if err != nil {
 			continue
 		}
 		// mcpbuild --registry R pushes image I to R/I, so an image that names its own
 		// registry (ghcr.io/x/y) is found at R/ghcr.io/x/y: match its path too.
-		if sr.Context().Name() == ref.Context().Name() || ref.Context().RepositoryStr() == s.Image {
+		if sr.Context().Name() == ref.Context().Name() || ref.Context().RepositoryStr() == repo {
 			if match != nil {
 				return catalog.Pin{}, cliutil.Usagef("image %s matches two catalog entries: %s and %s", ref.Context(), match.Name, s.Name)
 			}

@@ -11,9 +11,12 @@ import (
 func TestPinForAndServerRefFollowMcpbuildPushes(t *testing.T) {
 	const commitA = "1111111111111111111111111111111111111111"
 	const commitB = "2222222222222222222222222222222222222222"
+	const commitC = "3333333333333333333333333333333333333333"
 	servers := []*catalog.Server{
 		{Name: "a", Image: "mcp/a", Type: catalog.TypeServer, Source: catalog.Source{Project: "https://example.com/a.git", Commit: commitA}},
 		{Name: "b", Image: "ghcr.io/org/b", Type: catalog.TypeServer, Source: catalog.Source{Project: "https://example.com/b.git", Commit: commitB}},
+		// Docker's registry lets an image carry a tag; mcpbuild drops it when pushing.
+		{Name: "c", Image: "ghcr.io/org/c:1.0", Type: catalog.TypeServer, Source: catalog.Source{Project: "https://example.com/c.git", Commit: commitC}},
 	}
 	c := &common{}
 	c.reg.registry = "127.0.0.1:15000"
@@ -26,6 +29,8 @@ func TestPinForAndServerRefFollowMcpbuildPushes(t *testing.T) {
 		// mcpbuild --registry 127.0.0.1:15000 pushed ghcr.io/org/b here:
 		{"127.0.0.1:15000/ghcr.io/org/b:latest", commitB},
 		{"127.0.0.1:15000/org/b", ""},
+		{"127.0.0.1:15000/ghcr.io/org/c:latest", commitC},
+		{"ghcr.io/org/c:1.0", commitC},
 		{"127.0.0.1:15000/mcp/other", ""},
 	} {
 		ref, err := name.ParseReference(tc.ref)
@@ -50,6 +55,7 @@ func TestPinForAndServerRefFollowMcpbuildPushes(t *testing.T) {
 	}{
 		{servers[0], "127.0.0.1:15000/mcp/a:latest"},
 		{servers[1], "127.0.0.1:15000/ghcr.io/org/b:latest"},
+		{servers[2], "127.0.0.1:15000/ghcr.io/org/c:latest"},
 	} {
 		ref, err := c.serverRef(tc.s)
 		if err != nil || ref.Name() != tc.want {

@@ -111,6 +111,27 @@ func TestE2EPublishedCatalogVerifies(t *testing.T) {
 		t.Errorf("stats by digest: %s", errs)
 	}
 
+	// One broken entry in a copy of the catalog: the others still verify, it is INVALID,
+	// and the audit is exit 1.
+	withBroken := t.TempDir()
+	if err := os.CopyFS(withBroken, os.DirFS(e2eCatalog)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(withBroken, "broken"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(withBroken, "broken", "server.yaml"), []byte("name: broken\nimage: mcp/broken\ntype: server\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = cli(t, nil, append(flags, "audit", "--catalog", withBroken, "--tag", tag, "-o", "json")...)
+	var partial struct {
+		Totals map[string]int `json:"totals"`
+	}
+	if err := json.Unmarshal([]byte(out), &partial); err != nil || code != cliutil.ExitFailed ||
+		partial.Totals["verified"] != 4 || partial.Totals["invalid"] != 1 || partial.Totals["skipped"] != 1 {
+		t.Fatalf("audit with a broken entry: exit %d, totals %v, want 1 with 4 verified, 1 invalid, 1 skipped\n%s\n%s", code, partial.Totals, out, errs)
+	}
+
 	// The catalog pin moved after publish: label first.
 	moved := t.TempDir()
 	if err := os.CopyFS(moved, os.DirFS(e2eCatalog)); err != nil {

@@ -112,13 +112,18 @@ With several images: 2 before 3 before 1.`,
 	return cmd
 }
 
-// target is one image to verify with its policy (or the reason it is skipped).
+// target is one image to verify with its policy (or the reason it is skipped, or the
+// invalid catalog entry it stands for).
 type target struct {
-	label  string // what the user named (image argument or server name)
-	ref    name.Reference
-	policy verify.Policy
-	skip   string
+	label   string // what the user named (image argument or server name)
+	ref     name.Reference
+	policy  verify.Policy
+	skip    string
+	invalid *catalog.File // audit: an entry with errors; nothing is verified for it
 }
+
+// verifiable reports whether the target names an image to verify.
+func (t target) verifiable() bool { return t.skip == "" && t.invalid == nil }
 
 // result is a target's outcome.
 type result struct {
@@ -191,7 +196,7 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 	g.SetLimit(jobs)
 	for i, t := range targets {
 		results[i].target = t
-		if t.skip != "" {
+		if !t.verifiable() {
 			continue
 		}
 		g.Go(func() error {
@@ -207,7 +212,7 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 	if c.reg.stats {
 		n := 0
 		for _, t := range targets {
-			if t.skip == "" {
+			if t.verifiable() {
 				n++
 			}
 		}
@@ -223,6 +228,8 @@ func resultsErr(results []result) error {
 	for _, r := range results {
 		switch {
 		case r.skip != "":
+		case r.invalid != nil:
+			errs = append(errs, r.invalid.Err())
 		case r.err != nil:
 			errs = append(errs, r.err)
 		case r.verdict != nil && !r.verdict.Verified:

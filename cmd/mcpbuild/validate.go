@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+)
+
+// validateOptions are the flags of `mcpbuild validate`.
+type validateOptions struct {
+	strict bool
+	output string
+}
+
+// Validate checks the flags; every error is a usage error.
+func (o *validateOptions) Validate() error {
+	switch o.output {
+	case "text", "json", "github":
+		return nil
+	}
+	return cliutil.Usagef("--output %q: want text, json or github", o.output)
+}
+
+func newValidateCmd() *cobra.Command {
+	o := &validateOptions{}
+	cmd := &cobra.Command{
+		Use:   "validate [--strict] [-o text|json|github] PATTERN...",
+		Short: "Check catalog entries and report every problem of every file",
+		Long: `Validate every server.yaml matched by PATTERN (servers/... recursively, servers/NAME,
+or a server.yaml path) and print every error and warning of every file on stdout, one per
+line as path:line:col: field: message (warnings as path:line:col: warning: field: message),
+or with -o json one document (mediaType application/vnd.mcpbuild.diagnostics.v1+json), or
+with -o github GitHub workflow annotations (::error file=...,line=...,col=...::...).
+A summary goes to stderr.
+
+Compatible with Docker's MCP registry: what its CI accepts is valid. What it only
+tolerates is a warning, an error with --strict: keys outside its schema, an image with a
+tag (mcpbuild drops the tag: it pushes by digest, tagged with build's --tag), the names
+and secret names it grandfathers, titles it refuses in new entries.
+
+Exit codes: 0 no errors (warnings allowed), 1 errors, 2 usage (a bad flag, no PATTERN, a
+PATTERN matching nothing).`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cliutil.Usagef("validate: no PATTERN given (e.g. servers/...)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			files, err := catalog.LoadFiles(args, catalog.Options{Strict: o.strict})
+			if err != nil {
+				return &cliutil.UsageError{Err: err}
+			}
+			if err := writeDiagnostics(cmd.OutOrStdout(), o.output, o.strict, files); err != nil {
+				return err
+			}
+			t := countDiagnostics(files)
+			if t.errors > 0 {
+				return t
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "mcpbuild: %d %s valid (%d %s)\n", t.files, plural(t.files, "file"), t.warnings, plural(t.warnings, "warning"))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&o.strict, "strict", false, "treat warnings as errors (unknown keys, tagged images, what Docker's registry grandfathers)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "diagnostics format on stdout: text, json or github (workflow annotations)")
+	return cmd
+}
+
+// validateTotals counts a run's files and diagnostics; with errors it is the command's
+// error (exit 1), whose text is the summary (the diagnostics are on stdout).
+type validateTotals struct{ files, invalid, errors, warnings int }
+
+func countDiagnostics(files []*catalog.File) validateTotals {
+	t := validateTotals{files: len(files)}
+	for _, f := range files {
+		if !f.Valid() {
+			t.invalid++
+		}
+		t.errors += len(f.Errors)
+		t.warnings += len(f.Warnings)
+	}
+	return t
+}
+
+func (t validateTotals) Error() string {
+	return fmt.Sprintf("%d %s in %d of %d %s (%d %s)", t.errors, plural(t.errors, "error"), t.invalid, t.files,
+		plural(t.files, "file"), t.warnings, plural(t.warnings, "warning"))
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
+}
