@@ -65,7 +65,7 @@ func (v *Verifier) checkProvenance(ctx context.Context, refs *referrers, digest 
 	if err != nil {
 		return errCheck(CheckProvenance, fmt.Errorf("looking up attestations in %s: %w", sigRepo, err))
 	}
-	am, err := imageOf(ctx, m, "attestation manifest")
+	am, err := imageOf(m, "attestation manifest")
 	if err != nil {
 		return errCheck(CheckProvenance, err)
 	}

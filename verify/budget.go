@@ -17,7 +17,7 @@ import (
 const (
 	// MaxImageBytes bounds what one verification reads from the registry (every response
 	// body: manifests, configs, payloads, envelopes, bundles) plus what it decodes from
-	// that (estimated: see chargeJSON). Real signatures and provenance take a few KiB to
+	// that (estimated: see chargeJSON and manifestCost). Real signatures and provenance take a few KiB to
 	// tens of KiB; past the budget the verification stops reading and is indeterminate.
 	MaxImageBytes = 32 << 20
 	// MaxEnvelopeBytes bounds one DSSE envelope (.att layer) or one Sigstore bundle.
@@ -151,16 +151,44 @@ func chargeJSON(ctx context.Context, raw []byte, extra int64, what string) error
 	return budgetOf(ctx).charge(int64(len(raw))+int64(n)*jsonValueCost+extra, "decoding "+what)
 }
 
-// imageOf returns the image manifest m holds (decoded when it was read), charging the
-// budget for its decoding.
-func imageOf(ctx context.Context, m *manifest, what string) (*v1.Manifest, error) {
-	if err := chargeJSON(ctx, m.Raw, 0, what+" "+m.Digest.String()); err != nil {
+// imageOf returns the image manifest m holds (a read by AcceptImage has one); its
+// decoding was charged when it was read (manifestRead).
+func imageOf(m *manifest, what string) (*v1.Manifest, error) {
+	if m.Image == nil {
+		return nil, badContent("%s %s is not an image manifest", what, m.Digest)
+	}
+	return m.Image, nil
+}
+
+// manifestCost bounds what decoding a manifest of size bytes takes: its length again
+// (decoded strings) and jsonValueCost per value, at most one value per 1.5 bytes ("{},")
+// and at most MaxJSONValues.
+func manifestCost(size int64) int64 {
+	return size + min(2*size/3+1, MaxJSONValues)*jsonValueCost
+}
+
+// manifestRead is verify's ocireg.ManifestHook. Before a manifest's body is read, it
+// reserves in ctx's budget the cost of decoding the most the body can be (size: the
+// declared length, else the manifest limit; the bytes themselves are charged as they
+// are read, by budgetTransport), and takes a slot of l when that is large, so that the
+// buffer and its decoding are held by at most maxLargeItems reads at a time. Once the
+// manifest is decoded, the slot is given back, and so is the reservation past the bytes
+// actually read.
+func (l largeItems) manifestRead(ctx context.Context, what string, size int64) (func(int64), error) {
+	b := budgetOf(ctx)
+	if err := b.charge(manifestCost(size), "decoding "+what); err != nil {
+		_ = b.charge(-manifestCost(size), what) // refused: nothing is held
 		return nil, err
 	}
-	if m.Image != nil {
-		return m.Image, nil
+	release, err := l.acquire(ctx, size)
+	if err != nil {
+		_ = b.charge(-manifestCost(size), what)
+		return nil, err
 	}
-	return parseManifest(m.Raw)
+	return func(read int64) {
+		release()
+		_ = b.charge(manifestCost(read)-manifestCost(size), what)
+	}, nil
 }
 
 // budgetTransport charges every response body read to the request context's budget,

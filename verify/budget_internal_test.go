@@ -104,3 +104,36 @@ func TestLargeItemsTwoAtATime(t *testing.T) {
 	r()
 	releases[1]()
 }
+
+// A manifest read reserves the cost of decoding the most its body can be before the
+// body is read, refuses what does not fit (holding nothing), takes a large-item slot
+// for a large one, and gives back the slot and the reservation past the bytes read.
+func TestManifestReadReserves(t *testing.T) {
+	ctx := withBudget(context.Background())
+	b := budgetOf(ctx)
+	l := make(largeItems, 1)
+	done, err := l.manifestRead(ctx, "m", 4<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.used.Load(); got != manifestCost(4<<20) || len(l) != 1 {
+		t.Fatalf("reserved %d with %d slots taken, want %d and 1", got, len(l), manifestCost(4<<20))
+	}
+	done(1000)
+	if got := b.used.Load(); got != manifestCost(1000) || len(l) != 0 {
+		t.Fatalf("after done: %d with %d slots taken, want %d and 0", got, len(l), manifestCost(1000))
+	}
+	if err := b.charge(MaxImageBytes-manifestCost(1000)-(4<<20), "x"); err != nil { // 4 MiB left
+		t.Fatal(err)
+	}
+	before := b.used.Load()
+	if _, err := l.manifestRead(ctx, "m", 4<<20); !isTransport(err) || !strings.Contains(err.Error(), "per-image budget") {
+		t.Fatalf("a manifest whose decoding does not fit: %v, want the budget error", err)
+	}
+	if b.used.Load() != before || len(l) != 0 {
+		t.Fatalf("a refused read holds %d bytes and %d slots", b.used.Load()-before, len(l))
+	}
+	if manifestCost(4<<20) > 4<<20+MaxJSONValues*jsonValueCost || manifestCost(300) < 300+200*jsonValueCost {
+		t.Fatalf("manifestCost: %d for 4 MiB, %d for 300 bytes", manifestCost(4<<20), manifestCost(300))
+	}
+}

@@ -38,7 +38,14 @@ func (v *Verifier) config(ctx context.Context, repo name.Repository, m *manifest
 		}
 		im = cm.Image
 	}
-	raw, err := v.reg.descriptorContent(ctx, repo, im.Config, ocireg.MaxConfig)
+	// A large config (an image's is a few KiB) is read and decoded under a slot of the
+	// large-item semaphore, as large envelopes and manifests are.
+	release, err := v.large.acquire(ctx, itemSize(im.Config))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	raw, err := v.readDescriptor(ctx, repo, im.Config, ocireg.MaxConfig)
 	if err != nil {
 		return nil, referenced(err)
 	}

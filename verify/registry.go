@@ -29,9 +29,13 @@ const maxPayload = 1 << 20
 type registryClient struct{ cl *ocireg.Client }
 
 // newRegistryClient reads through base (the counting, budget-charging transport) with
-// credentials from keychain; every GET adds a hop to its context's chain.
-func newRegistryClient(base http.RoundTripper, keychain authn.Keychain) *registryClient {
-	return &registryClient{cl: ocireg.New(base, keychain).BeforeGet(func(ctx context.Context) { chainOf(ctx).hop() })}
+// credentials from keychain; every GET adds a hop to its context's chain, and every
+// manifest read is reserved in the budget and, when large, takes a slot of large
+// (manifestReads).
+func newRegistryClient(base http.RoundTripper, keychain authn.Keychain, large largeItems) *registryClient {
+	return &registryClient{cl: ocireg.New(base, keychain).
+		BeforeGet(func(ctx context.Context) { chainOf(ctx).hop() }).
+		OnManifest(large.manifestRead)}
 }
 
 // classified sorts an ocireg error: a 404 is errNotFound (the registry says the thing
@@ -59,14 +63,23 @@ func (c *registryClient) transport(ctx context.Context, repo name.Repository, al
 // registry failing (indeterminate).
 func (c *registryClient) getManifest(ctx context.Context, ref name.Reference, acc ocireg.Accept) (*manifest, error) {
 	m, err := c.cl.Manifest(ctx, ref, acc)
-	return m, classified(err)
+	return decoded(m), classified(err)
+}
+
+// decoded drops a manifest's raw bytes, which verify has no use for once they are hashed
+// and decoded: a hostile registry's 4 MiB manifests are then held once, not twice.
+func decoded(m *manifest) *manifest {
+	if m != nil {
+		m.Raw = nil
+	}
+	return m
 }
 
 // getManifestFor reads the manifest descriptor d of repo names (an index's child, a
 // referrer): by d's digest, with d's media type and size (ocireg.Client.ManifestFor).
 func (c *registryClient) getManifestFor(ctx context.Context, repo name.Repository, d v1.Descriptor, acc ocireg.Accept) (*manifest, error) {
 	m, err := c.cl.ManifestFor(ctx, repo, d, acc)
-	return m, classified(err)
+	return decoded(m), classified(err)
 }
 
 // descriptorContent returns a descriptor's content, at most limit bytes: its embedded

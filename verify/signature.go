@@ -50,7 +50,7 @@ func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo
 		return signed{sig: errCheck(CheckSignature, fmt.Errorf("looking up signatures in %s: %w", sigRepo, err)),
 			tlog: skipped(CheckTLog, "signature lookup failed")}
 	}
-	sm, err := imageOf(ctx, m, "signature manifest")
+	sm, err := imageOf(m, "signature manifest")
 	if err != nil {
 		return signed{sig: errCheck(CheckSignature, err), tlog: noTLog}
 	}

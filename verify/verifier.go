@@ -82,7 +82,7 @@ func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 		return nil, fmt.Errorf("loading public key: %w", err)
 	}
 	v := &Verifier{key: key, sigVer: sv, o: o, large: make(largeItems, maxLargeItems)}
-	v.reg = newRegistryClient(&countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger}, o.keychain)
+	v.reg = newRegistryClient(&countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger}, o.keychain, v.large)
 	if !o.noTLog {
 		v.rekor = &rekorTrust{key: o.rekorKey, url: o.rekorURL,
 			client: &http.Client{Transport: &countingTransport{inner: o.transport, stats: o.stats, kind: kindRekor, logger: o.logger}}}

@@ -15,8 +15,12 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/verify"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
@@ -53,6 +57,7 @@ const killRSS = 1 << 30
 // for all images (signing megabytes is slow) and kept between calls.
 type hostileCase struct {
 	name  string
+	image func(f *verifytest.Fixture, repo name.Repository) name.Digest // nil: a small good image
 	setup func(f *verifytest.Fixture, img name.Digest, shared *[]byte)
 	want  string // every image's verdict
 }
@@ -71,35 +76,86 @@ func hostileCases() []hostileCase {
 		h, _ := v1.NewHash(img.DigestStr())
 		return sign.Tag(f.SigRepo, h, suffix)
 	}
+	annotated := func(f *verifytest.Fixture, img name.Digest, suffix string) {
+		l := verifytest.HostileLayer([]byte("{}"))
+		l.Desc.Annotations["junk"] = strings.Repeat("x", 4<<20-4096)
+		f.PushLayers(tag(f, img, suffix), l)
+	}
 	return []hostileCase{
-		{"att: 32 DSSE layers of 8 MiB", att(8 << 20), "COULD NOT VERIFY: provenance"},
-		{"att: 32 DSSE layers at the envelope limit", att(verify.MaxEnvelopeBytes), "COULD NOT VERIFY: provenance"},
-		{"referrers: 31 bundles at the envelope limit", func(f *verifytest.Fixture, img name.Digest, shared *[]byte) {
+		{"att: 32 DSSE layers of 8 MiB", nil, att(8 << 20), "COULD NOT VERIFY: provenance"},
+		{"att: 32 DSSE layers at the envelope limit", nil, att(verify.MaxEnvelopeBytes), "COULD NOT VERIFY: provenance"},
+		{"referrers: 31 bundles at the envelope limit", nil, func(f *verifytest.Fixture, img name.Digest, shared *[]byte) {
 			f.SignBundle(img, verifytest.BundleSpec{})
 			if *shared == nil {
 				*shared = f.HostileBundle(img, nil, verify.MaxEnvelopeBytes)
 			}
 			f.ReferWith(img, *shared, "https://slsa.dev/provenance/v1", 31)
 		}, "COULD NOT VERIFY: provenance"},
-		{"sig: a manifest of 4 MiB of empty layers", func(f *verifytest.Fixture, img name.Digest, _ *[]byte) {
+		{"sig: a manifest of 4 MiB of empty layers", nil, func(f *verifytest.Fixture, img name.Digest, _ *[]byte) {
 			f.Attest(img)
 			f.PushManyLayers(tag(f, img, sign.SignatureSuffix), 4<<20)
 		}, "COULD NOT VERIFY: signature"},
 		// Read and decoded whole, but not by this key: a definite answer.
-		{"att: a manifest of 4 MiB of annotation", func(f *verifytest.Fixture, img name.Digest, _ *[]byte) {
+		{"att: a manifest of 4 MiB of annotation", nil, func(f *verifytest.Fixture, img name.Digest, _ *[]byte) {
 			f.Sign(img)
-			l := verifytest.HostileLayer([]byte("{}"))
-			l.Desc.Annotations["junk"] = strings.Repeat("x", 4<<20-1024)
-			f.PushLayers(tag(f, img, sign.AttestationSuffix), l)
+			annotated(f, img, sign.AttestationSuffix)
 		}, "NOT VERIFIED: provenance: no provenance by this key"},
+		// Every read at its per-item limit at once: an 8 MiB config, a 4 MiB image
+		// manifest, 4 MiB .sig and .att manifests (one large annotation each, so few JSON
+		// values). Each is within its limit; together they exceed the per-image budget,
+		// which refuses the config before reading it: the .sig manifest, read and decoded
+		// whole, already says no.
+		{"all: 8 MiB config, 4 MiB image, .sig and .att manifests", bigImage(ocireg.MaxConfig, ocireg.MaxManifest), func(f *verifytest.Fixture, img name.Digest, _ *[]byte) {
+			annotated(f, img, sign.SignatureSuffix)
+			annotated(f, img, sign.AttestationSuffix)
+		}, "NOT VERIFIED: signature: signature 1 of 1: layer has no dev.cosignproject.cosign/signature annotation"},
+		// The config at its limit next to a good signature and provenance: read (under the
+		// large-item semaphore) and decoded whole, and the image verifies.
+		{"config: 8 MiB, signed and attested", bigImage(ocireg.MaxConfig, 0), func(f *verifytest.Fixture, img name.Digest, _ *[]byte) {
+			f.Sign(img)
+			f.Attest(img)
+		}, "VERIFIED"},
+	}
+}
+
+// bigImage pushes an image whose config (labelled with the pinned commit) and manifest
+// are just under cfg and man bytes, with one large label and annotation (man 0: none).
+func bigImage(cfg, man int) func(*verifytest.Fixture, name.Repository) name.Digest {
+	return func(f *verifytest.Fixture, repo name.Repository) name.Digest {
+		f.T.Helper()
+		img, err := random.Image(64, 1)
+		if err != nil {
+			f.T.Fatal(err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			f.T.Fatal(err)
+		}
+		cf = cf.DeepCopy()
+		cf.Config.Labels = map[string]string{sign.RevisionClaim: verifytest.PinCommit, "junk": strings.Repeat("y", cfg-4096)}
+		if img, err = mutate.ConfigFile(img, cf); err != nil {
+			f.T.Fatal(err)
+		}
+		if man > 0 {
+			img = mutate.Annotations(img, map[string]string{"junk": strings.Repeat("x", man-4096)}).(v1.Image)
+		}
+		if err := remote.Write(repo.Tag("v1"), img); err != nil {
+			f.T.Fatal(err)
+		}
+		h, err := img.Digest()
+		if err != nil {
+			f.T.Fatal(err)
+		}
+		return repo.Digest(h.String())
 	}
 }
 
 // A registry serving hostile content as large as each per-item limit allows (the
 // issue's .att of 32 DSSE layers of 8 MiB, the same at the envelope limit, bundle
 // referrers at that limit, a .sig manifest of 4 MiB of empty layers, an .att manifest of
-// 4 MiB) must not drive mcpverify -j 8 over 256 MiB of peak RSS for 8 images; the
-// verdicts are "could not check" where the registry failed to serve something checkable.
+// 4 MiB, every manifest and the config at its limit at once, an 8 MiB config) must not
+// drive mcpverify -j 8 over 256 MiB of peak RSS for 8 images; the verdicts are "could not
+// check" where the registry failed to serve something checkable.
 func TestHostileContentMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns mcpverify on 8 hostile images")
@@ -121,7 +177,12 @@ func checkHostileMemory(t *testing.T, f *verifytest.Fixture, flags []string, c h
 	var args []string
 	var shared []byte
 	for i := range images {
-		img := f.PushImage(repo(i), "v1", verifytest.PinCommit)
+		var img name.Digest
+		if c.image != nil {
+			img = c.image(f, repo(i))
+		} else {
+			img = f.PushImage(repo(i), "v1", verifytest.PinCommit)
+		}
 		c.setup(f, img, &shared)
 		args = append(args, img.String())
 	}
@@ -132,8 +193,11 @@ func checkHostileMemory(t *testing.T, f *verifytest.Fixture, flags []string, c h
 		t.Errorf("peak RSS %d MiB for %d hostile images at -j 8, want at most %d MiB", peak>>20, images, maxPeakRSS>>20)
 	}
 	wantCode := cliutil.ExitUnreachable
-	if strings.HasPrefix(c.want, "NOT VERIFIED") {
+	switch {
+	case strings.HasPrefix(c.want, "NOT VERIFIED"):
 		wantCode = cliutil.ExitFailed
+	case c.want == "VERIFIED":
+		wantCode = cliutil.ExitOK
 	}
 	if code != wantCode || strings.Count(out, ": "+c.want) != images {
 		t.Errorf("exit %d, want %d with every image %q\n%s", code, wantCode, c.want, out)

@@ -29,9 +29,10 @@ const MaxConfig = 8 << 20
 // ping and token per registry for the Client's lifetime). It does not retry: retries and
 // per-request deadlines belong to the base transport. It is safe for concurrent use.
 type Client struct {
-	base      http.RoundTripper
-	keychain  authn.Keychain
-	beforeGet func(context.Context)
+	base       http.RoundTripper
+	keychain   authn.Keychain
+	beforeGet  func(context.Context)
+	onManifest ManifestHook
 
 	mu         sync.Mutex
 	transports map[string]http.RoundTripper
@@ -86,16 +87,19 @@ func (c *Client) Transport(ctx context.Context, repo name.Repository, also ...na
 
 // get makes one GET of /v2/<repo>/<kind>/<id> and returns the body of a 200, at most
 // limit bytes (limitWhy names the limit in errors); a manifest's JSON values are counted
-// while it is read. Every failure is an *Error.
-func (c *Client) get(ctx context.Context, repo name.Repository, what, kind, id string, accept Accept, limit int64, limitWhy string) ([]byte, http.Header, error) {
+// while it is read, and the ManifestHook is called before (done, to be called by the
+// caller once the bytes are decoded: never nil). Every failure is an *Error, but the
+// hook's own.
+func (c *Client) get(ctx context.Context, repo name.Repository, what, kind, id string, accept Accept, limit int64, limitWhy string) ([]byte, http.Header, func(int64), error) {
+	noop := func(int64) {}
 	t, err := c.Transport(ctx, repo)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, noop, err
 	}
 	u := url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/" + kind + "/" + id}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, nil, failed(what, err)
+		return nil, nil, noop, failed(what, err)
 	}
 	if len(accept) > 0 {
 		req.Header.Set("Accept", strings.Join(accept, ", "))
@@ -105,31 +109,43 @@ func (c *Client) get(ctx context.Context, repo name.Repository, what, kind, id s
 	}
 	resp, err := (&http.Client{Transport: t}).Do(req)
 	if err != nil {
-		return nil, nil, failed(what, err)
+		return nil, nil, noop, failed(what, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, statusError(what, resp)
+		return nil, nil, noop, statusError(what, resp)
 	}
 	if resp.ContentLength > limit {
-		return nil, nil, badContent("reading %s: registry announces %d bytes, more than %s", what, resp.ContentLength, limitWhy)
+		return nil, nil, noop, badContent("reading %s: registry announces %d bytes, more than %s", what, resp.ContentLength, limitWhy)
 	}
 	var body io.Reader = io.LimitReader(resp.Body, limit+1)
+	done := noop
 	if kind == "manifests" {
 		body = &jsonCounter{r: body, what: what, s: jsonScanner{n: 1}}
+		if c.onManifest != nil {
+			size := limit
+			if resp.ContentLength >= 0 {
+				size = resp.ContentLength
+			}
+			if done, err = c.onManifest(ctx, what, size); err != nil {
+				return nil, nil, noop, err
+			}
+		}
 	}
-	b, err := io.ReadAll(body)
+	b, err := readBody(body, resp.ContentLength, limit)
 	if err != nil {
+		done(int64(len(b)))
 		var e *Error
 		if errors.As(err, &e) {
-			return nil, nil, e
+			return nil, nil, noop, e
 		}
-		return nil, nil, failed(what, err)
+		return nil, nil, noop, failed(what, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, nil, badContent("reading %s: registry sent more than %s", what, limitWhy)
+		done(int64(len(b)))
+		return nil, nil, noop, badContent("reading %s: registry sent more than %s", what, limitWhy)
 	}
-	return b, resp.Header, nil
+	return b, resp.Header, done, nil
 }
 
 // jsonCounter fails a read once the document has more than MaxJSONValues values.
@@ -154,10 +170,11 @@ func (j *jsonCounter) Read(p []byte) (int, error) {
 // manifest of its Content-Type (Decode).
 func (c *Client) Manifest(ctx context.Context, ref name.Reference, acc Accept) (*Manifest, error) {
 	what := "manifest " + ref.String()
-	raw, hdr, err := c.get(ctx, ref.Context(), what, "manifests", ref.Identifier(), acc, MaxManifest, fmt.Sprintf("the %d byte manifest limit", MaxManifest))
+	raw, hdr, done, err := c.get(ctx, ref.Context(), what, "manifests", ref.Identifier(), acc, MaxManifest, fmt.Sprintf("the %d byte manifest limit", MaxManifest))
 	if err != nil {
 		return nil, err
 	}
+	defer done(int64(len(raw)))
 	got := SHA256(raw)
 	if d, ok := ref.(name.Digest); ok && d.DigestStr() != got.String() {
 		return nil, badContent("reading %s: the registry served %d bytes hashing to %s, not the digest asked for", what, len(raw), got)
@@ -207,7 +224,7 @@ func (c *Client) Blob(ctx context.Context, repo name.Repository, h v1.Hash, size
 	if size >= 0 {
 		read, why = size, fmt.Sprintf("the %d bytes its descriptor declares", size)
 	}
-	raw, _, err := c.get(ctx, repo, what, "blobs", h.String(), nil, read, why)
+	raw, _, _, err := c.get(ctx, repo, what, "blobs", h.String(), nil, read, why)
 	if err != nil {
 		return nil, err
 	}

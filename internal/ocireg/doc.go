@@ -8,7 +8,11 @@
 //   - Every body is bounded: a manifest by MaxManifest bytes and MaxJSONValues JSON
 //     values (counted while it is read), a blob by its descriptor's declared size, which
 //     must not exceed the caller's limit. A Content-Length over the bound is refused
-//     before the body is read; a body that goes past it is cut off there.
+//     before the body is read; a body that goes past it is cut off there. A body is read
+//     into one buffer of its declared length (without one, grown by doubling but never
+//     past the bound) and a manifest is decoded once. A caller that budgets memory sets
+//     a ManifestHook (OnManifest): it is told each manifest's size before the body is
+//     read, and may wait or refuse.
 //   - Everything returned is hashed here (sha256) and compared with what was asked for:
 //     a manifest by digest must hash to that digest, a descriptor's manifest or blob must
 //     also have its size and media type, embedded data (the OCI "data" field) must hash

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // The manifest media types read. Anything else is refused as the registry failing (could
@@ -65,41 +66,53 @@ func Decode(raw []byte, contentType string, acc Accept) (*Manifest, error) {
 	if !slices.Contains(acc, mt) {
 		return nil, fmt.Errorf("media type %s is not accepted here (want %s)", Printable(mt, 100), strings.Join(acc, " or "))
 	}
-	var probe struct {
-		SchemaVersion *int64           `json:"schemaVersion"`
-		MediaType     *string          `json:"mediaType"`
-		Config        *json.RawMessage `json:"config"`
-		Layers        *json.RawMessage `json:"layers"`
-		Manifests     *json.RawMessage `json:"manifests"`
+	// One decode into the union of both shapes: the checks below need to know which
+	// fields are present, and the result is built from the same values (no second pass,
+	// no raw copies of the hostile parts).
+	var doc struct {
+		SchemaVersion *int64            `json:"schemaVersion"`
+		MediaType     *string           `json:"mediaType"`
+		ArtifactType  string            `json:"artifactType"`
+		Config        *v1.Descriptor    `json:"config"`
+		Layers        *[]v1.Descriptor  `json:"layers"`
+		Manifests     *[]v1.Descriptor  `json:"manifests"`
+		Annotations   map[string]string `json:"annotations"`
+		Subject       *v1.Descriptor    `json:"subject"`
 	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, fmt.Errorf("not a JSON manifest: %v", err)
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		if _, syntax := errors.AsType[*json.SyntaxError](err); syntax {
+			return nil, fmt.Errorf("not a JSON manifest: %v", err)
+		}
+		return nil, fmt.Errorf("parsing manifest: %v", err)
 	}
 	switch {
-	case probe.SchemaVersion == nil || *probe.SchemaVersion != 2:
+	case doc.SchemaVersion == nil || *doc.SchemaVersion != 2:
 		return nil, errors.New("schemaVersion is not 2")
-	case probe.MediaType != nil && *probe.MediaType != mt:
-		return nil, fmt.Errorf("body mediaType %q does not match Content-Type %s", Printable(*probe.MediaType, 100), mt)
-	case probe.MediaType == nil && strings.HasPrefix(mt, "application/vnd.docker."):
+	case doc.MediaType != nil && *doc.MediaType != mt:
+		return nil, fmt.Errorf("body mediaType %q does not match Content-Type %s", Printable(*doc.MediaType, 100), mt)
+	case doc.MediaType == nil && strings.HasPrefix(mt, "application/vnd.docker."):
 		return nil, fmt.Errorf("body has no mediaType (required for %s)", mt)
 	}
 	m := &Manifest{Raw: raw, MediaType: mt}
+	bodyType := types.MediaType("")
+	if doc.MediaType != nil {
+		bodyType = types.MediaType(*doc.MediaType)
+	}
 	if IsIndex(mt) {
-		if probe.Manifests == nil || probe.Config != nil || probe.Layers != nil {
+		if doc.Manifests == nil || doc.Config != nil || doc.Layers != nil {
 			return nil, errors.New(`an index must have "manifests" and no "config" or "layers"`)
 		}
-		m.Index = &v1.IndexManifest{}
-		if err := json.Unmarshal(raw, m.Index); err != nil {
-			return nil, fmt.Errorf("parsing index: %v", err)
-		}
+		m.Index = &v1.IndexManifest{SchemaVersion: 2, MediaType: bodyType, Manifests: *doc.Manifests,
+			Annotations: doc.Annotations, Subject: doc.Subject, ArtifactType: doc.ArtifactType}
 		return m, checkDigests(m.Index.Manifests)
 	}
-	if probe.Config == nil || probe.Manifests != nil {
+	if doc.Config == nil || doc.Manifests != nil {
 		return nil, errors.New(`an image manifest must have a "config" and no "manifests"`)
 	}
-	m.Image = &v1.Manifest{}
-	if err := json.Unmarshal(raw, m.Image); err != nil {
-		return nil, fmt.Errorf("parsing manifest: %v", err)
+	m.Image = &v1.Manifest{SchemaVersion: 2, MediaType: bodyType, Config: *doc.Config,
+		Annotations: doc.Annotations, Subject: doc.Subject, ArtifactType: doc.ArtifactType}
+	if doc.Layers != nil {
+		m.Image.Layers = *doc.Layers
 	}
 	return m, checkDigests(append([]v1.Descriptor{m.Image.Config}, m.Image.Layers...))
 }
