@@ -93,7 +93,7 @@ func TestRekorDeadlineAndBoundedAnswers(t *testing.T) {
 		}
 	}))
 	t.Cleanup(func() { close(release); srv.Close() })
-	r, err := sign.NewRekor(srv.URL, 1, sign.WithRequestTimeout(300*time.Millisecond))
+	r, err := sign.NewRekor(srv.URL, 1, sign.WithRequestTimeout(2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,12 @@ func push(t *testing.T, host, repo, tag string) (string, []byte) {
 
 func get(t *testing.T, url string) (*http.Response, []byte, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	return getWithin(t, url, 2*time.Second)
+}
+
+func getWithin(t *testing.T, url string, d time.Duration) (*http.Response, []byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json")
@@ -118,7 +123,7 @@ func TestHangTruncateThrottle(t *testing.T) {
 	}
 	s.On(http.MethodGet, "", hostile.Throttle(len(raw))).Times(1)
 	start = time.Now()
-	if _, body, err := get(t, u); err != nil || string(body) != string(raw) || time.Since(start) < 900*time.Millisecond {
+	if _, body, err := getWithin(t, u, 20*time.Second); err != nil || string(body) != string(raw) || time.Since(start) < 900*time.Millisecond {
 		t.Fatalf("throttled GET took %v, err %v", time.Since(start), err)
 	}
 }
