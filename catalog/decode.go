@@ -69,12 +69,25 @@ func oneLine(s string) string {
 		case r == utf8.RuneError && !strings.HasPrefix(s[i:], string(utf8.RuneError)):
 			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case hostileKind(r) != "":
-			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+			b.WriteString(escapeRune(r))
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// escapeRune spells r as a Go escape whatever Go thinks of it: strconv.QuoteRune keeps
+// characters it deems printable (variation selectors, say) raw.
+func escapeRune(r rune) string {
+	switch q := strings.Trim(strconv.QuoteRune(r), "'"); {
+	case strings.HasPrefix(q, `\`):
+		return q
+	case r <= 0xFFFF:
+		return fmt.Sprintf(`\u%04x`, r)
+	default:
+		return fmt.Sprintf(`\U%08x`, r)
+	}
 }
 
 // softf reports what Docker's registry tolerates but a careful catalog should not have
