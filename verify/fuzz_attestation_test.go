@@ -61,8 +61,8 @@ func provenanceSeeds(fx *fuzzFixture, f testing.TB) [][]byte {
 // and a directory (mode 0), with a mirror (1), of a commit alone (2), and of a project
 // written scp-like, with a mirror (3). A passing
 // statement is SLSA v1 about the digest, its build context at the pin's commit and, read
-// by BuildKit's git URL parser, the pin's project (or mirror) in the pin's directory, and
-// no source that BuildKit reads as the project is at another commit.
+// by BuildKit's git URL parser (gitSource), the pin's project (or mirror) in the pin's
+// directory, and no source naming the project is at another commit.
 func FuzzProvenance(f *testing.F) {
 	fx := newFuzzFixture(f)
 	for _, s := range provenanceSeeds(fx, f) {

@@ -50,9 +50,9 @@ func seedLayers(tb testing.TB, genuine, other, wrong v1.Descriptor) [][]byte {
 			noBundle.Annotations[k] = v
 		}
 	}
-	many := make([]v1.Descriptor, maxSignatures+1)
+	many := make([]v1.Descriptor, maxSignatures+1) // that fail at once: no annotation, no signature
 	for i := range many {
-		many[i] = other
+		many[i] = embedded(string(genuine.MediaType), []byte("{}"), nil)
 	}
 	return [][]byte{
 		layersManifest(tb, genuine), layersManifest(tb, other, genuine), layersManifest(tb, noData), layersManifest(tb, noData, other),

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -320,38 +321,38 @@ type oStatement struct {
 	} `json:"predicate"`
 }
 
-// buildkitSource is the repository (host/path, without ".git" or a trailing slash) and
-// the directory ("." for the root) BuildKit reads in a git URL. The SLSA form git+<url>
-// names the same repository as <url>.
-func buildkitSource(uri string) (repo, dir string, ok bool) {
-	u := strings.TrimSpace(uri)
-	u = strings.TrimPrefix(u, "git+")
+// gitSource is the repository (lowercase host/path, without ".git", a trailing slash or
+// an "@ref" suffix) and the directory ("" for the root) a git URL names as BuildKit reads
+// it (byBuildKit). SLSA's git+<url> names <url>'s repository; an "@suffix" of the last
+// segment is a ref (SLSA's git+<url>@<ref>; verify reads it so in any URL): with the
+// commit compared, the content is the pinned commit's whichever repository holds it. A
+// URL BuildKit does not read (so never built from) names the repository net/url reads
+// in it, and no directory.
+func gitSource(uri string) (repo, dir string, byBuildKit bool) {
+	u := strings.TrimPrefix(strings.TrimSpace(uri), "git+")
 	if strings.HasPrefix(u, "github.com/") {
 		u = "https://" + u
 	}
-	g, err := gitutil.ParseURL(u)
-	if err != nil {
+	var host, p string
+	if g, err := gitutil.ParseURL(u); err == nil {
+		host, p, byBuildKit = g.Host, g.Path, true
+		if g.Opts != nil {
+			dir = g.Opts.Subdir
+		}
+		if q := g.Query.Get("subdir"); q != "" {
+			byBuildKit = dir == "" || path.Clean("/"+dir) == path.Clean("/"+q) // BuildKit refuses a conflict
+			dir = q
+		}
+	} else if pu, err := url.Parse(u); err == nil && pu.Host != "" {
+		host, p = pu.Host, pu.Path
+	} else {
 		return "", "", false
 	}
-	// An "@suffix" of the last segment is read as a ref (SLSA's git+<url>@<ref>, and verify
-	// reads it so in any URL): with the commit compared, the content is the pinned
-	// commit's whichever repository holds it.
-	p := g.Path
 	if i := strings.LastIndex(p, "@"); i > strings.LastIndex(p, "/") {
 		p = p[:i]
 	}
 	p = strings.TrimSuffix(strings.TrimSuffix(p, "/"), ".git")
-	sub := ""
-	if g.Opts != nil {
-		sub = g.Opts.Subdir
-	}
-	if q := g.Query.Get("subdir"); q != "" {
-		if sub != "" && path.Clean("/"+sub) != path.Clean("/"+q) {
-			return "", "", false // BuildKit refuses conflicting directories
-		}
-		sub = q
-	}
-	return strings.ToLower(g.Host) + "/" + strings.TrimPrefix(p, "/"), strings.TrimPrefix(path.Clean("/"+sub), "/"), true
+	return strings.ToLower(host) + "/" + strings.TrimPrefix(p, "/"), strings.TrimPrefix(path.Clean("/"+dir), "/"), byBuildKit
 }
 
 // provenanceWrong says why stmt is not SLSA v1 provenance of the fixture digest built
@@ -382,15 +383,15 @@ func (fx *fuzzFixture) provenanceWrong(stmt []byte, p Policy) string {
 		if len(p.SourceMirrors) > 0 {
 			projects = append(projects, "mirror.example/example/mcp-server")
 		}
-		repo, dir, ok := buildkitSource(cs.URI)
+		repo, dir, byBuildKit := gitSource(cs.URI)
 		want := strings.TrimPrefix(path.Clean("/"+p.Pin.Directory), "/")
-		if !ok || !slices.Contains(projects, repo) || dir != want {
-			return fmt.Sprintf("BuildKit reads the build context %q as %q directory %q (ok %v)", cs.URI, repo, dir, ok)
+		if !slices.Contains(projects, repo) || byBuildKit && dir != want {
+			return fmt.Sprintf("the build context %q is %q directory %q (as BuildKit reads it: %v)", cs.URI, repo, dir, byBuildKit)
 		}
 	}
 	for _, d := range st.Predicate.BuildDefinition.ResolvedDependencies {
-		repo, _, ok := buildkitSource(d.URI)
-		naming := projects == nil && d.Digest["sha1"] != "" || ok && slices.Contains(projects, repo)
+		repo, _, _ := gitSource(d.URI)
+		naming := projects == nil && d.Digest["sha1"] != "" || slices.Contains(projects, repo)
 		if naming && d.Digest["sha1"] != p.Pin.Commit {
 			return fmt.Sprintf("source %q (BuildKit: %q) is at commit %q", d.URI, repo, d.Digest["sha1"])
 		}
