@@ -30,8 +30,9 @@ import (
 
 // fuzzFixture holds what the fuzz targets share: fixed keys (so that inputs kept in
 // testdata/fuzz stay meaningful across runs: a signature in a seed still verifies), the
-// image, Verifiers with and without the log, and genuine content made by verifytest
-// with those keys (a signature layer, a provenance attestation, bundles), the seeds.
+// image, Verifiers with and without the log (and one reading an in-memory registry), and
+// genuine content made by verifytest with those keys (a signature layer, a provenance
+// attestation), from which the seeds are made.
 type fuzzFixture struct {
 	key, logKey *ecdsa.PrivateKey
 	keyDER      []byte // the signing key's PKIX DER (what a log entry must name)
@@ -114,7 +115,7 @@ func (fx *fuzzFixture) policy(mode uint8, dir string) Policy {
 	return p
 }
 
-// ctx is a fresh verification context (its own budget).
+// fuzzCtx is a fresh verification context (its own budget).
 func fuzzCtx() context.Context { return withBudget(context.Background()) }
 
 // signSET returns a cosign bundle annotation for body as the fixture's log signs it (the

@@ -119,10 +119,7 @@ func FuzzDecodeManifest(f *testing.F) {
 		acc := fuzzAccepts[int(which)%len(fuzzAccepts)]
 		m, err := decodeManifest(raw, contentType, acc)
 		if err != nil {
-			if m != nil {
-				t.Fatal("refused, but returned a manifest")
-			}
-			return
+			return // what it returns with an error is not used (getManifest)
 		}
 		if why := manifestWrong(raw, contentType, acc, m); why != "" {
 			t.Fatalf("accepted %q (%s) with %v: %s", raw, contentType, acc, why)
