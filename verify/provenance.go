@@ -167,19 +167,24 @@ func (v *Verifier) checkProvenanceBundle(ctx context.Context, sigRepo name.Repos
 	return provenanceMatches(r.payload, digest, p), true
 }
 
-// gitSubdir returns the directory a BuildKit git context selects: "dir" in
-// URL#ref:dir or URL?ref=...&subdir=dir, cleaned ("." for the repository root).
+// gitSubdir returns the directory a BuildKit git context selects, as BuildKit reads it:
+// "dir" in URL#ref:dir, else the subdir query parameter (URL?ref=...&subdir=dir; the
+// well-formed pairs of the query count), cleaned ("." for the repository root). It is ""
+// (no directory) when the two disagree or the query names several, which BuildKit
+// refuses.
 func gitSubdir(uri string) string {
-	if _, frag, ok := strings.Cut(uri, "#"); ok {
-		_, dir, _ := strings.Cut(frag, ":")
-		return cleanDir(dir)
-	}
-	if i := strings.Index(uri, "?"); i >= 0 {
-		if q, err := url.ParseQuery(uri[i+1:]); err == nil {
-			return cleanDir(q.Get("subdir"))
+	rest, frag, _ := strings.Cut(uri, "#")
+	_, dir, _ := strings.Cut(frag, ":")
+	if _, query, ok := strings.Cut(rest, "?"); ok {
+		q, _ := url.ParseQuery(query)
+		switch sub := q["subdir"]; {
+		case len(sub) > 1, len(sub) == 1 && dir != "" && cleanDir(sub[0]) != cleanDir(dir):
+			return ""
+		case len(sub) == 1:
+			dir = sub[0]
 		}
 	}
-	return "."
+	return cleanDir(dir)
 }
 
 // cleanDir cleans a repository-relative directory; the root is ".".
@@ -188,11 +193,16 @@ func cleanDir(d string) string {
 }
 
 // normalizeGitURI reduces a git URL to host/path for comparison: no scheme, "git+"
-// prefix, user info, fragment, query, "@ref" suffix, ".git" or trailing slash.
+// prefix, user info, fragment, query, "@ref" suffix, ".git" or trailing slash. An
+// scp-like address ([user@]host:path, a colon before any slash) is the ssh URL git reads
+// in it.
 func normalizeGitURI(s string) string {
 	s = strings.TrimPrefix(strings.TrimSpace(s), "git+")
 	if i := strings.IndexAny(s, "#?"); i >= 0 {
 		s = s[:i]
+	}
+	if i := strings.Index(s, ":"); i > 0 && !strings.Contains(s[:i], "/") && !strings.HasPrefix(s[i:], "://") {
+		s = "ssh://" + s[:i] + "/" + strings.TrimPrefix(s[i+1:], "/")
 	}
 	if u, err := url.Parse(s); err == nil && u.Host != "" {
 		s = strings.ToLower(u.Host) + u.Path

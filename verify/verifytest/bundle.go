@@ -57,6 +57,13 @@ type BundleSpec struct {
 func (f *Fixture) SignBundle(img name.Digest, s BundleSpec) {
 	f.T.Helper()
 	h, _ := v1.NewHash(img.DigestStr())
+	f.pushReferrer(h, f.SignatureBundle(img, &s), s.PredicateType, "")
+}
+
+// SignatureBundle returns the bundle SignBundle stores for img (s's defaults filled in).
+func (f *Fixture) SignatureBundle(img name.Digest, s *BundleSpec) []byte {
+	f.T.Helper()
+	h, _ := v1.NewHash(img.DigestStr())
 	if s.Key == nil {
 		s.Key = f.Key
 	}
@@ -78,23 +85,30 @@ func (f *Fixture) SignBundle(img name.Digest, s BundleSpec) {
 		"predicateType": s.PredicateType, "predicate": map[string]any{},
 	})
 	f.check(err)
-	f.pushBundle(img, stmt, s.Key, s.RekorKey, s.PredicateType, s.LogOtherEnvelope)
+	return f.bundleJSON(stmt, s.Key, s.RekorKey, s.LogOtherEnvelope)
+}
+
+// StatementBundle signs stmt (an in-toto statement) with key as a DSSE envelope, logs it
+// in rekorKey's log (a Rekor dsse entry with a SET and an inclusion proof) and returns
+// both as a Sigstore bundle v0.3, as cosign v3 writes it.
+func (f *Fixture) StatementBundle(stmt []byte, key, rekorKey *ecdsa.PrivateKey) []byte {
+	f.T.Helper()
+	return f.bundleJSON(stmt, key, rekorKey, false)
+}
+
+// ProvenanceBundle returns the bundle AttestBundle stores for img.
+func (f *Fixture) ProvenanceBundle(img name.Digest, s ProvSpec) []byte {
+	f.T.Helper()
+	stmt := f.provenanceStatement(img, &s) // fills in s.Key
+	return f.bundleJSON(stmt, s.Key, f.RekorKey, false)
 }
 
 // AttestBundle stores a SLSA v1 provenance attestation of img the way cosign v3 does by
 // default: a Sigstore bundle referrer, added to the fallback index.
 func (f *Fixture) AttestBundle(img name.Digest, s ProvSpec) {
 	f.T.Helper()
-	stmt := f.provenanceStatement(img, &s)
-	f.pushBundle(img, stmt, s.Key, f.RekorKey, "https://slsa.dev/provenance/v1", false)
-}
-
-// pushBundle signs stmt as a DSSE envelope with key, logs it (Rekor dsse entry signed by
-// rekorKey), wraps both in a bundle v0.3 and stores it as a referrer of img.
-func (f *Fixture) pushBundle(img name.Digest, stmt []byte, key, rekorKey *ecdsa.PrivateKey, predicate string, logOther bool) {
-	f.T.Helper()
 	h, _ := v1.NewHash(img.DigestStr())
-	f.pushReferrer(h, f.bundleJSON(stmt, key, rekorKey, logOther), predicate, "")
+	f.pushReferrer(h, f.ProvenanceBundle(img, s), "https://slsa.dev/provenance/v1", "")
 }
 
 // bundleJSON signs stmt as a DSSE envelope with key, logs it (Rekor dsse entry signed by
