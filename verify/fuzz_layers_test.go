@@ -85,14 +85,14 @@ func FuzzSignatureManifest(f *testing.F) {
 			return // imageOf refuses it (FuzzDecodeManifest)
 		}
 		if sig != "" || bun != "" {
-			m.image.Layers = append(m.image.Layers, embedded(sign.SimpleSigningMediaType, fx.sigLayer.Payload, sigAnnotations(sig, &bun)))
+			m.Image.Layers = append(m.Image.Layers, embedded(sign.SimpleSigningMediaType, fx.sigLayer.Payload, sigAnnotations(sig, &bun)))
 		}
 		v := fx.vNoLog
 		if withLog {
 			v = fx.v
 		}
 		s := v.checkSignatures(fuzzCtx(), &referrers{sigRepo: fx.vt.SigRepo, digest: fx.digest}, fx.repo, fx.digest, m, nil)
-		layers := m.image.Layers
+		layers := m.Image.Layers
 		allRead := len(layers) <= maxSignatures
 		var good, logged bool
 		for _, l := range layers[:min(len(layers), maxSignatures)] {
@@ -151,7 +151,7 @@ func FuzzAttestationManifest(f *testing.F) {
 			if predicateType != "" {
 				ann[sign.PredicateTypeAnnotation] = predicateType
 			}
-			m.image.Layers = append(m.image.Layers, embedded(sign.DSSEMediaType, env, ann))
+			m.Image.Layers = append(m.Image.Layers, embedded(sign.DSSEMediaType, env, ann))
 		}
 		withLog, p := opt&1 == 1, fx.policy(0, "")
 		if opt&2 != 0 {
@@ -163,7 +163,7 @@ func FuzzAttestationManifest(f *testing.F) {
 		}
 		c := v.checkProvenance(fuzzCtx(), &referrers{sigRepo: fx.vt.SigRepo, digest: fx.digest}, fx.digest, m, nil, p, false)
 		var layers []v1.Descriptor
-		for _, l := range m.image.Layers {
+		for _, l := range m.Image.Layers {
 			if pt, ok := l.Annotations["predicateType"]; !ok || pt == "https://slsa.dev/provenance/v1" {
 				layers = append(layers, l)
 			}
