@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
@@ -35,30 +32,11 @@ func TestE2EDeadlinesAndRetries(t *testing.T) {
 	id := time.Now().UnixNano()
 	repo, _ := name.NewRepository(fmt.Sprintf("%s/mcpverify-e2e/deadline-%d", host, id))
 	sigRepo, _ := name.NewRepository(fmt.Sprintf("%s/mcpverify-e2e/sig-%d", host, id))
-	img, _ := random.Image(256, 1)
-	cf, _ := img.ConfigFile()
-	cf = cf.DeepCopy()
-	cf.Config.Labels = map[string]string{sign.RevisionClaim: verifytest.PinCommit}
-	img, _ = mutate.ConfigFile(img, cf)
-	if err := remote.Write(repo.Tag("v1"), img); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := img.Digest()
-	signer, err := sign.LoadKeyFile(e2eKey, []byte(e2ePass))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rk, err := sign.NewRekor(s.rekorURL, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := sign.New(signer, sign.NewStore(sigRepo), rk)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := pushTo(t, repo, "v1", verifytest.PinCommit)
+	svc := e2eService(t, s, sigRepo)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := svc.SignImage(ctx, repo.Digest(d.String()), map[string]string{sign.RevisionClaim: verifytest.PinCommit}); err != nil {
+	if _, err := svc.SignImage(ctx, img, map[string]string{sign.RevisionClaim: verifytest.PinCommit}); err != nil {
 		t.Fatal(err)
 	}
 	verify := func(extra ...string) (int, string, string, time.Duration) {
@@ -84,7 +62,7 @@ func TestE2EDeadlinesAndRetries(t *testing.T) {
 	if code != cliutil.ExitUnreachable || took > 8*time.Second {
 		t.Fatalf("hang: exit %d after %v, want 3 after about 2s\nstdout:\n%s\nstderr:\n%s", code, took, out, errs)
 	}
-	for _, want := range []string{"COULD NOT VERIFY: signature: ", "registry " + host + ": GET /v2/" + sigRepo.RepositoryStr() + "/manifests/sha256-" + d.Hex + ".sig", "timed out after 2s"} {
+	for _, want := range []string{"COULD NOT VERIFY: signature: ", "registry " + host + ": GET /v2/" + sigRepo.RepositoryStr() + "/manifests/sha256-" + strings.TrimPrefix(img.DigestStr(), "sha256:") + ".sig", "timed out after 2s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout does not say %q:\n%s", want, out)
 		}

@@ -46,12 +46,9 @@ func pushTo(t *testing.T, repo name.Repository, tag, commit string) name.Digest 
 	return repo.Digest(h.String())
 }
 
-// publishTo signs img (revision claim) and attests SLSA v1 provenance for it with
-// mcpbuild's signing library, through the stack's Rekor, into sigRepo.
-func publishTo(t *testing.T, s stack, sigRepo name.Repository, img name.Digest) {
+// e2eService signs with the e2e key through the stack's Rekor into sigRepo.
+func e2eService(t *testing.T, s stack, sigRepo name.Repository) *sign.Service {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	signer, err := sign.LoadKeyFile(e2eKey, []byte(e2ePass))
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +61,16 @@ func publishTo(t *testing.T, s stack, sigRepo name.Repository, img name.Digest) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svc
+}
+
+// publishTo signs img (revision claim) and attests SLSA v1 provenance for it with
+// mcpbuild's signing library, through the stack's Rekor, into sigRepo.
+func publishTo(t *testing.T, s stack, sigRepo name.Repository, img name.Digest) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	svc := e2eService(t, s, sigRepo)
 	if _, err := svc.SignImage(ctx, img, map[string]string{sign.RevisionClaim: verifytest.PinCommit}); err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
@@ -62,24 +60,7 @@ func (s stack) pushTiny(t *testing.T, what, commit string) name.Digest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.Config.Labels = map[string]string{sign.RevisionClaim: commit}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(repo.Tag("v1"), img); err != nil {
-		t.Fatal(err)
-	}
-	h, _ := img.Digest()
-	return repo.Digest(h.String())
+	return pushTo(t, repo, "v1", commit)
 }
 
 // cosign runs a real cosign CLI with the test key's password and the signatures repository.
