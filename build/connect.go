@@ -23,25 +23,29 @@ var Schemes = []string{"unix", "tcp", "docker-container", "kube-pod", "ssh"}
 // one of the helpers' schemes with a host (docker-container://NAME, kube-pod://POD,
 // ssh://[USER@]HOST[:PORT]).
 func CheckAddress(addr string) error {
+	bad := func(why string) error { return fmt.Errorf("buildkit address %q: %s; %s", addr, why, wantAddress) }
 	if !strings.Contains(addr, "://") {
-		return fmt.Errorf("buildkit address %q: no scheme; want one of %s://", addr, strings.Join(Schemes, "://, "))
+		return bad("no scheme")
 	}
 	u, err := url.Parse(addr)
 	if err != nil {
-		return fmt.Errorf("buildkit address %q: %w", addr, err)
+		return bad(err.Error())
 	}
 	switch {
 	case !slices.Contains(Schemes, u.Scheme):
-		return fmt.Errorf("buildkit address %q: scheme %q is not one of %s://", addr, u.Scheme, strings.Join(Schemes, "://, "))
+		return bad(fmt.Sprintf("unknown scheme %q", u.Scheme))
 	case u.Scheme == "unix" && u.Path == "":
-		return fmt.Errorf("buildkit address %q: want unix:///path/to/buildkitd.sock", addr)
+		return bad("no socket path")
 	case u.Scheme == "tcp" && (u.Hostname() == "" || u.Port() == ""):
-		return fmt.Errorf("buildkit address %q: want tcp://host:port", addr)
+		return bad("no host or port")
 	case u.Scheme != "unix" && u.Scheme != "tcp" && u.Host == "":
-		return fmt.Errorf("buildkit address %q: want %s://NAME", addr, u.Scheme)
+		return bad("no " + u.Scheme + " target")
 	}
 	return nil
 }
+
+const wantAddress = "want unix:///path/to/buildkitd.sock, tcp://host:port, docker-container://CONTAINER, " +
+	"kube-pod://POD[?namespace=NS] or ssh://[USER@]HOST[:PORT]"
 
 // clientOptions checks addr against the connection options and returns BuildKit's
 // client options for them: TLS only over tcp://.
