@@ -211,3 +211,27 @@ func TestHandshakeFailure(t *testing.T) {
 		}
 	}
 }
+
+// tlsFailure recognises Go's TLS and x509 messages inside gRPC's error, and nothing else.
+func TestTLSFailureMessages(t *testing.T) {
+	for msg, want := range map[string]string{
+		`connection error: desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority"`: "signed by an unknown authority (check --tlscacert",
+		`desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate is valid for localhost, not bk"`:                "certificate is valid for localhost, not bk (check --tlsservername",
+		`desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time"`: "expired or is not yet valid",
+		`desc = "error reading server preface: remote error: tls: certificate required"`:                                                                          "requires a client certificate and none was sent",
+		`desc = "error reading server preface: remote error: tls: unknown certificate authority"`:                                                                 "not signed by a CA buildkitd trusts (check --tlscert)",
+		`desc = "error reading server preface: remote error: tls: bad certificate"`:                                                                               "rejected the client certificate (check --tlscert and --tlskey)",
+		`desc = "transport: authentication handshake failed: tls: first record does not look like a TLS handshake"`:                                               "does not speak TLS",
+		`desc = "transport: authentication handshake failed: tls: handshake failure"`:                                                                             "TLS handshake failed: tls: handshake failure",
+	} {
+		te := tlsFailure(errors.New(msg))
+		if te == nil || !strings.Contains(te.Error(), want) {
+			t.Errorf("tlsFailure(%q) = %v, want it to say %q", msg, te, want)
+		}
+	}
+	for _, msg := range []string{"connection refused", "write: connection reset by peer", "context deadline exceeded"} {
+		if te := tlsFailure(errors.New(msg)); te != nil {
+			t.Errorf("tlsFailure(%q) = %v, want nil", msg, te)
+		}
+	}
+}
