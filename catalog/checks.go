@@ -180,4 +180,3 @@ func checkDirectory(d string) string {
 	}
 	return ""
 }
-
