@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -128,7 +129,7 @@ func TestRecordedCosignSignatureReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logKey, err := sign.LoadPublicKey(logPEM)
+	logKey, err := pemkey.ParsePublic(logPEM)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 	"github.com/mcpbuild/mcpbuild/sign"
 	_ "github.com/sigstore/sigstore/pkg/signature/kms/fake" // registers fakekms://
 )
@@ -44,7 +45,7 @@ func TestLoadKeyFileSignsVerifiably(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := sign.LoadPublicKey(pubPEM)
+	pub, err := pemkey.ParsePublic(pubPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
