@@ -29,7 +29,8 @@ func (g GitContext) String() string {
 // ParseGitContext splits a git context as BuildKit reads it: the fragment is "ref:dir";
 // the query's ref and subdir parameters (its well-formed pairs) count where the fragment
 // names none. Dir is as written (see CleanDir). A context that names two different
-// directories, or the subdir parameter twice, is refused, as BuildKit refuses it.
+// directories, or the subdir parameter twice, is refused, as BuildKit refuses it; the
+// GitContext then has its Remote and Ref, and no Dir.
 func ParseGitContext(s string) (GitContext, error) {
 	rest, frag, _ := strings.Cut(s, "#")
 	ref, dir, _ := strings.Cut(frag, ":")
@@ -38,9 +39,9 @@ func ParseGitContext(s string) (GitContext, error) {
 		q, _ := url.ParseQuery(query)
 		switch sub := q["subdir"]; {
 		case len(sub) > 1:
-			return GitContext{}, fmt.Errorf("git context %q: subdir is given %d times", s, len(sub))
+			return GitContext{Remote: remote, Ref: ref}, fmt.Errorf("git context %q: subdir is given %d times", s, len(sub))
 		case len(sub) == 1 && dir != "" && CleanDir(sub[0]) != CleanDir(dir):
-			return GitContext{}, fmt.Errorf("git context %q: directory %q and subdir %q disagree", s, dir, sub[0])
+			return GitContext{Remote: remote, Ref: ref}, fmt.Errorf("git context %q: directory %q and subdir %q disagree", s, dir, sub[0])
 		case len(sub) == 1:
 			dir = sub[0]
 		}

@@ -22,9 +22,17 @@ func TestParseGitContext(t *testing.T) {
 	}
 }
 
+func TestCleanDir(t *testing.T) {
+	for d, want := range map[string]string{"": ".", ".": ".", "/": ".", "servers/alpha/": "servers/alpha", "./a": "a"} {
+		if got := CleanDir(d); got != want {
+			t.Errorf("CleanDir(%q) = %q, want %q", d, got, want)
+		}
+	}
+}
+
 func TestParseGitContextTwoDirectories(t *testing.T) {
 	for _, in := range []string{"https://h/r.git?subdir=a#0123:b", "https://h/r.git?subdir=a&subdir=b"} {
-		if g, err := ParseGitContext(in); err == nil || !strings.Contains(err.Error(), "git context") {
+		if g, err := ParseGitContext(in); err == nil || !strings.Contains(err.Error(), "git context") || g.Remote != "https://h/r.git" || g.Dir != "" {
 			t.Errorf("ParseGitContext(%q) = %+v, %v; want an error", in, g, err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
@@ -39,7 +40,7 @@ type buildOptions struct {
 func (o *buildOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.registry, "registry", "", "registry HOST[:PORT] to push to (default $"+cliutil.EnvRegistry+")")
-	f.StringVar(&o.tag, "tag", build.DefaultTag, "tag pushed along with the digest")
+	f.StringVar(&o.tag, "tag", catalog.DefaultTag, "tag pushed along with the digest")
 	o.buildkit.AddFlags(cmd)
 	f.IntVarP(&o.jobs, "jobs", "j", 4, "number of servers built in parallel")
 	f.DurationVar(&o.buildTimeout, "build-timeout", build.DefaultBuildTimeout, "longest one server's build (fetch, solve, push) may take; exceeded: that server fails, exit 3")
@@ -80,7 +81,7 @@ func (o *buildOptions) Validate() error {
 			return cliutil.Usagef("--registry %q: %v", o.registry, err)
 		}
 	}
-	if _, err := build.ParseMirrors(o.mirrors); err != nil {
+	if _, err := catalog.ParseMirrors(o.mirrors); err != nil {
 		return cliutil.Usagef("--source-mirror: %v", err)
 	}
 	return o.buildkit.Validate()
@@ -106,7 +107,7 @@ func (o *buildOptions) planOptions(getenv func(string) string) (build.PlanOption
 			return build.PlanOptions{}, cliutil.Usagef("$%s %q: %v", cliutil.EnvRegistry, reg, err)
 		}
 	}
-	mirrors, err := build.ParseMirrors(o.mirrors)
+	mirrors, err := catalog.ParseMirrors(o.mirrors)
 	if err != nil {
 		return build.PlanOptions{}, cliutil.Usagef("--source-mirror: %v", err)
 	}
