@@ -188,7 +188,7 @@ func TestPlanErrors(t *testing.T) {
 		{"colon dir", ok(func(s *catalog.Server) { s.Source.Directory = "a:b" }), reg, "must not contain"},
 		{"dotdot dockerfile", ok(func(s *catalog.Server) { s.Source.Dockerfile = "../Dockerfile" }), reg, "source.dockerfile"},
 		{"no registry", ok(func(*catalog.Server) {}), PlanOptions{}, "no registry"},
-		{"registry path", ok(func(*catalog.Server) {}), PlanOptions{Registry: "r.example.com/ns"}, "without a path"},
+		{"registry path", ok(func(*catalog.Server) {}), PlanOptions{Registry: "r.example.com/ns"}, "without scheme or path"},
 		{"no image", ok(func(s *catalog.Server) { s.Image = "" }), reg, "image is empty"},
 		{"bad image", ok(func(s *catalog.Server) { s.Image = "MCP/Upper" }), reg, `image "MCP/Upper"`},
 		{"bad tag", ok(func(*catalog.Server) {}), PlanOptions{Registry: "r.example.com", Tag: "a b"}, `tag "a b"`},

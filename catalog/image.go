@@ -97,14 +97,28 @@ func (s *Server) Repository() string {
 // DefaultTag is the tag an image is pushed with and looked up by when none is given.
 const DefaultTag = "latest"
 
+// CheckRegistry says why r is not a registry to push images to or look them up in:
+// HOST[:PORT], without scheme or path.
+func CheckRegistry(r string) error {
+	if strings.Contains(r, "/") {
+		return fmt.Errorf("want HOST[:PORT] without scheme or path")
+	}
+	if _, err := name.NewRegistry(r, name.StrictValidation); err != nil {
+		return err
+	}
+	return nil
+}
+
 // ImageRef is where mcpbuild pushes the entry's image and mcpverify looks for it, and the
 // one place that reference is made: <registry>/<repository>:<tag>. registry is
-// HOST[:PORT] without a path; "" leaves the repository on its own registry (Docker Hub
+// HOST[:PORT] (CheckRegistry); "" leaves the repository on its own registry (Docker Hub
 // when it names none). tag "" is DefaultTag. The image's own tag, if any, is not used
 // (see Repository). FindByImage finds the entry again from the result.
 func (s *Server) ImageRef(registry, tag string, opts ...name.Option) (name.Tag, error) {
-	if strings.Contains(registry, "/") {
-		return name.Tag{}, fmt.Errorf("registry %q must be HOST[:PORT] without a path", registry)
+	if registry != "" {
+		if err := CheckRegistry(registry); err != nil {
+			return name.Tag{}, fmt.Errorf("registry %q: %w", registry, err)
+		}
 	}
 	ref := s.Repository()
 	if ref == "" {

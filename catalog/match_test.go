@@ -64,16 +64,17 @@ func TestFindByImageAmbiguous(t *testing.T) {
 	}
 }
 
-// ImageRef refuses a registry with a path (mcpbuild always did; mcpverify --registry
-// r.io/ns now does too) and an entry without image.
+// ImageRef refuses a registry with a scheme or path (mcpbuild always did; mcpverify audit
+// --registry r.io/ns now does too) and an entry without image.
 func TestImageRefBadInputs(t *testing.T) {
 	for _, c := range []struct {
 		s             *Server
 		registry, tag string
 		want          string
 	}{
-		{&Server{Image: "mcp/x"}, "r.example.com/ns", "", "without a path"},
-		{&Server{Image: "mcp/x"}, "https://r.example.com", "", "without a path"},
+		{&Server{Image: "mcp/x"}, "r.example.com/ns", "", "without scheme or path"},
+		{&Server{Image: "mcp/x"}, "https://r.example.com", "", "without scheme or path"},
+		{&Server{Image: "mcp/x"}, "r.example.com:x", "", `registry "r.example.com:x"`},
 		{&Server{}, "r.example.com", "", "image is empty"},
 		{&Server{Image: "mcp/x"}, "r.io", "a b", `tag "a b"`},
 		{&Server{Image: "MCP/x"}, "r.io", "", `image "MCP/x"`},

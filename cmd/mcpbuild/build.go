@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +75,7 @@ func (o *buildOptions) Validate() error {
 		return cliutil.Usagef("--tag %q: %v", o.tag, err)
 	}
 	if o.registry != "" {
-		if err := checkRegistry(o.registry); err != nil {
+		if err := catalog.CheckRegistry(o.registry); err != nil {
 			return cliutil.Usagef("--registry %q: %v", o.registry, err)
 		}
 	}
@@ -85,14 +83,6 @@ func (o *buildOptions) Validate() error {
 		return cliutil.Usagef("--source-mirror: %v", err)
 	}
 	return o.buildkit.Validate()
-}
-
-func checkRegistry(r string) error {
-	if strings.Contains(r, "/") {
-		return fmt.Errorf("want HOST[:PORT] without scheme or path")
-	}
-	_, err := name.NewRegistry(r, name.StrictValidation)
-	return err
 }
 
 // planOptions resolves defaults from the environment and returns the library options.
@@ -103,7 +93,7 @@ func (o *buildOptions) planOptions(getenv func(string) string) (build.PlanOption
 		if reg == "" {
 			return build.PlanOptions{}, cliutil.Usagef("no registry: use --registry HOST[:PORT] or set %s", cliutil.EnvRegistry)
 		}
-		if err := checkRegistry(reg); err != nil {
+		if err := catalog.CheckRegistry(reg); err != nil {
 			return build.PlanOptions{}, cliutil.Usagef("$%s %q: %v", cliutil.EnvRegistry, reg, err)
 		}
 	}
