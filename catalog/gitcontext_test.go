@@ -14,7 +14,7 @@ func TestParseGitContext(t *testing.T) {
 		"https://h/r.git?ref=x#0123":                   {Remote: "https://h/r.git", Ref: "0123"},
 		"https://h/r.git#0123:a?subdir=b":              {Remote: "https://h/r.git", Ref: "0123", Dir: "a?subdir=b"},
 		"https://h/r.git":                              {Remote: "https://h/r.git"},
-		"https://h/r.git?x=%zz&subdir=servers/beta":    {Remote: "https://h/r.git", Dir: "servers/beta"}, // the well-formed pairs count
+		"https://h/r.git?x=%zz&subdir=servers/beta":    {Remote: "https://h/r.git", Dir: "servers/beta"},     // the well-formed pairs count
 		"https://h/r.git?subdir=/b/#0123:b":            {Remote: "https://h/r.git", Ref: "0123", Dir: "/b/"}, // the same directory
 	} {
 		got, err := ParseGitContext(in)
