@@ -16,7 +16,7 @@ import (
 )
 
 // The staging write and the read that finds a staged record follow the rules of every
-// write (publish_hostile_test.go): only a 404 proves absence and is asked again, the
+// write (publish/hostile_test.go): only a 404 proves absence and is asked again, the
 // read-back must show every layer seen and our staged record, and nothing is logged
 // unless that record was read back. Another key's layers are never dropped.
 
