@@ -134,3 +134,21 @@ func TestPublishRefusesBuildOfAnotherImage(t *testing.T) {
 		})
 	}
 }
+
+// The image the build pushed must carry the pin as its revision label (verify's check):
+// a build of another commit fails the server before it is signed.
+func TestPublishRefusesImageOfAnotherPin(t *testing.T) {
+	host := signtest.Registry(t, nil)
+	tl := &signtest.TLog{}
+	svc := signtest.Service(t, host, signtest.KeyA, tl)
+	other := strings.Repeat("b", 40)
+	push := pushBuild(t, host)
+	rec := &build.Recorder{Fake: func(s *catalog.Server) (*build.Result, error) { return push(server(s.Name, other)) }}
+	r := publishOne(t, rec, svc, job(t, host, "alpha", pinA))
+	if r.Status != publish.Failed || !strings.Contains(r.Reason, `pin is "`+pinA+`"`) || !strings.Contains(r.Reason, other) {
+		t.Errorf("report %+v; want failed naming the label and the pin", r)
+	}
+	if r.Image != "" || r.Signature != "" || tl.Count() != 0 {
+		t.Errorf("report %+v, %d log entries; want nothing signed", r, tl.Count())
+	}
+}
