@@ -20,7 +20,7 @@ help:
 	@echo 'make test          start the local stack, run every test (unit and end-to-end)'
 	@echo 'make unit          unit tests only (no stack)'
 	@echo 'make build         bin/mcpbuild and bin/mcpverify'
-	@echo 'make lint          go vet and a gofmt check'
+	@echo 'make lint          go vet, a gofmt check and a go mod tidy check'
 	@echo 'make stack-up | stack-down | stack-status'
 	@echo 'make bench         mcpverify vs cosign verify v2/v3 on the local stack (BENCHFLAGS="-n 50 -delay 50ms")'
 	@echo 'make fuzz          every fuzz target for FUZZTIME each (default 60s; FUZZ_RUN=regexp, FUZZ_FORMAT=md)'
@@ -66,11 +66,14 @@ fuzz:
 demo: build stack-up
 	@. "$(ENV)"; hack/demo.sh
 
+# go mod tidy -diff changes nothing and fails when tidy would change go.mod or go.sum
+# (it considers every build tag: the kms_* providers are required too).
 lint:
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 # Re-create the fixture repositories into a scratch directory and print their commits
 # (they must equal testdata/repos/hashes.txt).

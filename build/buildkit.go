@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/client"
@@ -25,9 +24,11 @@ type BuildKit struct {
 
 var _ Builder = (*BuildKit)(nil)
 
-// NewBuildKit connects to the buildkitd at addr (unix:///path or tcp://host:port) and
-// checks that it answers. plan.Registry is required. An unreachable daemon is an
-// *UnreachableError naming addr.
+// NewBuildKit connects to the buildkitd at addr and checks that it answers. addr is
+// unix:///path, tcp://host:port (TLS with WithTLS) or a BuildKit connection helper's
+// address (docker-container://, kube-pod://, ssh://; see Schemes). plan.Registry is
+// required. An unreachable daemon is an *UnreachableError naming addr; a failed TLS
+// handshake is one too, wrapping a *TLSError that says what failed.
 func NewBuildKit(ctx context.Context, addr string, plan PlanOptions, opts ...Option) (*BuildKit, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -38,23 +39,28 @@ func NewBuildKit(ctx context.Context, addr string, plan PlanOptions, opts ...Opt
 	if plan.Registry == "" {
 		return nil, fmt.Errorf("new buildkit builder: no registry given")
 	}
-	u, err := url.Parse(addr)
-	if err != nil || (u.Scheme != "unix" && u.Scheme != "tcp") {
-		return nil, fmt.Errorf("buildkit address %q: want unix:///path/to/buildkitd.sock or tcp://host:port", addr)
+	co, err := o.clientOptions(addr)
+	if err != nil {
+		return nil, err
 	}
-	c, err := client.New(ctx, addr)
+	c, err := client.New(ctx, addr, co...)
 	if err != nil {
 		return nil, &UnreachableError{Service: ServiceBuildKit, Addr: addr, Err: err}
 	}
 	hctx, cancel := context.WithTimeout(ctx, o.connectTimeout)
 	defer cancel()
+	// gRPC dials lazily: this first call is where a refused connection or a failed TLS
+	// handshake shows.
 	info, err := c.Info(hctx)
 	if err != nil {
 		c.Close()
+		if te := o.handshakeFailure(ctx, addr, err); te != nil {
+			err = te
+		}
 		return nil, &UnreachableError{Service: ServiceBuildKit, Addr: addr, Err: err}
 	}
 	b := &BuildKit{c: c, addr: addr, plan: plan, opts: o, version: info.BuildkitVersion.Version}
-	o.logger.Debug("connected to buildkitd", "addr", addr, "version", b.version)
+	o.logger.Debug("connected to buildkitd", "addr", addr, "version", b.version, "tls", o.tls != nil)
 	return b, nil
 }
 

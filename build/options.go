@@ -17,6 +17,7 @@ type options struct {
 	attachables    []session.Attachable
 	provenance     bool
 	connectTimeout time.Duration
+	tls            *TLSConfig
 }
 
 func defaultOptions() options {

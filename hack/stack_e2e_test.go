@@ -114,6 +114,40 @@ func TestStackBuildKitHasOCIWorker(t *testing.T) {
 	}
 }
 
+// TestStackBuildKitTLS: the second buildkitd answers over mutual TLS with the client
+// directory .stack/env names (its certificate is for 127.0.0.1), and refuses a client
+// without a certificate and one that trusts the unrelated CA.
+func TestStackBuildKitTLS(t *testing.T) {
+	addr := stackEnv(t, "MCPBUILD_E2E_BUILDKIT_TLS_ADDR")
+	dir := stackEnv(t, "MCPBUILD_E2E_BUILDKIT_TLS_DIR")
+	wrong := stackEnv(t, "MCPBUILD_E2E_BUILDKIT_TLS_WRONG_DIR")
+	workers := func(opts ...bkclient.ClientOpt) ([]*bkclient.WorkerInfo, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		c, err := bkclient.New(ctx, addr, opts...)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		return c.ListWorkers(ctx)
+	}
+	ws, err := workers(bkclient.WithServerConfig("", filepath.Join(dir, "ca.pem")),
+		bkclient.WithCredentials(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")))
+	if err != nil || len(ws) == 0 || ws[0].Labels["org.mobyproject.buildkit.worker.executor"] != "oci" {
+		t.Errorf("workers at %s over mutual TLS = %+v, %v; want one OCI worker", addr, ws, err)
+	}
+	if _, err := workers(bkclient.WithServerConfig("", filepath.Join(dir, "ca.pem"))); err == nil {
+		t.Errorf("%s answered a client without a certificate", addr)
+	}
+	if _, err := workers(bkclient.WithServerConfig("", filepath.Join(wrong, "ca.pem")),
+		bkclient.WithCredentials(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))); err == nil {
+		t.Errorf("a client trusting only %s/ca.pem accepted %s's certificate", wrong, addr)
+	}
+	if _, err := workers(); err == nil {
+		t.Errorf("%s answered in plain text", addr)
+	}
+}
+
 // TestStackRekorKeyAndTrustedRoot: the key file is what Rekor serves, the log is the tree
 // `up` created, and the cosign v3 trusted root names this Rekor with this key.
 func TestStackRekorKeyAndTrustedRoot(t *testing.T) {
@@ -192,7 +226,7 @@ func TestStackStatusReportsAllUp(t *testing.T) {
 			}
 		}
 	}
-	if services != 7 || !strings.Contains(string(out), "rekor url:       "+url) || !strings.Contains(string(out), key) {
-		t.Errorf("hack/stack status printed %d services, want 7 and %s, %s:\n%s", services, url, key, out)
+	if services != 8 || !strings.Contains(string(out), "rekor url:       "+url) || !strings.Contains(string(out), key) {
+		t.Errorf("hack/stack status printed %d services, want 8 and %s, %s:\n%s", services, url, key, out)
 	}
 }

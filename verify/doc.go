@@ -3,14 +3,18 @@
 //
 // A Verifier is built once with the trusted keys (New refuses a configuration without a
 // signing key and a transparency-log policy) and then answers Verify for any number of
-// images. The answer is a Verdict: a versioned, JSON-stable record of every check
-// (digest, signature, tlog, label, signed-revision, provenance). A returned error means
-// the verifier could not decide (registry or Rekor unreachable, any status but 200 and
-// 404, timeout, or the registry serving content that is not what was asked for, see
-// below): it is an *Indeterminate and is never reported as "unsigned" (the Verdict then
-// has Indeterminate set and shows which check errored). A decided "no" is a Verdict with
-// Verified false; Verdict.Err turns it into a *Failure for callers that want an error.
-// Image is the one-call form for gateways.
+// images. The answer is a Verdict, always (never nil, whatever the error): a versioned,
+// JSON-stable record of every check (digest, signature, tlog, label, signed-revision,
+// provenance), so a caller prints or stores the Verdict and builds none of its own. A
+// decided "no" is a Verdict with Verified false and a nil error; Verdict.Err turns it
+// into a *Failure for callers that want an error. An *Indeterminate error means the
+// verifier could not decide (registry or Rekor unreachable, any status but 200 and 404, a
+// request's timeout, the registry serving content that is not what was asked for, see
+// below; ctx's deadline or cancel, with context.Cause(ctx) as the reason; a panic): it is
+// never reported as "unsigned", and the Verdict has Indeterminate set and names why. An
+// *InputError means Verify was given a nil reference, an invalid Policy or a digest of
+// an algorithm it cannot hash: nothing was read, and the Verdict is neither verified nor
+// indeterminate. Image is the one-call form for gateways.
 //
 // The pin (catalog.Pin) is compared whole: the label and the signed revision claim with
 // Commit; the provenance's build context (externalParameters.configSource, required) must

@@ -66,8 +66,5 @@ func Image(ctx context.Context, ref string, opts ImageOptions) (Verdict, error) 
 		p.Provenance = ProvenanceRequired
 	}
 	vd, err := v.Verify(ctx, r, p)
-	if vd == nil {
-		return Verdict{}, err
-	}
 	return *vd, err
 }

@@ -54,7 +54,9 @@ type Verdict struct {
 	// asked for): the image is not verified, and nothing is known against it either
 	// (mcpverify exit 3, not 1).
 	Indeterminate bool `json:"indeterminate,omitempty"`
-	// Reason names the first check that did not pass, as "<check>: <detail>".
+	// Reason names the first check that did not pass, as "<check>: <detail>"; when the
+	// verification stopped outside the checks, "<Indeterminate.Check>: <error>", or
+	// "policy: ..." / "reference: ..." for an InputError (see Verifier.Verify).
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -131,13 +133,24 @@ func (f *Failure) Error() string {
 }
 
 // Indeterminate means the verifier could not decide: a registry or Rekor request failed
-// (unreachable, timeout, 5xx, 429, dropped connection, authentication). It is never a
-// statement that the image is unsigned.
+// (unreachable, timeout, 5xx, 429, dropped connection, authentication), or the
+// verification was stopped (deadline, cancel, panic). It is never a statement that the
+// image is unsigned.
 type Indeterminate struct {
 	Image string
-	Check string // the check that could not be carried out
+	// Check is the check that could not be carried out (CheckDigest...), or one of the
+	// Indeterminate* reasons outside the checks.
+	Check string
 	Err   error
 }
+
+// Values of Indeterminate.Check (and the start of Verdict.Reason) when the verification
+// stopped outside the checks; see Verifier.Verify.
+const (
+	IndeterminateTimeout  = "timeout"  // the context's deadline passed
+	IndeterminateCanceled = "canceled" // the context was canceled
+	IndeterminateInternal = "internal" // a panic
+)
 
 func (e *Indeterminate) Error() string {
 	return fmt.Sprintf("could not verify %s (%s): %v", e.Image, e.Check, e.Err)
@@ -149,3 +162,14 @@ func IsIndeterminate(err error) bool {
 	var ie *Indeterminate
 	return errors.As(err, &ie)
 }
+
+// InputError means Verify was given what it cannot check: no reference, an invalid
+// Policy, a digest of an algorithm it cannot hash. Nothing was read; the Verdict is
+// neither verified nor indeterminate, and asking again will not help.
+type InputError struct {
+	Image string // "" without a reference
+	Err   error
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("verifying %s: %v", e.Image, e.Err) }
+func (e *InputError) Unwrap() error { return e.Err }

@@ -111,14 +111,22 @@ type fetched struct {
 	attErr error
 }
 
-// Verify checks ref against p. The Verdict records every check. The error is non-nil
-// only when nothing definite could be decided: it is then an *Indeterminate (and the
-// Verdict shows which check errored). A definite "no" is a Verdict with Verified false.
+// Verify checks ref against p and always returns a Verdict, never nil, recording every
+// check. The error says how far the Verdict is decided:
+//   - nil: decided. Verified, or a definite "no" (Verified false, Reason naming the first
+//     failing check).
+//   - *Indeterminate: nothing definite could be decided; the Verdict has Indeterminate
+//     set, and Reason and the error's Check name why: a check that could not be carried
+//     out (registry or Rekor unreachable, a request's timeout, content that is not what
+//     was asked for), IndeterminateTimeout or IndeterminateCanceled (ctx ended before
+//     the checks were decided: Err is context.Cause(ctx) and the checks show which read
+//     it interrupted; a check that had already failed still decides "no"), or
+//     IndeterminateInternal (a panic: hostile content crashing a parser).
+//   - *InputError: ref or p cannot be checked (nil ref, invalid Policy, a digest of an
+//     algorithm it cannot hash); nothing was read, the Verdict is neither verified nor
+//     indeterminate (asking again will not help), and Reason names the input.
 func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd *Verdict, err error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	vd = &Verdict{MediaType: MediaType, Image: ref.Name(), Pin: p.Pin}
+	vd = &Verdict{MediaType: MediaType, Pin: p.Pin}
 	// Content from a registry is hostile: a panic in a parser (ours or a library's) must
 	// end this verification as "could not decide", neither verified nor a crash.
 	defer func() {
@@ -128,6 +136,21 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 			vd, err = v.concludePanic(vd, pe)
 		}
 	}()
+	if ref == nil {
+		return v.invalid(vd, "reference", errors.New("no image reference"))
+	}
+	vd.Image = ref.Name()
+	if err := p.validate(); err != nil {
+		return v.invalid(vd, "policy", err)
+	}
+	if d, ok := ref.(name.Digest); ok {
+		if _, err := v1.NewHash(d.DigestStr()); err != nil {
+			return v.invalid(vd, "reference", fmt.Errorf("parsing digest of %s: %w", ref, err))
+		}
+	}
+	if ctx.Err() != nil {
+		return v.stopContext(ctx, vd)
+	}
 	repo := ref.Context()
 	sigRepo := v.SignaturesRepository(repo)
 	wantAtt := p.Provenance != ProvenanceSkip
@@ -143,8 +166,8 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	ctx = context.WithValue(ctx, chainKey{}, root)
 	defer func() { v.o.stats.addRoundTrips(root.get()) }()
 	f, err := v.fetch(ctx, ref, sigRepo, wantAtt)
-	if err != nil {
-		return nil, err
+	if err != nil { // not reached: the digest was parsed above
+		return v.invalid(vd, "reference", err)
 	}
 
 	if f.digest.Hex != "" {
@@ -152,7 +175,7 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	}
 	if f.imgErr != nil {
 		vd.Checks = append(vd.Checks, errCheck(CheckDigest, f.imgErr))
-		return v.conclude(vd)
+		return v.conclude(ctx, vd)
 	}
 	digest := f.digest
 	how := "referenced by digest"
@@ -173,7 +196,7 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	}
 	fetchAll(ctx, func(ctx context.Context) { s = v.checkSignatures(ctx, refs, repo, digest, f.sig, f.sigErr) }, checkProv)
 	vd.Checks = append(vd.Checks, s.sig, s.tlog, labelCheck(f.cfg, f.cfgErr, p.Pin.Commit), claimCheck(s, p), prov)
-	return v.conclude(vd)
+	return v.conclude(ctx, vd)
 }
 
 // fetch makes the first reads: by tag, the manifest (round trip 1) then the config, the
@@ -221,8 +244,8 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 }
 
 // conclude finishes the verdict. It is indeterminate when some check errored and none
-// failed definitively.
-func (v *Verifier) conclude(vd *Verdict) (*Verdict, error) {
+// failed definitively; when ctx has ended by then, the deadline or cancel is the reason.
+func (v *Verifier) conclude(ctx context.Context, vd *Verdict) (*Verdict, error) {
 	vd.finish(v.rekor != nil)
 	var errored *Check
 	for i, c := range vd.Checks {
@@ -235,11 +258,41 @@ func (v *Verifier) conclude(vd *Verdict) (*Verdict, error) {
 		}
 	}
 	if errored != nil {
+		if ctx.Err() != nil {
+			return v.stopContext(ctx, vd)
+		}
 		vd.Indeterminate = true
 		return vd, &Indeterminate{Image: vd.Image, Check: errored.Name, Err: errors.New(errored.Detail)}
 	}
 	v.o.logger.Debug("verified", "image", vd.Image, "digest", vd.Digest)
 	return vd, nil
+}
+
+// stop makes vd indeterminate for a reason outside the checks (see Verify): the checks
+// not carried out are reported as not reached.
+func (v *Verifier) stop(vd *Verdict, check string, err error) (*Verdict, error) {
+	vd.finish(v.rekor != nil)
+	vd.Verified, vd.Indeterminate = false, true
+	vd.Reason = check + ": " + err.Error()
+	v.o.logger.Debug("could not verify", "image", vd.Image, "reason", vd.Reason)
+	return vd, &Indeterminate{Image: vd.Image, Check: check, Err: err}
+}
+
+// invalid finishes vd for an input Verify cannot check (what: "policy" or "reference"):
+// nothing was read, nothing is decided, and asking again will not help.
+func (v *Verifier) invalid(vd *Verdict, what string, err error) (*Verdict, error) {
+	vd.finish(v.rekor != nil)
+	vd.Verified, vd.Reason = false, what+": "+err.Error()
+	return vd, &InputError{Image: vd.Image, Err: err}
+}
+
+// stopContext is stop for ctx having ended: its cause (context.Cause) is the reason.
+func (v *Verifier) stopContext(ctx context.Context, vd *Verdict) (*Verdict, error) {
+	check := IndeterminateCanceled
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		check = IndeterminateTimeout
+	}
+	return v.stop(vd, check, context.Cause(ctx))
 }
 
 // concludePanic makes vd indeterminate after a panic: whatever checks had passed, the
@@ -248,7 +301,7 @@ func (v *Verifier) concludePanic(vd *Verdict, pe *panicError) (*Verdict, error) 
 	vd.finish(v.rekor != nil)
 	vd.Verified, vd.Indeterminate = false, true
 	vd.Reason = "internal error: " + fmt.Sprint(pe.value)
-	return vd, &Indeterminate{Image: vd.Image, Check: "internal", Err: pe}
+	return vd, &Indeterminate{Image: vd.Image, Check: IndeterminateInternal, Err: pe}
 }
 
 // errCheck turns a read error into a check: a 404 or authentic content failing a check

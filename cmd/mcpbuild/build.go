@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -22,14 +20,11 @@ import (
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
-// stackSocket is the local stack's buildkitd socket, relative to the repository root.
-const stackSocket = ".stack/buildkitd/buildkitd.sock"
-
 // buildOptions are the flags of `mcpbuild build` (and of commands that build first).
 type buildOptions struct {
 	registry     string
 	tag          string
-	buildkitAddr string
+	buildkit     buildkitOptions // --buildkit-addr and the TLS flags
 	jobs         int
 	buildTimeout time.Duration
 	progress     string
@@ -45,7 +40,7 @@ func (o *buildOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.registry, "registry", "", "registry HOST[:PORT] to push to (default $"+cliutil.EnvRegistry+")")
 	f.StringVar(&o.tag, "tag", build.DefaultTag, "tag pushed along with the digest")
-	f.StringVar(&o.buildkitAddr, "buildkit-addr", "", "BuildKit address, unix:// or tcp:// (default $"+cliutil.EnvBuildkitHost+", then the local stack's socket)")
+	o.buildkit.AddFlags(cmd)
 	f.IntVarP(&o.jobs, "jobs", "j", 4, "number of servers built in parallel")
 	f.DurationVar(&o.buildTimeout, "build-timeout", build.DefaultBuildTimeout, "longest one server's build (fetch, solve, push) may take; exceeded: that server fails, exit 3")
 	f.StringVar(&o.progress, "progress", "auto", "progress output on stderr: auto, plain or quiet")
@@ -88,26 +83,7 @@ func (o *buildOptions) Validate() error {
 	if _, err := build.ParseMirrors(o.mirrors); err != nil {
 		return cliutil.Usagef("--source-mirror: %v", err)
 	}
-	if o.buildkitAddr != "" {
-		if err := checkBuildkitAddr(o.buildkitAddr); err != nil {
-			return cliutil.Usagef("--buildkit-addr: %v", err)
-		}
-	}
-	return nil
-}
-
-// checkBuildkitAddr accepts unix:///path and tcp://host:port.
-func checkBuildkitAddr(addr string) error {
-	u, err := url.Parse(addr)
-	switch {
-	case err != nil:
-		return err
-	case u.Scheme == "unix" && u.Path != "":
-		return nil
-	case u.Scheme == "tcp" && u.Host != "" && u.Port() != "":
-		return nil
-	}
-	return fmt.Errorf("%q: want unix:///path/to/buildkitd.sock or tcp://host:port", addr)
+	return o.buildkit.Validate()
 }
 
 func checkRegistry(r string) error {
@@ -135,30 +111,6 @@ func (o *buildOptions) planOptions(getenv func(string) string) (build.PlanOption
 		return build.PlanOptions{}, cliutil.Usagef("--source-mirror: %v", err)
 	}
 	return build.PlanOptions{Registry: reg, Tag: o.tag, Mirrors: mirrors, Insecure: o.insecure, NoCache: o.noCache}, nil
-}
-
-// buildkitAddress is --buildkit-addr, else $BUILDKIT_HOST, else the local stack's socket
-// found in wd or one of its parents (<wd>/.stack/... when there is none, so that the
-// unreachable error names a path).
-func buildkitAddress(flag string, getenv func(string) string, wd string) string {
-	if flag != "" {
-		return flag
-	}
-	if env := getenv(cliutil.EnvBuildkitHost); env != "" {
-		return env
-	}
-	if state := getenv(cliutil.EnvStateDir); state != "" {
-		return "unix://" + filepath.Join(state, "buildkitd", "buildkitd.sock")
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, stackSocket)); err == nil {
-			return "unix://" + filepath.Join(dir, stackSocket)
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	return "unix://" + filepath.Join(wd, stackSocket)
 }
 
 func newBuildCmd(ro *rootOptions) *cobra.Command {
@@ -273,16 +225,17 @@ func buildRows(ctx context.Context, b build.Builder, entries []entry) ([]buildRo
 }
 
 // openBuildKit connects to the BuildKit of --buildkit-addr (else $BUILDKIT_HOST, else the
-// local stack) with a progress display on stderr and the docker config's registry
-// credentials, waiting at most connect for its answer. The caller closes both.
+// local stack), over TLS when the TLS flags or variables say so, with a progress display
+// on stderr and the docker config's registry credentials, waiting at most connect for its
+// answer. The caller closes both.
 func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *slog.Logger, po build.PlanOptions, connect time.Duration) (*build.BuildKit, *build.Progress, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, nil, err
 	}
-	addr := buildkitAddress(o.buildkitAddr, os.Getenv, wd)
-	if err := checkBuildkitAddr(addr); err != nil {
-		return nil, nil, cliutil.Usagef("BuildKit address (--buildkit-addr or $%s): %v", cliutil.EnvBuildkitHost, err)
+	addr, conn, err := o.buildkit.connection(os.Getenv, wd)
+	if err != nil {
+		return nil, nil, err
 	}
 	progress, err := build.NewProgress(stderr, o.progress)
 	if err != nil {
@@ -291,8 +244,8 @@ func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *
 	auth := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(stderr)),
 	})
-	bk, err := build.NewBuildKit(ctx, addr, po, build.WithLogger(log), build.WithProgress(progress), build.WithSession(auth),
-		build.WithConnectTimeout(connect))
+	bk, err := build.NewBuildKit(ctx, addr, po, append(conn, build.WithLogger(log), build.WithProgress(progress), build.WithSession(auth),
+		build.WithConnectTimeout(connect))...)
 	if err != nil {
 		_ = progress.Close()
 		return nil, nil, err

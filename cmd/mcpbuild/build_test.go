@@ -122,9 +122,9 @@ func TestBuildUnreachableBuildKit(t *testing.T) {
 	if _, _, code, err = run(t, "build", "--registry", "127.0.0.1:1", "--progress", "quiet", p); code != cliutil.ExitUnreachable {
 		t.Errorf("$BUILDKIT_HOST=%s: exit %d, err %v; want 3", addr, code, err)
 	}
-	t.Setenv(cliutil.EnvBuildkitHost, "docker-container://buildkitd")
+	t.Setenv(cliutil.EnvBuildkitHost, "http://buildkitd:1234")
 	if _, _, code, err = run(t, "build", "--registry", "127.0.0.1:1", "--progress", "quiet", p); code != cliutil.ExitUsage || !strings.Contains(err.Error(), cliutil.EnvBuildkitHost) {
-		t.Errorf("$BUILDKIT_HOST=docker-container://: exit %d, err %v; want 2 naming the variable", code, err)
+		t.Errorf("$BUILDKIT_HOST=http://: exit %d, err %v; want 2 naming the variable", code, err)
 	}
 }
 

@@ -15,12 +15,7 @@ func (c *common) printResults(w io.Writer, results []result) error {
 	if c.out.output == "json" {
 		enc := json.NewEncoder(w)
 		for _, r := range results {
-			vd := r.verdict
-			if vd == nil {
-				vd = &verify.Verdict{MediaType: verify.MediaType, Image: r.ref.Name(), Pin: r.policy.Pin,
-					Checks: []verify.Check{}, Indeterminate: verify.IsIndeterminate(r.err), Reason: errText(r.err)}
-			}
-			if err := enc.Encode(vd); err != nil {
+			if err := enc.Encode(r.verdict); err != nil {
 				return err
 			}
 		}
@@ -28,9 +23,6 @@ func (c *common) printResults(w io.Writer, results []result) error {
 	}
 	for _, r := range results {
 		fmt.Fprintf(w, "%s: %s\n", r.label, verdictLine(r))
-		if r.verdict == nil {
-			continue
-		}
 		for _, ch := range r.verdict.Checks {
 			fmt.Fprintf(w, "  %-16s %-8s %s\n", ch.Name, ch.Status, ch.Detail)
 		}

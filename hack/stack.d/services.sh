@@ -5,7 +5,7 @@
 
 hostport_of() {
   case $1 in
-    registry) echo "$REGISTRY_ADDR" ;; gitd) echo "127.0.0.1:$GIT_PORT" ;;
+    registry) echo "$REGISTRY_ADDR" ;; buildkitd-tls) echo "$BUILDKIT_TLS_ADDR" ;; gitd) echo "127.0.0.1:$GIT_PORT" ;;
     mariadb) echo "127.0.0.1:$MARIADB_PORT" ;; trillian-log) echo "$TLOG_RPC" ;;
     trillian-signer) echo "$TSIGNER_RPC" ;; rekor) echo "127.0.0.1:$REKOR_PORT" ;;
   esac
@@ -23,27 +23,101 @@ EOF
 }
 
 start_buildkitd() {
-  local snap
-  for snap in $(cat "$STATE/buildkitd/snapshotter" 2>/dev/null || echo overlayfs native); do
-    rm -f "$BUILDKIT_SOCK"
-    start_bg buildkitd buildkitd --config "$STATE/buildkitd/buildkitd.toml" \
-      --root "$STATE/buildkitd/root" --addr "unix://$BUILDKIT_SOCK" \
+  rm -f "$BUILDKIT_SOCK"
+  start_oci_buildkitd buildkitd "$STATE/buildkitd" --addr "unix://$BUILDKIT_SOCK"
+}
+
+# start_oci_buildkitd SERVICE DIR ARGS...: buildkitd with DIR/buildkitd.toml and --root
+# DIR/root, with the overlayfs snapshotter, else native; DIR/snapshotter keeps the one that worked.
+start_oci_buildkitd() {
+  local svc=$1 dir=$2 snap; shift 2
+  for snap in $(cat "$dir/snapshotter" 2>/dev/null || echo overlayfs native); do
+    start_bg "$svc" buildkitd --config "$dir/buildkitd.toml" --root "$dir/root" "$@" \
       --oci-worker=true --containerd-worker=false --oci-worker-binary=/usr/sbin/runc \
       --oci-worker-snapshotter="$snap" --oci-worker-net=host
-    if wait_for buildkitd 30; then
-      echo "$snap" >"$STATE/buildkitd/snapshotter"
+    if wait_for "$svc" 30; then
+      echo "$snap" >"$dir/snapshotter"
       return 0
     fi
-    local pid i; pid=$(cat "$(pidfile buildkitd)")
+    local pid i; pid=$(cat "$(pidfile "$svc")")
     kill "$pid" 2>/dev/null || true
     # It must be gone before the next try: buildkitd locks its --root directory.
     for ((i = 0; i < 100; i++)); do running "$pid" || break; sleep 0.1; done
     if running "$pid"; then kill -KILL "$pid" 2>/dev/null; sleep 0.5; fi
-    log "buildkitd with the $snap snapshotter failed"
+    log "$svc with the $snap snapshotter failed"
   done
   return 1
 }
 after_buildkitd() { :; }
+
+# --- buildkitd-tls: a second buildkitd on TCP with mutual TLS ------------------------------
+# $BUILDKIT_TLS_DIR: ca.pem (+ ca-key.pem) signs server.pem (127.0.0.1, localhost) and
+# client/cert.pem; client/ is a buildctl --tlsdir (ca.pem cert.pem key.pem); wrong/ is the
+# same layout from another CA, for the e2e tests of a wrong CA and an unknown client.
+prepare_buildkitd_tls() {
+  local d=$BUILDKIT_TLS_DIR
+  mkdir -p "$d"
+  make_tls_certs "$d" || return 1
+  # The first buildkitd's registry settings; its own trace socket (the default,
+  # /run/buildkit/otel-grpc.sock, is the first one's).
+  cat >"$d/buildkitd.toml" <<EOF
+[registry."$REGISTRY_ADDR"]
+  http = true
+  insecure = true
+[otel]
+  socketPath = "$d/otel-grpc.sock"
+EOF
+}
+
+start_buildkitd_tls() {
+  local d=$BUILDKIT_TLS_DIR
+  start_oci_buildkitd buildkitd-tls "$d" --addr "tcp://$BUILDKIT_TLS_ADDR" \
+    --tlscacert "$d/ca.pem" --tlscert "$d/server.pem" --tlskey "$d/server-key.pem"
+}
+after_buildkitd_tls() { :; }
+
+# make_tls_certs DIR: the CAs and certificates, unless all are there and valid for a day more.
+make_tls_certs() {
+  local d=$1 f ok=1
+  for f in ca.pem server.pem server-key.pem client/ca.pem client/cert.pem client/key.pem wrong/ca.pem wrong/cert.pem wrong/key.pem; do
+    [ -s "$d/$f" ] || ok=
+  done
+  if [ -n "$ok" ] && openssl x509 -checkend 86400 -noout -in "$d/server.pem" >/dev/null 2>&1 &&
+    openssl x509 -checkend 86400 -noout -in "$d/client/cert.pem" >/dev/null 2>&1; then
+    return 0
+  fi
+  log "creating TLS certificates in $d"
+  mkdir -p "$d/client" "$d/wrong" "$STATE/logs"
+  (
+    set -e
+    cd "$d"
+    new_ca ca "mcpbuild local stack CA"
+    new_cert server ca buildkitd "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"
+    new_cert client/cert ca "mcpbuild client" "extendedKeyUsage=clientAuth"
+    mv client/cert-key.pem client/key.pem
+    cp ca.pem client/ca.pem
+    new_ca wrong/ca "unrelated CA"
+    new_cert wrong/cert wrong/ca "client of an unrelated CA" "extendedKeyUsage=clientAuth"
+    mv wrong/cert-key.pem wrong/key.pem
+    chmod 600 ./*key.pem client/key.pem wrong/*key.pem
+  ) >>"$(logfile buildkitd-tls)" 2>&1 || { log "openssl failed; see $(logfile buildkitd-tls)"; return 1; }
+}
+
+# new_ca NAME CN: NAME.pem and NAME-key.pem, a self-signed P-256 CA.
+new_ca() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
+    -subj "/CN=$2" -keyout "$1-key.pem" -out "$1.pem" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+}
+
+# new_cert NAME CA CN EXTENSIONS: NAME.pem and NAME-key.pem signed by CA.pem.
+new_cert() {
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$3" \
+    -keyout "$1-key.pem" -out "$1.csr"
+  openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2-key.pem" -CAcreateserial -days 825 \
+    -extfile <(printf '%b\n' "$4") -out "$1.pem"
+  rm -f "$1.csr"
+}
 
 # --- registry -----------------------------------------------------------------------------
 prepare_registry() {
@@ -206,6 +280,11 @@ write_env() {
     printf 'export MCPBUILD_E2E=1\n'
     printf 'export MCPBUILD_E2E_CATALOG=%q\n' "$ROOT/testdata/catalog/servers"
     answers buildkitd && printf 'export BUILDKIT_HOST=%q\n' "unix://$BUILDKIT_SOCK"
+    if answers buildkitd-tls; then
+      printf 'export MCPBUILD_E2E_BUILDKIT_TLS_ADDR=%q\n' "tcp://$BUILDKIT_TLS_ADDR"
+      printf 'export MCPBUILD_E2E_BUILDKIT_TLS_DIR=%q\n' "$BUILDKIT_TLS_DIR/client"
+      printf 'export MCPBUILD_E2E_BUILDKIT_TLS_WRONG_DIR=%q\n' "$BUILDKIT_TLS_DIR/wrong"
+    fi
     answers registry && printf 'export MCPBUILD_E2E_REGISTRY=%q\n' "$REGISTRY_ADDR"
     answers gitd && printf 'export MCPBUILD_E2E_GIT=%q\n' "git://127.0.0.1:$GIT_PORT"
     if answers rekor && [ -f "$STATE/rekor.pub" ]; then

@@ -57,11 +57,12 @@ func (t *Timeouts) Resolve(fs *pflag.FlagSet, getenv func(string) string) error 
 }
 
 // WithDeadline returns ctx bounded by --timeout (unchanged but cancellable when it is 0).
+// Past the deadline, context.Cause(ctx) is a *TimeoutError naming the flag.
 func (t *Timeouts) WithDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	if t.Command <= 0 {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, t.Command)
+	return context.WithTimeoutCause(ctx, t.Command, &TimeoutError{After: t.Command, Flag: "--timeout", Err: context.DeadlineExceeded})
 }
 
 // Err marks err as the command running out of time when ctx's deadline (WithDeadline's)

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+)
+
+// stackSocket is the local stack's buildkitd socket, relative to the repository root.
+const stackSocket = ".stack/buildkitd/buildkitd.sock"
+
+// buildkitOptions say how to reach buildkitd: its address and TLS, with buildctl's flag
+// names. Each flag defaults to its environment variable.
+type buildkitOptions struct {
+	addr       string
+	caCert     string
+	cert       string
+	key        string
+	serverName string
+	tlsDir     string
+}
+
+// AddFlags registers the BuildKit connection flags on cmd.
+func (o *buildkitOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "buildkit-addr", "", "BuildKit address: unix://, tcp://, docker-container://, kube-pod:// or ssh:// (default $"+cliutil.EnvBuildkitHost+", then the local stack's socket)")
+	f.StringVar(&o.caCert, "tlscacert", "", "TLS to a tcp:// buildkitd: CA certificate that signed buildkitd's (default $"+cliutil.EnvBuildkitTLSCACert+"; none: the system's CAs)")
+	f.StringVar(&o.cert, "tlscert", "", "TLS client certificate, with --tlskey (default $"+cliutil.EnvBuildkitTLSCert+")")
+	f.StringVar(&o.key, "tlskey", "", "TLS client key, with --tlscert (default $"+cliutil.EnvBuildkitTLSKey+")")
+	f.StringVar(&o.serverName, "tlsservername", "", "name buildkitd's certificate must carry (default $"+cliutil.EnvBuildkitTLSServerName+", else the address's host)")
+	f.StringVar(&o.tlsDir, "tlsdir", "", "directory with ca.pem, cert.pem and key.pem (or ca.crt, tls.crt, tls.key) instead of --tlscacert, --tlscert and --tlskey (default $"+cliutil.EnvBuildkitTLSDir+")")
+}
+
+// Validate checks the flags alone (the environment is read when connecting); every error
+// is a usage error. It does not change o.
+func (o *buildkitOptions) Validate() error {
+	if o.addr != "" {
+		if err := build.CheckAddress(o.addr); err != nil {
+			return cliutil.Usagef("--buildkit-addr: %v", err)
+		}
+	}
+	tc, err := o.tlsConfig(func(string) string { return "" })
+	if err != nil {
+		return err
+	}
+	if tc != nil && o.addr != "" && !strings.HasPrefix(o.addr, "tcp://") {
+		return errTLSNeedsTCP(o.addr)
+	}
+	return nil
+}
+
+// connection is the BuildKit address (--buildkit-addr, else $BUILDKIT_HOST, else the local
+// stack found from wd) and the library options for its TLS settings.
+func (o *buildkitOptions) connection(getenv func(string) string, wd string) (string, []build.Option, error) {
+	addr := buildkitAddress(o.addr, getenv, wd)
+	if err := build.CheckAddress(addr); err != nil {
+		return "", nil, cliutil.Usagef("BuildKit address (--buildkit-addr or $%s): %v", cliutil.EnvBuildkitHost, err)
+	}
+	tc, err := o.tlsConfig(getenv)
+	if err != nil || tc == nil {
+		return addr, nil, err
+	}
+	if !strings.HasPrefix(addr, "tcp://") {
+		return "", nil, errTLSNeedsTCP(addr)
+	}
+	return addr, []build.Option{build.WithTLS(*tc)}, nil
+}
+
+func errTLSNeedsTCP(addr string) error {
+	scheme, _, _ := strings.Cut(addr, "://")
+	return cliutil.Usagef("TLS options (--tls* or $MCPBUILD_BUILDKIT_TLS_*) need a tcp://host:port BuildKit address, and %s is %s://", addr, scheme)
+}
+
+// tlsSetting is one TLS flag resolved: its value and where it came from, for messages.
+type tlsSetting struct{ value, from string }
+
+func pick(flag, flagName, env string, getenv func(string) string) tlsSetting {
+	if flag != "" {
+		return tlsSetting{flag, "--" + flagName}
+	}
+	if v := getenv(env); v != "" {
+		return tlsSetting{v, "$" + env}
+	}
+	return tlsSetting{}
+}
+
+// tlsConfig resolves the TLS settings, each flag else its variable: nil when none is set.
+// A directory together with files, a certificate without its key (or the reverse), and a
+// file that cannot be read or parsed are usage errors naming the flag and the file.
+func (o *buildkitOptions) tlsConfig(getenv func(string) string) (*build.TLSConfig, error) {
+	ca := pick(o.caCert, "tlscacert", cliutil.EnvBuildkitTLSCACert, getenv)
+	cert := pick(o.cert, "tlscert", cliutil.EnvBuildkitTLSCert, getenv)
+	key := pick(o.key, "tlskey", cliutil.EnvBuildkitTLSKey, getenv)
+	name := pick(o.serverName, "tlsservername", cliutil.EnvBuildkitTLSServerName, getenv)
+	dir := pick(o.tlsDir, "tlsdir", cliutil.EnvBuildkitTLSDir, getenv)
+	if ca.value == "" && cert.value == "" && key.value == "" && name.value == "" && dir.value == "" {
+		return nil, nil
+	}
+	if dir.value != "" {
+		for _, s := range []tlsSetting{ca, cert, key} {
+			if s.value != "" {
+				return nil, cliutil.Usagef("%s and %s together: give the directory or the files, not both", dir.from, s.from)
+			}
+		}
+		var err error
+		if ca, cert, key, err = filesIn(dir); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case cert.value != "" && key.value == "":
+		return nil, cliutil.Usagef("%s %s without --tlskey: a client certificate needs its key", cert.from, cert.value)
+	case key.value != "" && cert.value == "":
+		return nil, cliutil.Usagef("%s %s without --tlscert: a client key needs its certificate", key.from, key.value)
+	}
+	tc := build.TLSConfig{CACert: ca.value, Cert: cert.value, Key: key.value, ServerName: name.value}
+	if err := tc.Check(); err != nil {
+		return nil, cliutil.Usagef("BuildKit TLS (%s): %v", froms(ca, cert, key, dir), err)
+	}
+	return &tc, nil
+}
+
+// filesIn finds the CA, certificate and key in a --tlsdir, by buildctl's file names.
+func filesIn(dir tlsSetting) (ca, cert, key tlsSetting, err error) {
+	find := func(names ...string) (tlsSetting, error) {
+		for _, n := range names {
+			p := filepath.Join(dir.value, n)
+			_, err := os.Stat(p)
+			if err == nil {
+				return tlsSetting{p, dir.from}, nil
+			}
+			if !errors.Is(err, fs.ErrNotExist) {
+				return tlsSetting{}, cliutil.Usagef("%s: %v", dir.from, err)
+			}
+		}
+		return tlsSetting{}, cliutil.Usagef("%s %s: no %s in it", dir.from, dir.value, strings.Join(names, " or "))
+	}
+	if ca, err = find("ca.pem", "ca.crt"); err != nil {
+		return
+	}
+	if cert, err = find("cert.pem", "tls.crt"); err != nil {
+		return
+	}
+	key, err = find("key.pem", "tls.key")
+	return
+}
+
+// froms lists where the set settings came from, once each.
+func froms(ss ...tlsSetting) string {
+	var out []string
+	for _, s := range ss {
+		if s.from != "" && !slices.Contains(out, s.from) {
+			out = append(out, s.from)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// buildkitAddress is --buildkit-addr, else $BUILDKIT_HOST, else the local stack's socket
+// found in wd or one of its parents (<wd>/.stack/... when there is none, so that the
+// unreachable error names a path).
+func buildkitAddress(flag string, getenv func(string) string, wd string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := getenv(cliutil.EnvBuildkitHost); env != "" {
+		return env
+	}
+	if state := getenv(cliutil.EnvStateDir); state != "" {
+		return "unix://" + filepath.Join(state, "buildkitd", "buildkitd.sock")
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, stackSocket)); err == nil {
+			return "unix://" + filepath.Join(dir, stackSocket)
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	return "unix://" + filepath.Join(wd, stackSocket)
+}
