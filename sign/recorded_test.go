@@ -133,7 +133,7 @@ func TestRecordedCosignSignatureReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl := &fakeTLog{pub: logKey} // the log that recorded cosign's entry
+	tl := &fakeTLog{Pub: logKey} // the log that recorded cosign's entry
 	svc := newService(t, host, keyA, tl)
 
 	layers, err := svc.Store().List(ctx, mustHash(t, img), sign.SignatureSuffix)
@@ -148,8 +148,8 @@ func TestRecordedCosignSignatureReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Appended || tl.count() != 0 || a.LogIndex != 140 {
-		t.Errorf("SignImage over cosign's signature by our key = %+v, %d uploads; want reuse of log index 140", a, tl.count())
+	if a.Appended || tl.Count() != 0 || a.LogIndex != 140 {
+		t.Errorf("SignImage over cosign's signature by our key = %+v, %d uploads; want reuse of log index 140", a, tl.Count())
 	}
 	// Another key does not match it.
 	if f, _ := newService(t, host, keyB, tl).FindSignature(ctx, img, recordedClaims); f != nil {

@@ -309,6 +309,12 @@ func errCheck(name string, err error) Check {
 	return Check{Name: name, Status: StatusError, Detail: err.Error()}
 }
 
+// CheckRevisionLabel is Verify's label check of an image config read without error: pass
+// when its org.opencontainers.image.revision label is exactly pin (presence is not
+// enough: base images leak the label), else fail with what it found. mcpbuild publish
+// decides "already published" with it.
+func CheckRevisionLabel(cfg *v1.ConfigFile, pin string) Check { return labelCheck(cfg, nil, pin) }
+
 func labelCheck(cfg *v1.ConfigFile, err error, pin string) Check {
 	if err != nil {
 		return errCheck(CheckLabel, fmt.Errorf("reading image config: %w", err))
