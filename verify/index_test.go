@@ -49,7 +49,10 @@ func withSubjects(idx name.Digest, hexes ...string) func(map[string]any) {
 	}
 }
 
-func requireProvenance(p verify.Policy) verify.Policy { p.Provenance = verify.ProvenanceRequired; return p }
+func requireProvenance(p verify.Policy) verify.Policy {
+	p.Provenance = verify.ProvenanceRequired
+	return p
+}
 
 func onlyPlatform(p verify.Policy, s string) verify.Policy {
 	plat, err := v1.ParsePlatform(s)
