@@ -17,8 +17,13 @@ type Builder interface {
 type Result struct {
 	// Server is the catalog entry's name.
 	Server string
-	// Image is the pushed image by digest: <registry>/<image>@sha256:...
+	// Image is the pushed image by digest: <registry>/<image>@sha256:... For several
+	// platforms it is the image index, which is what is signed and attested.
 	Image name.Digest
+	// Platforms are the images of a multi-platform build (PlanOptions.Platforms with
+	// more than one), sorted by platform: each platform's manifest in the index Image.
+	// Nil for a single-platform build (Image is that platform's image).
+	Platforms []PlatformImage
 	// Tag is the tag that was pushed along with the digest.
 	Tag name.Tag
 	// Commit and Project are the pin the image was built from (what its labels say).
@@ -30,8 +35,17 @@ type Result struct {
 	ContextURL string
 	// Provenance is an in-toto statement (JSON) whose subject is Image and whose
 	// predicate is BuildKit's SLSA v1 provenance of this build. Nil if the builder was
-	// told not to collect it.
+	// told not to collect it. For several platforms it is one statement whose subjects
+	// are the index and every platform's manifest (see the package doc).
 	Provenance []byte
 	// BuildRef is BuildKit's build history reference of the solve.
 	BuildRef string
+}
+
+// PlatformImage is one platform's image in a multi-platform index.
+type PlatformImage struct {
+	// Platform is the normalized os/arch[/variant], as ParsePlatforms returns it.
+	Platform string `json:"platform"`
+	// Manifest is the platform's image manifest, by digest, in the index's repository.
+	Manifest name.Digest `json:"manifest"`
 }

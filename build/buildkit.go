@@ -39,6 +39,11 @@ func NewBuildKit(ctx context.Context, addr string, plan PlanOptions, opts ...Opt
 	if plan.Registry == "" {
 		return nil, fmt.Errorf("new buildkit builder: no registry given")
 	}
+	ps, err := ParsePlatforms(plan.Platforms)
+	if err != nil {
+		return nil, fmt.Errorf("new buildkit builder: %w", err)
+	}
+	plan.Platforms = ps
 	co, err := o.clientOptions(addr)
 	if err != nil {
 		return nil, err
@@ -113,12 +118,17 @@ func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error
 		ContextURL: ctxURL,
 		BuildRef:   ref,
 	}
+	if len(b.plan.Platforms) > 1 {
+		if res.Platforms, err = platformImages(ctx, b.c, resp.ExporterResponse, img, b.plan.Platforms); err != nil {
+			return nil, classify(fmt.Errorf("building server %s: %w", s.Name, err), s.Name, s.Source.Project, s.Source.Commit, ctxURL, b.plan.Registry, b.addr)
+		}
+	}
 	if b.opts.provenance {
-		if res.Provenance, err = readProvenance(ctx, b.c, ref, img); err != nil {
+		if res.Provenance, err = readProvenance(ctx, b.c, ref, img, res.Platforms); err != nil {
 			// classify: buildkitd gone after the solve is unreachable too (exit 3).
 			return nil, classify(err, s.Name, s.Source.Project, s.Source.Commit, ctxURL, b.plan.Registry, b.addr)
 		}
 	}
-	log.Debug("pushed", slog.String("image", img.String()))
+	log.Debug("pushed", slog.String("image", img.String()), slog.Int("platforms", len(res.Platforms)))
 	return res, nil
 }

@@ -29,6 +29,30 @@
 // with every build. Its externalParameters.configSource records the git URI actually
 // fetched (after --source-mirror) with digest.sha1 == the pin (ParseProvenanceSource).
 //
+// # Multi-platform images
+//
+// PlanOptions.Platforms (ParsePlatforms: containerd's parser, normalized, sorted, no
+// duplicates, at most MaxPlatforms) is passed as the frontend's "platform" option; none
+// builds the daemon's platform, as before, and one builds that platform's plain image.
+// Several build one OCI image index, pushed by digest: Result.Image is the index (what
+// is signed, logged and attested) and Result.Platforms each platform's manifest (read
+// from the index in buildkitd's content store). The labels are set on every platform's
+// config. Nothing is run for a foreign platform unless the Dockerfile RUNs in it (then
+// buildkitd needs emulation); FROM --platform=$BUILDPLATFORM stages run natively. Two
+// no-cache builds give one index digest (e2e test).
+//
+// Provenance of an index: buildkitd records one SLSA v1 predicate per platform. The
+// Result holds ONE in-toto statement whose subjects are the index digest and every
+// platform manifest's digest, so `cosign verify-attestation` of the index sees it, and
+// mcpverify checks that it covers each platform it checks (its manifest digest is a
+// subject). Its predicate combines the platforms': buildType and externalParameters
+// (build context, frontend, arguments) must be equal on all platforms and are kept;
+// resolvedDependencies is the union of every platform's (each once, platform order);
+// what BuildKit records per platform, internalParameters (target platform, LLB) and
+// runDetails.metadata.buildkit_metadata, is kept whole under {"platforms": {<platform>:
+// ...}}; the rest of runDetails is the first platform's. One statement means one
+// attestation and one log entry per published index, as for a single image.
+//
 // # Shared fetches
 //
 // buildkitd keeps one bare clone per remote URL, serializes fetches per remote, and skips

@@ -34,6 +34,9 @@ type PlanOptions struct {
 	// Insecure pushes over plain HTTP. Loopback and localhost registries always are
 	// (the go-containerregistry rule: name.Registry.Scheme() == "http").
 	Insecure bool
+	// Platforms are the normalized platforms to build (ParsePlatforms): one builds that
+	// platform's image, several one image index. Empty: the daemon's platform.
+	Platforms []string
 	// NoCache ignores BuildKit's build cache (the git checkout is still shared).
 	NoCache bool
 }
@@ -70,6 +73,13 @@ func Plan(s *catalog.Server, opts PlanOptions) (*client.SolveOpt, error) {
 	}
 	if t := s.Source.BuildTarget; t != "" {
 		attrs["target"] = t
+	}
+	if len(opts.Platforms) > 0 {
+		ps, err := ParsePlatforms(opts.Platforms)
+		if err != nil {
+			return nil, fmt.Errorf("planning build for server %s: %w", s.Name, err)
+		}
+		attrs["platform"] = strings.Join(ps, ",")
 	}
 	if opts.NoCache {
 		attrs["no-cache"] = ""

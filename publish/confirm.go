@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/mcpbuild/mcpbuild/internal/ocireg"
-	"github.com/mcpbuild/mcpbuild/verify"
 )
 
 // ErrImageNotStored is wrapped by the error of a server whose image the registry does not
@@ -21,8 +20,9 @@ var ErrImageNotStored = errors.New("the registry does not serve the image the bu
 var readBackWaits = []time.Duration{100 * time.Millisecond, 300 * time.Millisecond}
 
 // confirmImage reads back what the build pushed before anything is signed: the manifest
-// at img's digest (its bytes hashed here, as is its config), an image passing verify's
-// revision-label check against the pin, and job's tag resolving to that digest. A read
+// at img's digest (its bytes hashed here, as are its configs), what the Publisher builds
+// (checkImages: an image, or an index of exactly the platforms asked for, each platform's
+// manifest read by digest) passing verify's revision-label check against the pin, and job's tag resolving to that digest. A read
 // that is not yet right is repeated after readBackWaits (a lagging replica); a read that
 // fails is an error (could not check).
 func (p *Publisher) confirmImage(ctx context.Context, job Job, img name.Digest) error {
@@ -33,15 +33,10 @@ func (p *Publisher) confirmImage(ctx context.Context, job Job, img name.Digest) 
 	if m == nil {
 		return fmt.Errorf("%s: 404 after the build pushed it: %w", img, ErrImageNotStored)
 	}
-	if m.Image == nil {
-		return fmt.Errorf("%s is a %s, not an image manifest", img, m.MediaType)
-	}
-	cf, err := p.svc.Store().ReadConfig(ctx, img.Context(), m.Image.Config)
-	if err != nil {
+	if why, err := p.checkImages(ctx, img.Context(), m, job.Server.Source.Commit); err != nil {
 		return fmt.Errorf("reading back %s: %w", img, err)
-	}
-	if c := verify.CheckRevisionLabel(cf, job.Server.Source.Commit); c.Status != verify.StatusPass {
-		return fmt.Errorf("%s: %s", img, c.Detail)
+	} else if why != "" {
+		return fmt.Errorf("%s: %s", img, why)
 	}
 	t, err := p.readBack(ctx, job.Image, func(t *ocireg.Manifest) bool { return t != nil && t.Digest == m.Digest })
 	switch {

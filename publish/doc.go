@@ -21,6 +21,17 @@
 // repository of Result.Image): a builder that pushed anywhere else fails that server,
 // naming it, before anything is read back or signed.
 //
+// # Multi-platform images
+//
+// WithPlatforms tells the Publisher what the builder builds (the same list as
+// build.PlanOptions.Platforms). With several, the published image is an index: the check
+// and the read-back require an index of exactly those platforms, read each platform's
+// manifest by digest and check its config's revision label (a failure names the
+// platform), and the index digest is what is signed, logged and attested (one provenance
+// statement about the index and every platform manifest, see package build). A tag
+// holding anything else (a single image, another set of platforms) is rebuilt. With one
+// platform the image must be that platform's.
+//
 // # What is read
 //
 // Every image read (the tag in the check, the digest and tag in the confirmation, the

@@ -2,6 +2,8 @@ package publish
 
 import (
 	"fmt"
+
+	"github.com/mcpbuild/mcpbuild/build"
 	"io"
 	"log/slog"
 )
@@ -14,6 +16,7 @@ type options struct {
 	log      *slog.Logger
 	progress io.Writer
 	parallel int
+	plats    []string
 	set      map[string]bool
 }
 
@@ -57,5 +60,20 @@ func WithParallelism(n int) Option {
 		}
 		o.parallel = n
 		return o.once("WithParallelism")
+	}
+}
+
+// WithPlatforms says which platforms the builder builds (build.PlanOptions.Platforms):
+// several make the published image an index of exactly those platforms, which the
+// "already published?" check and the read-back require. Default: none (the builder's
+// platform, one image manifest).
+func WithPlatforms(ps []string) Option {
+	return func(o *options) error {
+		n, err := build.ParsePlatforms(ps)
+		if err != nil {
+			return fmt.Errorf("WithPlatforms: %w", err)
+		}
+		o.plats = n
+		return o.once("WithPlatforms")
 	}
 }

@@ -56,6 +56,8 @@ type Publisher struct {
 	svc     *sign.Service
 	log     *slog.Logger
 	par     int
+	// platforms are what the builder builds (WithPlatforms), normalized and sorted.
+	platforms []string
 
 	mu       sync.Mutex // progress lines
 	progress io.Writer
@@ -77,7 +79,7 @@ func New(builder build.Builder, svc *sign.Service, opts ...Option) (*Publisher, 
 			return nil, fmt.Errorf("new publisher: %w", err)
 		}
 	}
-	return &Publisher{builder: builder, svc: svc, log: o.log, par: o.parallel, progress: o.progress}, nil
+	return &Publisher{builder: builder, svc: svc, log: o.log, par: o.parallel, platforms: o.plats, progress: o.progress}, nil
 }
 
 func (p *Publisher) step(name, format string, args ...any) {

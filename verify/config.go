@@ -12,7 +12,8 @@ import (
 )
 
 // config reads the image config of m. For a multi-platform index it picks the manifest
-// of the configured platform (one more round trip, by the digest the index names) and
+// of WithPlatform's platform (default linux/amd64; Verify reads every platform's with
+// images, index.go, unless one is asked for) (one more round trip, by the digest the index names) and
 // reads that manifest's config: the label is checked on the image that platform runs,
 // while signatures and provenance stay bound to the index digest the reference resolved
 // to. The config's bytes must hash to the digest its manifest names.
@@ -38,6 +39,12 @@ func (v *Verifier) config(ctx context.Context, repo name.Repository, m *manifest
 		}
 		im = cm.Image
 	}
+	return v.configOf(ctx, repo, im)
+}
+
+// configOf reads the config of the image manifest im, which must hash to the digest im
+// names.
+func (v *Verifier) configOf(ctx context.Context, repo name.Repository, im *v1.Manifest) (*v1.ConfigFile, error) {
 	// A large config (an image's is a few KiB) is read and decoded under a slot of the
 	// large-item semaphore, as large envelopes and manifests are.
 	release, err := v.large.acquire(ctx, itemSize(im.Config))

@@ -81,10 +81,18 @@
 // against the key and a trusted root made of the Rekor key. Provenance is a SLSA v1
 // in-toto statement in either format.
 //
-// Multi-platform indexes: signatures and provenance are checked on the digest the
-// reference resolves to (the index digest, which is what cosign signs for an index); the
-// revision label is read from the image config of one platform (WithPlatform, default
-// linux/amd64), one more round trip.
+// Multi-platform indexes: the signature and its log entry are checked on the digest the
+// reference resolves to (the index digest, which is what cosign signs for an index).
+// Then every platform image of the index (BuildKit's attestation manifests skipped, at
+// most MaxPlatforms, else could not check) or only Policy.Platform's (or WithPlatform's)
+// is read by the digest the index names, in parallel (one round trip more), and each
+// one's config must carry the pinned revision label; the provenance must be one
+// statement about the index whose subjects also name the manifest of every platform
+// checked (as mcpbuild attests an index, see package build). A failure names the
+// platform ("label: linux/arm64: ..."; "provenance ... does not cover platform
+// linux/arm64"). An index without the platform asked for, or with an entry without a
+// platform, is a definite "no"; a single image whose config is not of the platform asked
+// for too.
 //
 // Hostile registries: a manifest is read up to 4 MiB, a signature payload up to 1 MiB,
 // a config up to 8 MiB, a DSSE envelope or Sigstore bundle up to MaxEnvelopeBytes (4

@@ -26,6 +26,8 @@ type options struct {
 	stats     *Stats
 	sigRepo   *name.Repository
 	platform  v1.Platform
+	// platformSet: WithPlatform was given (else every platform of an index is checked).
+	platformSet bool
 
 	rekorKey crypto.PublicKey
 	rekorURL string
@@ -83,15 +85,17 @@ func WithSignaturesRepository(r name.Repository) Option {
 	return func(o *options) error { o.sigRepo = &r; return nil }
 }
 
-// WithPlatform chooses which platform's config carries the label when the reference names
-// a multi-platform index (default linux/amd64). Signatures and provenance are always
-// bound to the digest the reference resolves to (the index digest for an index).
+// WithPlatform checks only this platform of a multi-platform index (its label, and that
+// the provenance covers its manifest), and requires a single image to be of this
+// platform, unless Policy.Platform says otherwise. Default: every platform of an index.
+// Signatures are always checked on the digest the reference resolves to (the index
+// digest for an index).
 func WithPlatform(p v1.Platform) Option {
 	return func(o *options) error {
 		if p.OS == "" || p.Architecture == "" {
 			return errors.New("WithPlatform: os and architecture are required")
 		}
-		o.platform = p
+		o.platform, o.platformSet = p, true
 		return nil
 	}
 }

@@ -43,6 +43,15 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, p Policy) Check {
 	if !subjectOK {
 		return fail(CheckProvenance, "provenance subject is not "+digest.String())
 	}
+	// For an index, one statement covers every platform checked: each platform's
+	// manifest is a subject too (mcpbuild's layout, see package build).
+	subjects := map[string]bool{}
+	for _, s := range st.Subject {
+		subjects[s.Digest["sha256"]] = true
+	}
+	if pi, ok := p.covers.uncovered(subjects); ok {
+		return fail(CheckProvenance, fmt.Sprintf("provenance of index %s does not cover platform %s (its manifest %s is not a subject)", digest, pi.platform, pi.digest))
+	}
 	projects := p.projects()
 	isProject := func(uri string) bool { return slices.Contains(projects, normalizeGitURI(uri)) }
 	// The build context (configSource) is what the image was built from: it must be the
@@ -87,7 +96,7 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, p Policy) Check {
 	if pin.Project == "" {
 		from = "commit " + pin.Commit + " (pin has no project: sources compared by commit)"
 	}
-	return Check{Name: CheckProvenance, Status: StatusPass, Detail: fmt.Sprintf("SLSA v1 provenance for %s built from %s", digest, from)}
+	return Check{Name: CheckProvenance, Status: StatusPass, Detail: fmt.Sprintf("SLSA v1 provenance for %s%s built from %s", digest, p.covers.platformList(), from)}
 }
 
 // configSource reads externalParameters.configSource (BuildKit's build context).

@@ -39,11 +39,21 @@ type Policy struct {
 	// provenance then names the mirror), as given to mcpbuild --source-mirror; see
 	// catalog.Mirror.
 	SourceMirrors catalog.Mirrors
+	// Platform, when set, is the only platform of an index that is checked (the image a
+	// single-platform reference names must be of it); nil: WithPlatform's, else every
+	// platform of an index (index.go).
+	Platform *v1.Platform
+
+	// covers is what the provenance must cover besides the digest (set by Verify).
+	covers *coverage
 }
 
 func (p Policy) validate() error {
 	if !catalog.IsCommit(p.Pin.Commit) {
 		return fmt.Errorf("policy pin commit %q is not a 40-hex git commit", p.Pin.Commit)
+	}
+	if p.Platform != nil && (p.Platform.OS == "" || p.Platform.Architecture == "") {
+		return fmt.Errorf("policy platform %q: os and architecture are required", p.Platform.String())
 	}
 	return p.SourceMirrors.Validate()
 }
@@ -96,7 +106,7 @@ type fetched struct {
 	digest v1.Hash // what the reference resolved to: its digest, or the hash of the tag's one GET
 	img    *manifest
 	imgErr error
-	cfg    *v1.ConfigFile
+	imgs   []platformImage // whose labels are checked (index.go)
 	cfgErr error
 	sig    *manifest
 	sigErr error
@@ -158,7 +168,7 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	root := &chain{}
 	ctx = context.WithValue(ctx, chainKey{}, root)
 	defer func() { v.o.stats.addRoundTrips(root.get()) }()
-	f, err := v.fetch(ctx, ref, sigRepo, wantAtt)
+	f, err := v.fetch(ctx, ref, sigRepo, wantAtt, v.wantPlatform(p))
 	if err != nil { // not reached: the digest was parsed above
 		return v.invalid(vd, "reference", err)
 	}
@@ -181,6 +191,9 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	var s signed
 	prov := Check{Name: CheckProvenance, Status: StatusSkipped, Detail: "not requested"}
 	refs := &referrers{sigRepo: sigRepo, digest: digest}
+	if f.cfgErr == nil {
+		p.covers = coverageOf(f.img, f.imgs)
+	}
 	checkProv := func(ctx context.Context) {
 		prov = v.checkProvenance(ctx, refs, digest, f.att, f.attErr, p, errors.Is(f.sigErr, errNotFound))
 	}
@@ -188,15 +201,15 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 		checkProv = nil
 	}
 	fetchAll(ctx, func(ctx context.Context) { s = v.checkSignatures(ctx, refs, repo, digest, f.sig, f.sigErr) }, checkProv)
-	vd.Checks = append(vd.Checks, s.sig, s.tlog, labelCheck(f.cfg, f.cfgErr, p.Pin.Commit), claimCheck(s, p), prov)
+	vd.Checks = append(vd.Checks, s.sig, s.tlog, labelChecks(f.imgs, f.cfgErr, p.Pin.Commit), claimCheck(s, p), prov)
 	return v.conclude(ctx, vd)
 }
 
 // fetch makes the first reads: by tag, the manifest (round trip 1) then the config, the
 // .sig and the .att manifests in parallel (round trip 2); by digest, the manifest, .sig and
-// .att in parallel, then the config. An index adds one round trip for the platform's
-// manifest before its config.
-func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.Repository, wantAtt bool) (*fetched, error) {
+// .att in parallel, then the config. An index adds one round trip for the platforms'
+// manifests (read in parallel) before their configs.
+func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.Repository, wantAtt bool, plat *v1.Platform) (*fetched, error) {
 	repo := ref.Context()
 	f := &fetched{}
 	getSig := func(h v1.Hash) func(context.Context) {
@@ -213,7 +226,7 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 		}
 	}
 	getImg := func(ctx context.Context) { f.img, f.imgErr = v.reg.getManifest(ctx, ref, ocireg.AcceptImageRef) }
-	getCfg := func(ctx context.Context) { f.cfg, f.cfgErr = v.config(ctx, repo, f.img) }
+	getCfg := func(ctx context.Context) { f.imgs, f.cfgErr = v.images(ctx, repo, f.img, plat) }
 
 	if d, ok := ref.(name.Digest); ok {
 		h, err := v1.NewHash(d.DigestStr())

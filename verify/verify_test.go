@@ -199,12 +199,25 @@ func TestMultiPlatformIndex(t *testing.T) {
 	f.Sign(idx)
 	v, _ := newVerifier(f)
 	vd, err := v.Verify(ctxT(t), repo.Tag("latest"), policy())
-	if err != nil || !vd.Verified || vd.Digest != idx.DigestStr() {
+	if err != nil || !vd.Verified || vd.Digest != idx.DigestStr() ||
+		vd.Check(verify.CheckLabel).Detail != "linux/amd64, linux/arm64: "+catalog.RevisionLabel+"="+verifytest.PinCommit {
 		t.Fatalf("Verify(index) = %+v, %v", vd, err)
+	}
+	// Every platform's label is checked by default; WithPlatform checks one.
+	half := f.PushIndexLabels(repo, "half", map[string]string{"amd64": verifytest.PinCommit, "arm64": ""})
+	f.Sign(half)
+	vd, err = v.Verify(ctxT(t), repo.Tag("half"), policy())
+	if err != nil || vd.Verified || vd.Check(verify.CheckLabel).Status != verify.StatusFail ||
+		!strings.HasPrefix(vd.Check(verify.CheckLabel).Detail, "linux/arm64: image config has no") {
+		t.Fatalf("Verify(index, arm64 unlabelled) = %+v, %v; want label fail naming linux/arm64", vd, err)
+	}
+	amd, _ := newVerifier(f, verify.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"}))
+	if vd, err = amd.Verify(ctxT(t), repo.Tag("half"), policy()); err != nil || !vd.Verified {
+		t.Fatalf("Verify(index, linux/amd64) = %+v, %v; want verified", vd, err)
 	}
 	// The label is read from the chosen platform's image: arm64's has none.
 	arm, _ := newVerifier(f, verify.WithPlatform(v1.Platform{OS: "linux", Architecture: "arm64"}))
-	vd, err = arm.Verify(ctxT(t), repo.Tag("latest"), policy())
+	vd, err = arm.Verify(ctxT(t), repo.Tag("half"), policy())
 	if err != nil || vd.Verified || vd.Check(verify.CheckLabel).Status != verify.StatusFail {
 		t.Fatalf("Verify(index, linux/arm64) = %+v, %v; want label fail", vd, err)
 	}

@@ -29,6 +29,7 @@ type buildOptions struct {
 	progress     string
 	output       string
 	mirrors      []string
+	platforms    []string
 	noCache      bool
 	insecure     bool
 	strict       bool
@@ -45,6 +46,7 @@ func (o *buildOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.progress, "progress", "auto", "progress output on stderr: auto, plain or quiet")
 	f.StringVarP(&o.output, "output", "o", "text", "result format on stdout: text or json")
 	f.StringArrayVar(&o.mirrors, "source-mirror", nil, "FROM=TO: fetch project URLs starting with FROM from TO instead (repeatable, like git insteadOf)")
+	f.StringSliceVar(&o.platforms, "platform", nil, "os/arch[/variant] to build for, repeatable or comma-separated (e.g. linux/amd64,linux/arm64: one image index); default: the BuildKit daemon's platform")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use BuildKit's build cache")
 	f.BoolVar(&o.insecure, "insecure-registry", false, "push over plain HTTP (loopback registries always are)")
 	f.BoolVar(&o.strict, "strict", false, "treat catalog warnings as errors (unknown keys, tagged images, what Docker's registry grandfathers)")
@@ -82,6 +84,9 @@ func (o *buildOptions) Validate() error {
 	if _, err := catalog.ParseMirrors(o.mirrors); err != nil {
 		return cliutil.Usagef("--source-mirror: %v", err)
 	}
+	if _, err := build.ParsePlatforms(o.platforms); err != nil {
+		return cliutil.Usagef("--platform: %v", err)
+	}
 	return o.buildkit.Validate()
 }
 
@@ -101,7 +106,11 @@ func (o *buildOptions) planOptions(getenv func(string) string) (build.PlanOption
 	if err != nil {
 		return build.PlanOptions{}, cliutil.Usagef("--source-mirror: %v", err)
 	}
-	return build.PlanOptions{Registry: reg, Tag: o.tag, Mirrors: mirrors, Insecure: o.insecure, NoCache: o.noCache}, nil
+	plats, err := build.ParsePlatforms(o.platforms)
+	if err != nil {
+		return build.PlanOptions{}, cliutil.Usagef("--platform: %v", err)
+	}
+	return build.PlanOptions{Registry: reg, Tag: o.tag, Mirrors: mirrors, Platforms: plats, Insecure: o.insecure, NoCache: o.noCache}, nil
 }
 
 func newBuildCmd(ro *rootOptions) *cobra.Command {

@@ -36,6 +36,8 @@ type resultJSON struct {
 	Project   string `json:"project,omitempty"`
 	Directory string `json:"directory,omitempty"`
 	Context   string `json:"context,omitempty"` // git context fetched (after --source-mirror)
+	// Platforms are the platform images of a multi-platform index (Image), by platform.
+	Platforms []build.PlatformImage `json:"platforms,omitempty"`
 }
 
 // writeResults prints one line per row ("name image@digest commit" when built,
@@ -48,7 +50,7 @@ func writeResults(w io.Writer, format string, rows []buildRow) error {
 			if r := row.result; row.err == nil && r != nil {
 				j = resultJSON{
 					Name: row.name, Status: statusBuilt, Image: r.Image.String(), Digest: r.Image.DigestStr(), Tag: r.Tag.String(),
-					Commit: r.Commit, Project: r.Project, Directory: r.Directory, Context: r.ContextURL,
+					Commit: r.Commit, Project: r.Project, Directory: r.Directory, Context: r.ContextURL, Platforms: r.Platforms,
 				}
 			}
 			out = append(out, j)

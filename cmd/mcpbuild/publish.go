@@ -261,7 +261,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	if err := preflightRegistries(ctx, probes, ropts); err != nil {
 		return nil, err
 	}
-	pub, err := publish.New(lazy, svc, publish.WithParallelism(bo.jobs),
+	pub, err := publish.New(lazy, svc, publish.WithParallelism(bo.jobs), publish.WithPlatforms(po.Platforms),
 		publish.WithProgress(&statusLines{w: stderr, display: &display}), publish.WithLogger(log))
 	if err != nil {
 		return nil, err

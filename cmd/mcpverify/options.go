@@ -60,7 +60,7 @@ const defaultTimeout = 2 * time.Minute
 func (o *registryOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.registry, "registry", "", "registry host for images named without one (default $"+cliutil.EnvRegistry+", else Docker Hub)")
-	f.StringVar(&o.platform, "platform", "linux/amd64", "for a multi-platform index: whose image config carries the label (signatures are checked on the index digest)")
+	f.StringVar(&o.platform, "platform", "", "os/arch[/variant]: check only this platform of a multi-platform index (its label, and that the provenance covers it), or require a single image to be of it (default: every platform of an index; the signature is always checked on the index digest)")
 	o.timeouts.AddFlags(f, defaultTimeout, cliutil.EnvVerifyTimeout)
 	f.BoolVar(&o.stats, "stats", false, "print registry requests and sequential round trips to stderr")
 }
@@ -188,11 +188,13 @@ func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (cryp
 	default:
 		return nil, nil, cliutil.Usagef("no transparency-log key: give --rekor-key PEM or --rekor-url URL (or --insecure-ignore-tlog)")
 	}
-	plat, err := v1.ParsePlatform(c.reg.platform)
-	if err != nil || plat.OS == "" || plat.Architecture == "" {
-		return nil, nil, cliutil.Usagef("--platform %q: want os/arch[/variant]", c.reg.platform)
+	if c.reg.platform != "" {
+		plat, err := v1.ParsePlatform(c.reg.platform)
+		if err != nil || plat.OS == "" || plat.Architecture == "" {
+			return nil, nil, cliutil.Usagef("--platform %q: want os/arch[/variant]", c.reg.platform)
+		}
+		opts = append(opts, verify.WithPlatform(*plat))
 	}
-	opts = append(opts, verify.WithPlatform(*plat))
 	if t.sigRepo != "" {
 		r, err := name.NewRepository(t.sigRepo, c.nameOpts()...)
 		if err != nil {

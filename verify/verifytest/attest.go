@@ -23,8 +23,11 @@ import (
 // ProvSpec describes a provenance attestation; zero value: correct.
 type ProvSpec struct {
 	Subject string // sha256 hex (default: the image's)
-	Commit  string // default PinCommit
-	Project string // default Project
+	// NoPlatforms leaves the platform manifests of an index out of the subjects (by
+	// default, with Subject unset, they are subjects too, as mcpbuild attests an index).
+	NoPlatforms bool
+	Commit      string // default PinCommit
+	Project     string // default Project
 	// Directory is the build context's directory in the project (default: the root).
 	Directory string
 	Key       *ecdsa.PrivateKey // default: the fixture's
@@ -44,6 +47,12 @@ type ProvSpec struct {
 func (f *Fixture) provenanceStatement(img name.Digest, s *ProvSpec) []byte {
 	f.T.Helper()
 	h, _ := v1.NewHash(img.DigestStr())
+	var platforms []any
+	if s.Subject == "" && !s.NoPlatforms {
+		for _, d := range f.indexChildren(img) {
+			platforms = append(platforms, map[string]any{"name": img.Context().Name(), "digest": map[string]string{"sha256": d.Hex}})
+		}
+	}
 	if s.Subject == "" {
 		s.Subject = h.Hex
 	}
@@ -62,7 +71,7 @@ func (f *Fixture) provenanceStatement(img name.Digest, s *ProvSpec) []byte {
 	}
 	stmt := map[string]any{
 		"_type": "https://in-toto.io/Statement/v1", "predicateType": cmp.Or(s.PredicateType, "https://slsa.dev/provenance/v1"),
-		"subject": []any{map[string]any{"name": img.Context().Name(), "digest": map[string]string{"sha256": s.Subject}}},
+		"subject": append([]any{map[string]any{"name": img.Context().Name(), "digest": map[string]string{"sha256": s.Subject}}}, platforms...),
 		"predicate": map[string]any{
 			"buildDefinition": map[string]any{
 				"buildType": "https://mobyproject.org/buildkit@v1",
