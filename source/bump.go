@@ -30,7 +30,9 @@ type Bump struct {
 }
 
 // Moved reports whether the pin should change to New.
-func (b *Bump) Moved() bool { return b.New != "" && b.New != b.Pin.Commit && len(b.Findings) == 0 && b.Err == nil }
+func (b *Bump) Moved() bool {
+	return b.New != "" && b.New != b.Pin.Commit && len(b.Findings) == 0 && b.Err == nil
+}
 
 // Review is what a reviewer reads before a pin moves from Old to New.
 type Review struct {
