@@ -36,17 +36,18 @@ func (b *Bump) Moved() bool {
 
 // Review is what a reviewer reads before a pin moves from Old to New.
 type Review struct {
-	Old, New          string
-	Ancestor          bool     // Old is in New's history: the branch moved forward
-	Commits           []Commit // Old..New, newest first, at most Limits.Commits
-	CommitsTotal      int
-	Context           string   // the build context from the repository root ("" for the root)
-	Files             []Change // changed inside the build context
-	Dockerfile        string   // the Dockerfile's path
-	DockerfileChanged bool
-	Manifests         []string // dependency manifests changed inside the build context
-	Diff              string   // unified diff of the build context, at most Limits.DiffBytes
-	DiffTruncated     bool
+	Old               string   `json:"old"`
+	New               string   `json:"new"`
+	Ancestor          bool     `json:"ancestor"` // Old is in New's history: the branch moved forward
+	Commits           []Commit `json:"commits"`  // Old..New, newest first, at most Limits.Commits
+	CommitsTotal      int      `json:"commitsTotal"`
+	Context           string   `json:"context"` // the build context from the repository root ("" for the root)
+	Files             []Change `json:"files"`   // changed inside the build context
+	Dockerfile        string   `json:"dockerfile"`
+	DockerfileChanged bool     `json:"dockerfileChanged"`
+	Manifests         []string `json:"manifests"` // dependency manifests changed inside the build context
+	Diff              string   `json:"diff"`      // unified diff of the build context, at most Limits.DiffBytes
+	DiffTruncated     bool     `json:"diffTruncated"`
 }
 
 // Bump resolves each pin's branch (the remote's default branch when unset) with one

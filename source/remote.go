@@ -22,8 +22,11 @@ type RemoteError struct {
 func (e *RemoteError) Error() string { return fmt.Sprintf("%s %s: %v", e.Op, e.URL, e.Err) }
 func (e *RemoteError) Unwrap() error { return e.Err }
 
-// checkURL accepts git:// and https:// remotes (and file:// with WithFileRemotes) that
-// cannot be read as options or carry credentials.
+// CheckRemote reports whether the client reads remote: git:// and https:// (and file://
+// with WithFileRemotes), without credentials, query or fragment. ListRefs and Fetch make
+// this check too.
+func (c *Client) CheckRemote(remote string) error { return c.checkURL(remote) }
+
 func (c *Client) checkURL(remote string) error {
 	u, err := url.Parse(remote)
 	if err != nil {
