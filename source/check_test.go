@@ -131,3 +131,35 @@ func TestOptionsRejectConflicts(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchIsBlobless: against a remote that serves filters, Fetch brings commits and
+// trees only; a file read fetches its blob on demand.
+func TestFetchIsBlobless(t *testing.T) {
+	r := makeRepo(t, fixtureTrees())
+	c := newTestClient(t)
+	repo, missing, err := c.Fetch(bg, r.url, r.commits)
+	if err != nil || len(missing) != 0 {
+		t.Fatalf("Fetch() = %v, missing %v", err, missing)
+	}
+	defer repo.Close()
+	blobs := func() int {
+		out, err := c.git.run(bg, repo.dir, "cat-file", "--batch-check", "--batch-all-objects")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(out), " blob ")
+	}
+	if n := blobs(); n != 0 {
+		t.Errorf("%d blobs after Fetch, want 0", n)
+	}
+	body, err := repo.ReadFile(bg, r.commits[0], "app.txt", 100)
+	if err != nil || string(body) != "v1\n" {
+		t.Fatalf("ReadFile(app.txt) = %q, %v", body, err)
+	}
+	if n := blobs(); n != 1 {
+		t.Errorf("%d blobs after one read, want 1", n)
+	}
+	if _, err := repo.ReadFile(bg, r.commits[0], "servers/good/Dockerfile", 10); err == nil || !strings.Contains(err.Error(), "larger than 10 bytes") {
+		t.Errorf("ReadFile over its limit = %v", err)
+	}
+}

@@ -40,6 +40,8 @@ func makeRepo(t *testing.T, trees []map[string]string, refs ...string) testRepo 
 	}
 	git(nil, "init", "-q", "--bare", "--initial-branch=main", dir)
 	git(nil, "--git-dir="+dir, "config", "uploadpack.allowAnySHA1InWant", "true")
+	// Serve filters, as GitHub does: the fetch is really blobless and blobs come on demand.
+	git(nil, "--git-dir="+dir, "config", "uploadpack.allowFilter", "true")
 	gw := []string{"--git-dir=" + dir, "--work-tree=" + work}
 	r := testRepo{url: "file://" + dir}
 	for i, tree := range trees {
