@@ -46,7 +46,10 @@ func TestE2EValidateRemote(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	type want struct{ severity, field, msg, file string; line int }
+	type want struct {
+		severity, field, msg, file string
+		line                       int
+	}
 	wants := map[string]want{
 		"broken-copy":   {"error", "source.directory", `COPY source "src/memory" does not exist in the build context (src/memory); src/memory exists from the repository root`, "src/memory/Dockerfile", 4},
 		"broken-escape": {"error", "source.directory", `COPY source "../shared" escapes the build context (escape)`, "escape/Dockerfile", 2},
