@@ -8,12 +8,6 @@ import (
 	"github.com/mcpbuild/mcpbuild/catalog"
 )
 
-// Labels set on every image, overriding any inherited from a base image or the Dockerfile.
-const (
-	RevisionLabel = "org.opencontainers.image.revision"
-	SourceLabel   = "org.opencontainers.image.source"
-)
-
 // Builder builds one catalog entry and pushes the image.
 type Builder interface {
 	Build(ctx context.Context, s *catalog.Server) (*Result, error)

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
 )
 
 // TestE2EPinnedNotTip builds a commit that is not its branch tip and checks, from the
@@ -32,10 +33,10 @@ func TestE2EPinnedNotTip(t *testing.T) {
 		t.Fatalf("Build() = %v", err)
 	}
 	img, cfg := remoteImage(t, res.Image)
-	if got := cfg.Config.Labels[build.RevisionLabel]; got != pin {
+	if got := cfg.Config.Labels[catalog.RevisionLabel]; got != pin {
 		t.Errorf("revision label = %q, want the pin %s", got, pin)
 	}
-	if got := cfg.Config.Labels[build.SourceLabel]; got != project {
+	if got := cfg.Config.Labels[catalog.SourceLabel]; got != project {
 		t.Errorf("source label = %q, want %s", got, project)
 	}
 	want, tipContent := gitShow(t, project, pin, "version.txt"), gitShow(t, project, tip, "version.txt")
@@ -99,10 +100,10 @@ func TestE2EMultistageLabelsOverride(t *testing.T) {
 		t.Fatalf("Build() = %v", err)
 	}
 	img, cfg := remoteImage(t, res.Image)
-	if got := cfg.Config.Labels[build.RevisionLabel]; got != pin {
+	if got := cfg.Config.Labels[catalog.RevisionLabel]; got != pin {
 		t.Errorf("revision label = %q, want %s (the Dockerfile sets a bogus one)", got, pin)
 	}
-	if got := cfg.Config.Labels[build.SourceLabel]; got != project {
+	if got := cfg.Config.Labels[catalog.SourceLabel]; got != project {
 		t.Errorf("source label = %q, want %s", got, project)
 	}
 	if got, want := imageFile(t, img, "target.txt"), gitShow(t, project, pin, "release.txt"); got != want {
@@ -196,7 +197,7 @@ func TestE2ESourceMirrorAndSharedFetch(t *testing.T) {
 
 	count := func(jobs ...job) (int64, []*build.Result) {
 		addr, conns := countingProxy(t, "tcp", gitHost)
-		m, err := build.ParseMirrors([]string{"https://example.invalid/fixtures/=git://" + addr + "/"})
+		m, err := catalog.ParseMirrors([]string{"https://example.invalid/fixtures/=git://" + addr + "/"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +229,7 @@ func TestE2ESourceMirrorAndSharedFetch(t *testing.T) {
 	}
 	for _, r := range res {
 		_, cfg := remoteImage(t, r.Image)
-		if got := cfg.Config.Labels[build.SourceLabel]; got != project {
+		if got := cfg.Config.Labels[catalog.SourceLabel]; got != project {
 			t.Errorf("%s: source label %q, want the catalog's %s", r.Server, got, project)
 		}
 		src, err := build.ParseProvenanceSource(r.Provenance)

@@ -76,7 +76,7 @@ func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	tag, err := ImageTag(s, b.plan.Registry, b.plan.Tag)
+	tag, err := imageTag(s, b.plan.Registry, b.plan.Tag)
 	if err != nil {
 		return nil, err
 	}

@@ -48,5 +48,10 @@
 // it), so ssh:// and user@host:path projects are built through --source-mirror to an
 // https:// or git:// mirror; without one the error says so.
 //
-// Limiter bounds concurrency and Recorder records calls, as decorators of Builder.
+// Decorators of Builder: Limiter bounds concurrency, Deadline bounds each build, Lazy
+// opens the wrapped Builder on the first Build only (mcpbuild publish contacts BuildKit
+// only when a server needs building), and Recorder records calls for tests.
+//
+// The package never imports sign, verify or publish: package publish calls Build and
+// signs the Result (hack/libguard_test.go).
 package build

@@ -8,6 +8,8 @@ import (
 
 	"github.com/moby/buildkit/util/grpcerrors"
 	"google.golang.org/grpc/codes"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
 )
 
 // Services named by UnreachableError.
@@ -42,7 +44,7 @@ type CommitNotFoundError struct {
 func (e *CommitNotFoundError) Error() string {
 	via := ""
 	if e.URL != "" && !strings.HasPrefix(e.URL, e.Project) {
-		via = " (fetched from " + remoteOf(e.URL) + ")"
+		via = " (fetched from " + gitContext(e.URL).Remote + ")"
 	}
 	if e.Directory != "" {
 		return fmt.Sprintf("server %s: directory %q not found at commit %s of %s%s: %v", e.Server, e.Directory, e.Commit, e.Project, via, e.Err)
@@ -96,18 +98,18 @@ func classify(err error, server, project, commit, contextURL, registry, buildkit
 	msg := strings.ToLower(err.Error())
 	switch {
 	case strings.Contains(msg, missingDirMarker):
-		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, Directory: dirOf(contextURL), URL: contextURL, Err: err}
+		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, Directory: gitContext(contextURL).Dir, URL: contextURL, Err: err}
 	case containsAny(msg, missingCommitMarkers):
 		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, URL: contextURL, Err: err}
 	case containsAny(msg, networkMarkers) && containsAny(msg, gitMarkers):
-		return &UnreachableError{Service: ServiceGitRemote, Addr: remoteOf(contextURL), Err: err}
+		return &UnreachableError{Service: ServiceGitRemote, Addr: gitContext(contextURL).Remote, Err: err}
 	case containsAny(msg, networkMarkers) && (containsAny(msg, pushMarkers) || strings.Contains(msg, registry)),
 		registry5xx.MatchString(msg):
 		return &UnreachableError{Service: ServiceRegistry, Addr: registry, Err: err}
 	}
 	if strings.Contains(msg, noSSHAgentMarker) {
 		return fmt.Errorf("building server %s: %s is an ssh remote, and mcpbuild forwards no SSH agent to BuildKit (the Dockerfile could use it too); "+
-			"serve the repository over https:// or git:// and map it with --source-mirror: %w", server, remoteOf(contextURL), err)
+			"serve the repository over https:// or git:// and map it with --source-mirror: %w", server, gitContext(contextURL).Remote, err)
 	}
 	if errors.Is(err, errNoDigest) {
 		return err
@@ -115,17 +117,11 @@ func classify(err error, server, project, commit, contextURL, registry, buildkit
 	return fmt.Errorf("building server %s: %w", server, err)
 }
 
-// remoteOf strips the "#ref:dir" part of a git context URL.
-func remoteOf(contextURL string) string {
-	r, _, _ := strings.Cut(contextURL, "#")
-	return r
-}
-
-// dirOf returns the ":dir" part of a git context URL.
-func dirOf(contextURL string) string {
-	_, frag, _ := strings.Cut(contextURL, "#")
-	_, dir, _ := strings.Cut(frag, ":")
-	return dir
+// gitContext is a context URL as BuildKit reads it (catalog.ParseGitContext). Build
+// contexts are made by catalog.Server.ContextURL and always parse.
+func gitContext(contextURL string) catalog.GitContext {
+	g, _ := catalog.ParseGitContext(contextURL)
+	return g
 }
 
 var errNoDigest = errors.New("buildkit returned no image digest")

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -22,20 +21,16 @@ const (
 	// SOURCE_DATE_EPOCH to the committer time of the git context's commit, i.e. of the
 	// pin itself, inside buildkitd. The client needs no git access and never clones.
 	sourceDateEpochContext = "context"
-	// DefaultTag is pushed when PlanOptions.Tag is empty.
-	DefaultTag = "latest"
 )
-
-var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // PlanOptions are the inputs of Plan other than the catalog entry.
 type PlanOptions struct {
 	// Registry is the registry host[:port] to push to (required).
 	Registry string
-	// Tag is pushed along with the digest; DefaultTag when empty.
+	// Tag is pushed along with the digest; catalog.DefaultTag when empty.
 	Tag string
 	// Mirrors rewrite the project URL before it is fetched.
-	Mirrors Mirrors
+	Mirrors catalog.Mirrors
 	// Insecure pushes over plain HTTP. Loopback and localhost registries always are
 	// (the go-containerregistry rule: name.Registry.Scheme() == "http").
 	Insecure bool
@@ -56,15 +51,16 @@ func Plan(s *catalog.Server, opts PlanOptions) (*client.SolveOpt, error) {
 	if err != nil {
 		return nil, err
 	}
-	tag, err := ImageTag(s, opts.Registry, opts.Tag)
+	tag, err := imageTag(s, opts.Registry, opts.Tag)
 	if err != nil {
 		return nil, err
 	}
 	attrs := map[string]string{
-		"context":                     ctxURL,
-		"label:" + RevisionLabel:      s.Source.Commit,
-		"label:" + SourceLabel:        s.Source.Project,
-		"build-arg:SOURCE_DATE_EPOCH": sourceDateEpochContext,
+		"context": ctxURL,
+		// Set on every image, overriding any inherited from a base image or the Dockerfile.
+		"label:" + catalog.RevisionLabel: s.Source.Commit,
+		"label:" + catalog.SourceLabel:   s.Source.Project,
+		"build-arg:SOURCE_DATE_EPOCH":    sourceDateEpochContext,
 	}
 	if df := s.Source.Dockerfile; df != "" {
 		if err := checkRelPath(df); err != nil {
@@ -94,21 +90,11 @@ func Plan(s *catalog.Server, opts PlanOptions) (*client.SolveOpt, error) {
 	}, nil
 }
 
-// ImageTag returns <registry>/<repository>:<tag> for s, as catalog.Server.ImageRef makes
-// it: a tag the catalog's image carries is dropped (the image is pushed by digest, and
-// tagged with tag).
-func ImageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
+// imageTag is where s is pushed: catalog.Server.ImageRef with a registry, which a
+// build requires, and strict validation.
+func imageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
 	if registry == "" {
 		return name.Tag{}, fmt.Errorf("planning build for server %s: no registry given", s.Name)
-	}
-	if strings.Contains(registry, "/") {
-		return name.Tag{}, fmt.Errorf("planning build for server %s: registry %q must be HOST[:PORT] without a path", s.Name, registry)
-	}
-	if s.Image == "" {
-		return name.Tag{}, fmt.Errorf("planning build for server %s: image is empty", s.Name)
-	}
-	if tag == "" {
-		tag = DefaultTag
 	}
 	t, err := s.ImageRef(registry, tag, name.StrictValidation)
 	if err != nil {
@@ -117,15 +103,23 @@ func ImageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
 	return t, nil
 }
 
+// ImageTag is where s is pushed (catalog.Server.ImageRef; a registry is required).
+//
+// Deprecated: kept only for cmd/mcpbuild/publish.go while it moves to publish/; call
+// catalog.Server.ImageRef. Remove at merge.
+func ImageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
+	return imageTag(s, registry, tag)
+}
+
 // ContextURL returns the git context BuildKit fetches for s: the (mirrored) project URL,
 // "#<commit>" and ":<directory>" (catalog.Server.ContextURL of the mirrored project). A
 // commit SHA as the ref makes BuildKit check out exactly that commit; the branch is never
 // consulted. The result is parsed back with BuildKit's own git reference parser, and
 // refused unless BuildKit will read it as a git remote at exactly the pinned commit and
 // directory.
-func ContextURL(s *catalog.Server, mirrors Mirrors) (string, error) {
+func ContextURL(s *catalog.Server, mirrors catalog.Mirrors) (string, error) {
 	src := s.Source
-	if !commitRE.MatchString(src.Commit) {
+	if !catalog.IsCommit(src.Commit) {
 		return "", fmt.Errorf("planning build for server %s: source.commit %q is not a full 40-character lowercase hex commit", s.Name, src.Commit)
 	}
 	if src.Project == "" {

@@ -42,7 +42,7 @@ type goldenExport struct {
 }
 
 func TestPlanGolden(t *testing.T) {
-	mirrors, err := ParseMirrors([]string{"https://github.com/example/=git://mirror.internal:9418/gh/"})
+	mirrors, err := catalog.ParseMirrors([]string{"https://github.com/example/=git://mirror.internal:9418/gh/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +104,10 @@ func TestPlanInvariants(t *testing.T) {
 	}
 	a := so.FrontendAttrs
 	checks := map[string]string{
-		"context":                     "https://github.com/example/mono.git#" + pinA + ":servers/alpha",
-		"label:" + RevisionLabel:      pinA,
-		"label:" + SourceLabel:        "https://github.com/example/mono",
-		"build-arg:SOURCE_DATE_EPOCH": "context",
+		"context":                        "https://github.com/example/mono.git#" + pinA + ":servers/alpha",
+		"label:" + catalog.RevisionLabel: pinA,
+		"label:" + catalog.SourceLabel:   "https://github.com/example/mono",
+		"build-arg:SOURCE_DATE_EPOCH":    "context",
 	}
 	for k, want := range checks {
 		if a[k] != want {
@@ -150,7 +150,7 @@ func TestPlanTaggedImage(t *testing.T) {
 		if got := so.Exports[0].Attrs["name"]; got != want {
 			t.Errorf("image %s: pushed as %q, want %q", image, got, want)
 		}
-		tag, err := ImageTag(s, "registry.example.com", "")
+		tag, err := imageTag(s, "registry.example.com", "")
 		if err != nil || tag.String() != strings.TrimSuffix(want, ":v9")+":latest" {
 			t.Errorf("ImageTag(%s) = %v, %v", image, tag, err)
 		}
@@ -188,7 +188,7 @@ func TestPlanErrors(t *testing.T) {
 		{"colon dir", ok(func(s *catalog.Server) { s.Source.Directory = "a:b" }), reg, "must not contain"},
 		{"dotdot dockerfile", ok(func(s *catalog.Server) { s.Source.Dockerfile = "../Dockerfile" }), reg, "source.dockerfile"},
 		{"no registry", ok(func(*catalog.Server) {}), PlanOptions{}, "no registry"},
-		{"registry path", ok(func(*catalog.Server) {}), PlanOptions{Registry: "r.example.com/ns"}, "without a path"},
+		{"registry path", ok(func(*catalog.Server) {}), PlanOptions{Registry: "r.example.com/ns"}, "without scheme or path"},
 		{"no image", ok(func(s *catalog.Server) { s.Image = "" }), reg, "image is empty"},
 		{"bad image", ok(func(s *catalog.Server) { s.Image = "MCP/Upper" }), reg, `image "MCP/Upper"`},
 		{"bad tag", ok(func(*catalog.Server) {}), PlanOptions{Registry: "r.example.com", Tag: "a b"}, `tag "a b"`},
@@ -209,13 +209,13 @@ func TestPlanErrors(t *testing.T) {
 // TestContextURL checks the git contexts of the remote forms the catalog accepts, with and
 // without mirrors, each parsed back by BuildKit's own parser as the pinned commit.
 func TestContextURL(t *testing.T) {
-	mirrors, err := ParseMirrors([]string{"git@github.com:=https://mirror.internal/gh/", "https://github.com/=git://127.0.0.1:19418/"})
+	mirrors, err := catalog.ParseMirrors([]string{"git@github.com:=https://mirror.internal/gh/", "https://github.com/=git://127.0.0.1:19418/"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		project, dir string
-		mirrors      Mirrors
+		mirrors      catalog.Mirrors
 		want         string
 	}{
 		{"https://github.com/example/x", "", nil, "https://github.com/example/x.git#" + pinA},

@@ -15,8 +15,13 @@ var (
 	scpLikeRE = regexp.MustCompile(`^[A-Za-z0-9_-]+@[A-Za-z0-9][A-Za-z0-9.-]*:([^/].*|/.+)$`)
 	refLikeRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/+-]*$`)
 	hexRE     = regexp.MustCompile(`^[0-9a-fA-F]+$`)
-	lowerHex  = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	commitRE  = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
+
+// IsCommit reports whether c is a full git commit as the catalog pins it: 40 lowercase
+// hex characters (a SHA-1 object name). It is the one test of a pin's commit; checkCommit
+// says why a string fails it.
+func IsCommit(c string) bool { return commitRE.MatchString(c) }
 
 // checkCommit says why c is not a full lowercase 40-hex commit ("" when it is).
 func checkCommit(c string) string {
@@ -24,7 +29,7 @@ func checkCommit(c string) string {
 		return msg
 	}
 	switch {
-	case lowerHex.MatchString(c):
+	case IsCommit(c):
 		return ""
 	case hexRE.MatchString(c) && len(c) == 40:
 		return fmt.Sprintf("%q must be lowercase hex (it has uppercase letters)", c)
@@ -174,43 +179,4 @@ func checkDirectory(d string) string {
 		return fmt.Sprintf("%q must not contain '%%' (BuildKit URL-decodes the directory of a git context, URL#commit:dir, so another directory would be built)", d)
 	}
 	return ""
-}
-
-// ContextURL is the BuildKit git context of a "server" entry, selecting exactly the pinned
-// commit and sub-directory: "<project>[.git]#<commit>[:<directory>]". Like Docker's
-// tooling, ".git" is appended to http(s) URLs that lack it, so BuildKit treats them as git.
-func (s *Server) ContextURL() string {
-	u := s.Source.Project
-	if strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
-		u = strings.TrimSuffix(u, "/")
-		if !strings.HasSuffix(u, ".git") {
-			u += ".git"
-		}
-	}
-	u += "#" + s.Source.Commit
-	if d := path.Clean(s.Source.Directory); s.Source.Directory != "" && d != "." {
-		u += ":" + strings.TrimSuffix(d, "/")
-	}
-	return u
-}
-
-// FindByImage returns the server whose image repository (Repository) is repo, or nil.
-// repo may carry a registry prefix that the catalog leaves out ("127.0.0.1:5000/mcp/fetch"
-// finds image "mcp/fetch"); an exact match wins over a prefixed one.
-func FindByImage(servers []*Server, repo string) *Server {
-	for _, s := range servers {
-		if s.Repository() == repo {
-			return s
-		}
-	}
-	host, rest, ok := strings.Cut(repo, "/")
-	if !ok || !(strings.ContainsAny(host, ".:") || host == "localhost") {
-		return nil
-	}
-	for _, s := range servers {
-		if s.Repository() == rest {
-			return s
-		}
-	}
-	return nil
 }

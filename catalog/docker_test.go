@@ -113,7 +113,7 @@ func TestRepositoryAndImageRef(t *testing.T) {
 		t.Errorf("ImageRef with a bad tag: %v", err)
 	}
 	// Two entries whose images differ only by tag share a repository: a duplicate.
-	a, b := FindByImage([]*Server{{Name: "a", Image: "ex/a:1"}}, "ex/a"), FindByImage([]*Server{{Name: "a", Image: "ex/a:1"}}, "r.io/ex/a")
+	a, b := mustFindByImage(t, []*Server{{Name: "a", Image: "ex/a:1"}}, "ex/a"), mustFindByImage(t, []*Server{{Name: "a", Image: "ex/a:1"}}, "r.io/ex/a")
 	if a == nil || b == nil {
 		t.Errorf("FindByImage ignores the catalog's tag: got %v, %v", a, b)
 	}

@@ -94,17 +94,41 @@ func (s *Server) Repository() string {
 	return repo
 }
 
+// DefaultTag is the tag an image is pushed with and looked up by when none is given.
+const DefaultTag = "latest"
+
+// CheckRegistry says why r is not a registry to push images to or look them up in:
+// HOST[:PORT], without scheme or path.
+func CheckRegistry(r string) error {
+	if strings.Contains(r, "/") {
+		return fmt.Errorf("want HOST[:PORT] without scheme or path")
+	}
+	if _, err := name.NewRegistry(r, name.StrictValidation); err != nil {
+		return err
+	}
+	return nil
+}
+
 // ImageRef is where mcpbuild pushes the entry's image and mcpverify looks for it, and the
-// one place that reference is made: <registry>/<repository>:<tag>. registry "" leaves the
-// repository on its own registry (Docker Hub when it names none); tag "" is "latest".
-// The image's own tag, if any, is not used (see Repository).
+// one place that reference is made: <registry>/<repository>:<tag>. registry is
+// HOST[:PORT] (CheckRegistry); "" leaves the repository on its own registry (Docker Hub
+// when it names none). tag "" is DefaultTag. The image's own tag, if any, is not used
+// (see Repository). FindByImage finds the entry again from the result.
 func (s *Server) ImageRef(registry, tag string, opts ...name.Option) (name.Tag, error) {
+	if registry != "" {
+		if err := CheckRegistry(registry); err != nil {
+			return name.Tag{}, fmt.Errorf("registry %q: %w", registry, err)
+		}
+	}
 	ref := s.Repository()
+	if ref == "" {
+		return name.Tag{}, fmt.Errorf("image is empty")
+	}
 	if registry != "" {
 		ref = registry + "/" + ref
 	}
 	if tag == "" {
-		tag = "latest"
+		tag = DefaultTag
 	}
 	repo, err := name.NewRepository(ref, opts...)
 	if err != nil {
@@ -115,6 +139,33 @@ func (s *Server) ImageRef(registry, tag string, opts ...name.Option) (name.Tag, 
 		return name.Tag{}, fmt.Errorf("tag %q: %w", tag, err)
 	}
 	return t, nil
+}
+
+// FindByImage returns the entry whose image ref is, or nil when none is. An entry's
+// image matches the repository it names on ref's registry when it names no registry
+// (ghcr.io/mcp/fetch and 127.0.0.1:5000/mcp/fetch are both mcp/fetch), and on its own
+// registry when it does; and, since mcpbuild --registry R pushes image I to R/I, an image
+// naming a registry of its own is also found at any R/I (ImageRef with a registry). The
+// catalog's tag is ignored (Repository). Two matching entries are an error.
+func FindByImage(servers []*Server, ref name.Reference) (*Server, error) {
+	var match *Server
+	for _, s := range servers {
+		repo := s.Repository()
+		if repo == "" {
+			continue
+		}
+		sr, err := name.ParseReference(repo, name.WithDefaultRegistry(ref.Context().RegistryStr()))
+		if err != nil {
+			continue
+		}
+		if sr.Context().Name() == ref.Context().Name() || ref.Context().RepositoryStr() == repo {
+			if match != nil {
+				return nil, fmt.Errorf("image %s matches two catalog entries: %s and %s", ref.Context(), match.Name, s.Name)
+			}
+			match = s
+		}
+	}
+	return match, nil
 }
 
 // checkImage says why img is not a repository reference with an optional tag (see

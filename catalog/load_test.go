@@ -112,13 +112,13 @@ func TestLoadKinds(t *testing.T) {
 			t.Errorf("%s ContextURL() = %q, want %q", name, got, want)
 		}
 	}
-	if got := FindByImage(servers, "127.0.0.1:15000/example/ssh-mirror"); got != byName["ssh-mirror"] {
+	if got := mustFindByImage(t, servers, "127.0.0.1:15000/example/ssh-mirror"); got != byName["ssh-mirror"] {
 		t.Errorf("FindByImage(registry-prefixed) = %v", got)
 	}
-	if got := FindByImage(servers, "registry.example.com:5000/team/local-notes"); got != byName["local-notes"] {
+	if got := mustFindByImage(t, servers, "registry.example.com:5000/team/local-notes"); got != byName["local-notes"] {
 		t.Errorf("FindByImage(exact) = %v", got)
 	}
-	if got := FindByImage(servers, "other/ssh-mirror"); got != nil {
+	if got := mustFindByImage(t, servers, "other/ssh-mirror"); got != nil {
 		t.Errorf("FindByImage(other namespace) = %v, want nil", got)
 	}
 }

@@ -55,6 +55,14 @@ type Pin struct {
 	Directory string `json:"directory,omitempty"`
 }
 
+// The OCI image labels that name the pin an image was built from: mcpbuild sets both on
+// the image config, the signature carries the revision as a claim of the same name, and
+// mcpverify compares both with the pin.
+const (
+	RevisionLabel = "org.opencontainers.image.revision"
+	SourceLabel   = "org.opencontainers.image.source"
+)
+
 // Pin returns the entry's source pin.
 func (s *Server) Pin() Pin {
 	return Pin{Project: s.Source.Project, Commit: s.Source.Commit, Directory: s.Source.Directory}

@@ -5,14 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
-
-// pinEditCommitRE is a full commit hash (catalog.IsCommit once the shared rules land).
-var pinEditCommitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // SetCommit returns the bytes of the server.yaml data (read from path, for errors) with
 // the value of source.commit changed from old to commit, and nothing else: comments, key
@@ -21,7 +17,7 @@ var pinEditCommitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 // certainty: more than one document, anchors, aliases or tags on the way, a key given
 // twice, a value other than old, or not a plain or quoted scalar on one line.
 func SetCommit(path string, data []byte, old, commit string) ([]byte, error) {
-	if !pinEditCommitRE.MatchString(old) || !pinEditCommitRE.MatchString(commit) {
+	if !IsCommit(old) || !IsCommit(commit) {
 		return nil, &Diagnostic{Path: path, Field: "source.commit", Message: fmt.Sprintf("cannot change %q to %q: want full 40-character lowercase hex commits", old, commit)}
 	}
 	n, off, err := findCommit(path, data)

@@ -10,16 +10,12 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/sign/signtest"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 )
 
-func statementFor(img name.Digest) []byte {
-	h := strings.TrimPrefix(img.DigestStr(), "sha256:")
-	return []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"` + img.Repository.Name() +
-		`","digest":{"sha256":"` + h + `"}}],"predicateType":"https://slsa.dev/provenance/v1",` +
-		`"predicate":{"buildDefinition":{"buildType":"https://mobyproject.org/buildkit@v1","externalParameters":{}},"runDetails":{"builder":{"id":""}}}}`)
-}
+func statementFor(img name.Digest) []byte { return signtest.Statement(img) }
 
 func TestAttestLayoutAndCosignVerifies(t *testing.T) {
 	ctx := context.Background()
@@ -31,8 +27,8 @@ func TestAttestLayoutAndCosignVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(a.Tag.String(), ".att") || !a.Appended || a.LogIndex != 1 || tl.count() != 1 {
-		t.Errorf("Attest() = %+v, uploads %d", a, tl.count())
+	if !strings.HasSuffix(a.Tag.String(), ".att") || !a.Appended || a.LogIndex != 1 || tl.Count() != 1 {
+		t.Errorf("Attest() = %+v, uploads %d", a, tl.Count())
 	}
 	m := rawManifest(t, a.Tag)
 	if len(m.Layers) != 1 {
@@ -71,8 +67,8 @@ func TestAttestLayoutAndCosignVerifies(t *testing.T) {
 
 	// Idempotent: a second provenance of the same type by the same key is not added.
 	again, err := svc.Attest(ctx, img, statementFor(img))
-	if err != nil || again.Appended || tl.count() != 1 {
-		t.Errorf("second Attest = %+v, %v, uploads %d", again, err, tl.count())
+	if err != nil || again.Appended || tl.Count() != 1 {
+		t.Errorf("second Attest = %+v, %v, uploads %d", again, err, tl.Count())
 	}
 	f, err := svc.FindAttestation(ctx, img, sign.SLSAProvenanceV1)
 	if err != nil || f == nil || f.LogIndex != 1 {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
+
+	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 )
 
 // logKey is the transparency log's public key and log ID (hex SHA-256 of its DER), read
@@ -130,7 +132,7 @@ func (body *rekorBody) bindsEnvelope(envelopeHash string, pub crypto.PublicKey) 
 		if err != nil {
 			continue
 		}
-		if k, err := LoadPublicKey(pemBytes); err == nil && keysEqual(k, pub) {
+		if k, err := pemkey.ParsePublic(pemBytes); err == nil && keysEqual(k, pub) {
 			return true
 		}
 	}

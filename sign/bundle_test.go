@@ -43,12 +43,12 @@ func TestBundleOfAnotherLogIsNotReused(t *testing.T) {
 	if err != nil || !att.Appended {
 		t.Errorf("Attest in another log = %+v, %v; want a new attestation", att, err)
 	}
-	if second.count() != 2 {
-		t.Errorf("%d entries in the second log, want 2", second.count())
+	if second.Count() != 2 {
+		t.Errorf("%d entries in the second log, want 2", second.Count())
 	}
 	again, err := svc1.SignImage(ctx, img, claims)
-	if err != nil || again.Appended || first.count() != 2 {
-		t.Errorf("SignImage in the first log again = %+v, %v (%d entries); want its own reused", again, err, first.count())
+	if err != nil || again.Appended || first.Count() != 2 {
+		t.Errorf("SignImage in the first log again = %+v, %v (%d entries); want its own reused", again, err, first.Count())
 	}
 }
 
@@ -68,8 +68,8 @@ func TestForgedSETIsNotReused(t *testing.T) {
 		t.Errorf("FindSignature with a forged SET = %+v, %v; want none", f, err)
 	}
 	again, err := svc.SignImage(ctx, img, claims)
-	if err != nil || !again.Appended || tl.count() != 2 {
-		t.Errorf("SignImage over a forged SET = %+v, %v (%d entries); want a new signature", again, err, tl.count())
+	if err != nil || !again.Appended || tl.Count() != 2 {
+		t.Errorf("SignImage over a forged SET = %+v, %v (%d entries); want a new signature", again, err, tl.Count())
 	}
 }
 

@@ -2,11 +2,11 @@ package sign_test
 
 import (
 	"crypto"
+	"github.com/mcpbuild/mcpbuild/sign/signtest"
 
-	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
 func cosignVerifier(pub crypto.PublicKey) (signature.Verifier, error) {
-	return signature.LoadDefaultVerifier(pub, *cosign.GetDefaultLoadOptions(nil)...)
+	return signtest.CosignVerifier(pub)
 }

@@ -10,17 +10,20 @@
 //     application/vnd.oci.image.config.v1+json, one layer per signature), keeping every
 //     earlier layer, and embeds small contents (<= MaxEmbeddedData) in the descriptor's OCI
 //     "data" field as well as pushing the blob.
-//   - Service ties these together idempotently, and Publisher runs a catalog through
-//     build -> confirm the image -> sign -> attest with one report.
+//   - Service ties these together idempotently: SignImage, Attest, and FindSignature /
+//     FindAttestation to tell whether an image already carries them.
+//
+// Running a catalog through check -> build -> confirm the image -> sign -> attest is
+// package publish's; this package signs what it is given and never builds.
 //
 // # Registries are not trusted
 //
-// Every registry is treated as hostile or unreliable; what publish reports is derived only
-// from what it reads back.
+// Every registry is treated as hostile or unreliable; what this package (and publish,
+// through it) reports is derived only from what it reads back.
 //
 //   - Every read is this package's own, by the code mcpverify reads with
-//     (internal/ocireg): one GET over the authenticated transport (Store.WithReads, which
-//     Publisher shares), never through go-containerregistry's remote package, which only
+//     (internal/ocireg): one GET over the authenticated transport (Store.WithReads; publish
+//     reads images through Store.ReadManifest and Store.ReadConfig), never through go-containerregistry's remote package, which only
 //     writes (and asks HEAD whether blobs exist). A manifest (the .sig and .att tags, the image by tag and by
 //     digest) is read up to 4 MiB and 16384 JSON values, counted while it is read (a
 //     Content-Length over the limit is refused before the body); it must be of a media
@@ -52,10 +55,8 @@
 //     registry now serves, up to 3 pushes per write; if they stay missing Attach returns a
 //     *LostLayersError naming their digests (errors.Is ErrNotPersisted) and the server is
 //     reported failed.
-//   - Before signing, Publisher reads the image the build pushed at its digest (hashed),
-//     checks that it is an image manifest whose revision label is the pin and that the
-//     job's tag resolves to that digest; otherwise (ErrImageNotStored: a registry that
-//     answered 201 and kept nothing) the server fails and nothing is signed or logged.
+//   - Before signing, publish reads the image the build pushed back through the Store
+//     (see package publish: ErrImageNotStored).
 //
 // # Attaching, and killed runs
 //
@@ -95,8 +96,8 @@
 // staged manifest or blob after its read-back (404 twice) makes the re-run sign anew, and
 // the earlier entry stays in the log unused.
 //
-// The package never imports build/ or BuildKit (mcpverify links it) and never reads the
-// environment; libraries log only through an injected *slog.Logger.
+// The package never imports build/, catalog/, verify/, publish/ or BuildKit (mcpverify
+// links it; hack/libguard_test.go) and never reads the environment; libraries log only through an injected *slog.Logger.
 //
 // # Concurrent writers
 //

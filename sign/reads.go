@@ -157,3 +157,18 @@ func (i *storedImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) 
 func (st *tagState) image(ctx context.Context, s *Store) (v1.Image, error) {
 	return partial.CompressedToImage(&storedImage{s: s, ctx: ctx, m: st.man})
 }
+
+// ReadManifest reads the manifest at ref (any repository, e.g. an image by tag or digest)
+// through the Store's reads (WithReads: bounded, hashed here), of a media type in acc.
+// (nil, nil) means the registry answered 404, the only proof of absence; any other
+// failure is an error (could not check).
+func (s *Store) ReadManifest(ctx context.Context, ref name.Reference, acc ocireg.Accept) (*ocireg.Manifest, error) {
+	return s.manifest(ctx, ref, acc)
+}
+
+// ReadConfig reads and parses the image config d of an image in repo through the Store's
+// reads (at most ocireg.MaxConfig bytes and ocireg.MaxJSONValues values, hashed here).
+func (s *Store) ReadConfig(ctx context.Context, repo name.Repository, d v1.Descriptor) (*v1.ConfigFile, error) {
+	_, cf, err := s.config(ctx, repo, d)
+	return cf, err
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -128,11 +129,11 @@ func TestRecordedCosignSignatureReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logKey, err := sign.LoadPublicKey(logPEM)
+	logKey, err := pemkey.ParsePublic(logPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl := &fakeTLog{pub: logKey} // the log that recorded cosign's entry
+	tl := &fakeTLog{Pub: logKey} // the log that recorded cosign's entry
 	svc := newService(t, host, keyA, tl)
 
 	layers, err := svc.Store().List(ctx, mustHash(t, img), sign.SignatureSuffix)
@@ -147,8 +148,8 @@ func TestRecordedCosignSignatureReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Appended || tl.count() != 0 || a.LogIndex != 140 {
-		t.Errorf("SignImage over cosign's signature by our key = %+v, %d uploads; want reuse of log index 140", a, tl.count())
+	if a.Appended || tl.Count() != 0 || a.LogIndex != 140 {
+		t.Errorf("SignImage over cosign's signature by our key = %+v, %d uploads; want reuse of log index 140", a, tl.Count())
 	}
 	// Another key does not match it.
 	if f, _ := newService(t, host, keyB, tl).FindSignature(ctx, img, recordedClaims); f != nil {

@@ -25,6 +25,8 @@ import (
 	"github.com/sigstore/rekor/pkg/generated/client/tlog"
 	"github.com/sigstore/rekor/pkg/generated/models"
 	"github.com/sigstore/rekor/pkg/util"
+
+	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 )
 
 // DefaultRekorURL is cosign's default transparency log.
@@ -165,7 +167,7 @@ func (r *Rekor) PublicKey(ctx context.Context) (crypto.PublicKey, error) {
 	if err != nil {
 		return nil, &TLogError{URL: r.url, Err: fmt.Errorf("reading public key: %w", err)}
 	}
-	pub, err := LoadPublicKey([]byte(ok.Payload))
+	pub, err := pemkey.ParsePublic([]byte(ok.Payload))
 	if err != nil {
 		return nil, &TLogError{URL: r.url, Err: err}
 	}

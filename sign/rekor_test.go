@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 )
@@ -129,7 +130,7 @@ func TestRekorPingNeedsPublicKey(t *testing.T) {
 		t.Fatalf("Ping = %v", err)
 	}
 	got, err := r.PublicKey(ctx)
-	want, _ := sign.LoadPublicKey(logPEM)
+	want, _ := pemkey.ParsePublic(logPEM)
 	if err != nil || !want.(interface{ Equal(crypto.PublicKey) bool }).Equal(got) {
 		t.Errorf("PublicKey() = %v, %v; want the served key", got, err)
 	}

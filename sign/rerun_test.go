@@ -74,10 +74,10 @@ func TestRerunAfterInterruptedRunMakesNoSecondEntry(t *testing.T) {
 				img := pushImage(t, host, "mcp/alpha")
 				tl := &fakeTLog{}
 				if tc.lose {
-					tl.setLose(lost)
+					tl.SetLose(lost)
 				}
 				if tc.fail {
-					tl.setFail(lost)
+					tl.SetFail(lost)
 				}
 				do := func(run string) (*sign.Attached, error) {
 					svc := newService(t, host, keyA, tl)
@@ -90,13 +90,13 @@ func TestRerunAfterInterruptedRunMakesNoSecondEntry(t *testing.T) {
 					t.Fatal("the interrupted run succeeded")
 				}
 				armed.Store(false)
-				tl.setLose(nil)
-				tl.setFail(nil)
+				tl.SetLose(nil)
+				tl.SetFail(nil)
 				a, err := do("2026-01-01T00:05:00Z")
 				if err != nil {
 					t.Fatalf("re-run: %v", err)
 				}
-				if n := tl.count(); n != 1 {
+				if n := tl.Count(); n != 1 {
 					t.Errorf("the log holds %d entries for one %s, want 1", n, kind)
 				}
 				layers, err := newService(t, host, keyA, tl).Store().List(ctx, mustHash(t, img), suffixOf(kind))
@@ -192,7 +192,7 @@ func TestStagedRecordIsCheckedBeforeItIsLogged(t *testing.T) {
 	// stagedBy leaves what an interrupted run by key staged for kind about img.
 	stagedBy := func(key, kind string, img name.Digest) v1.Descriptor {
 		t.Helper()
-		svc := newService(t, host, key, &fakeTLog{fail: down})
+		svc := newService(t, host, key, &fakeTLog{Fail: down})
 		var err error
 		if kind == "signature" {
 			_, err = svc.SignImage(ctx, img, claims)
@@ -237,7 +237,7 @@ func TestStagedRecordIsCheckedBeforeItIsLogged(t *testing.T) {
 		{name: "another key's attestation", kind: "attestation", stage: func(_ name.Tag, img name.Digest) { stagedBy(keyB, "attestation", img) }},
 		{name: "our attestation about another image", kind: "attestation", stage: func(tag name.Tag, _ name.Digest) { stageRecord(t, tag, otherAtt, "", nil) }},
 		{name: "our attestation of another predicate type", kind: "attestation", stage: func(_ name.Tag, img name.Digest) {
-			svc := newService(t, host, keyA, &fakeTLog{fail: down})
+			svc := newService(t, host, keyA, &fakeTLog{Fail: down})
 			other := bytes.ReplaceAll(statementFor(img), []byte(sign.SLSAProvenanceV1), []byte("https://example.com/other/v1"))
 			if _, err := svc.Attest(ctx, img, other); !errors.Is(err, down) {
 				t.Fatalf("interrupted run: %v", err)
@@ -266,16 +266,16 @@ func TestStagedRecordIsCheckedBeforeItIsLogged(t *testing.T) {
 				t.Fatal(lerr)
 			}
 			if tc.failsWith != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.failsWith) || tl.count() != 0 || len(layers) != 0 {
-					t.Errorf("run = %v, %d log entries, %d layers; want an error %q, nothing logged or attached", err, tl.count(), len(layers), tc.failsWith)
+				if err == nil || !strings.Contains(err.Error(), tc.failsWith) || tl.Count() != 0 || len(layers) != 0 {
+					t.Errorf("run = %v, %d log entries, %d layers; want an error %q, nothing logged or attached", err, tl.Count(), len(layers), tc.failsWith)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tl.count() != 1 || len(layers) != 1 || !a.Appended {
-				t.Fatalf("%d log entries, %d layers, %+v; want our new one", tl.count(), len(layers), a)
+			if tl.Count() != 1 || len(layers) != 1 || !a.Appended {
+				t.Fatalf("%d log entries, %d layers, %+v; want our new one", tl.Count(), len(layers), a)
 			}
 			// What was attached is ours and about img, whatever was staged.
 			var found *sign.Attached
@@ -301,7 +301,7 @@ func TestStagedOnlyReadsAsUnsigned(t *testing.T) {
 	ctx := context.Background()
 	host := newRegistry(t, nil)
 	img := pushImage(t, host, "mcp/alpha")
-	tl := &fakeTLog{fail: errors.New("log down")}
+	tl := &fakeTLog{Fail: errors.New("log down")}
 	if _, err := newService(t, host, keyA, tl).SignImage(ctx, img, claims); err == nil {
 		t.Fatal("SignImage with the log down succeeded")
 	}

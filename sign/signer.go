@@ -128,15 +128,6 @@ func PublicKeyPEM(ctx context.Context, s Signer) ([]byte, error) {
 	return b, nil
 }
 
-// LoadPublicKey parses a PEM public key (cosign.pub).
-func LoadPublicKey(pemBytes []byte) (crypto.PublicKey, error) {
-	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
-	if err != nil {
-		return nil, fmt.Errorf("decoding public key: %w", err)
-	}
-	return pub, nil
-}
-
 // verifierFor returns a sigstore verifier for pub with cosign's default load options
 // (ED25519ph for ed25519 keys, SHA-256 otherwise).
 func verifierFor(pub crypto.PublicKey) (signature.Verifier, error) {

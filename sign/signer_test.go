@@ -7,10 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/sign/signtest"
 	_ "github.com/sigstore/sigstore/pkg/signature/kms/fake" // registers fakekms://
 )
 
@@ -22,19 +23,9 @@ const (
 	password = "test-only-password"
 )
 
-var signers sync.Map // path -> sign.Signer (scrypt makes loading slow)
-
 func mustSigner(t *testing.T, path string) sign.Signer {
 	t.Helper()
-	if s, ok := signers.Load(path); ok {
-		return s.(sign.Signer)
-	}
-	s, err := sign.LoadKeyFile(path, []byte(password))
-	if err != nil {
-		t.Fatal(err)
-	}
-	signers.Store(path, s)
-	return s
+	return signtest.Signer(t, path)
 }
 
 func TestLoadKeyFileSignsVerifiably(t *testing.T) {
@@ -44,7 +35,7 @@ func TestLoadKeyFileSignsVerifiably(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := sign.LoadPublicKey(pubPEM)
+	pub, err := pemkey.ParsePublic(pubPEM)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,18 +6,17 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
-	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/sign/signtest"
 )
 
 // The staging write and the read that finds a staged record follow the rules of every
-// write (publish_hostile_test.go): only a 404 proves absence and is asked again, the
+// write (publish/hostile_test.go): only a 404 proves absence and is asked again, the
 // read-back must show every layer seen and our staged record, and nothing is logged
 // unless that record was read back. Another key's layers are never dropped.
 
@@ -35,10 +34,9 @@ func newStageRun(t *testing.T) stageRun {
 	t.Helper()
 	s := hostile.NewRegistry()
 	host := s.Start(t)
-	var builds atomic.Int32
-	c := newCoSigned(t, host, &builds)
+	c := newCoSigned(t, host)
 	tl := &fakeTLog{}
-	svc, err := sign.New(mustSigner(t, keyA), sign.NewStore(c.sig.Context(), fast), tl)
+	svc, err := sign.New(mustSigner(t, keyA), sign.NewStore(c.Sig.Context(), fast), tl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +45,7 @@ func newStageRun(t *testing.T) stageRun {
 
 // puts returns how many manifest PUTs of path were made since the rules were set.
 func (r stageRun) puts(path string) int {
-	return hostileRun{s: r.s, before: r.before}.count(http.MethodPut, path)
+	return signtest.Count(r.s, r.before, http.MethodPut, path)
 }
 
 // rule sets the rules and notes where the log stands.
@@ -106,7 +104,7 @@ func TestStagingWriteFollowsTheWriteRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newStageRun(t)
 			r.rule(tc.rules)
-			a, err := r.svc.SignImage(context.Background(), r.c.img, claims)
+			a, err := r.svc.SignImage(context.Background(), r.c.Img, claims)
 			switch {
 			case tc.fails == nil && (err != nil || !a.Appended):
 				t.Errorf("SignImage = %+v, %v; want appended", a, err)
@@ -116,22 +114,16 @@ func TestStagingWriteFollowsTheWriteRules(t *testing.T) {
 			if n := r.puts(sigPath); n != tc.puts {
 				t.Errorf("%d .sig PUTs, want %d", n, tc.puts)
 			}
-			if n := r.tl.count(); n != tc.entries {
+			if n := r.tl.Count(); n != tc.entries {
 				t.Errorf("%d log entries, want %d", n, tc.entries)
 			}
-			keeps(t, r.s, r.c.sig, r.c.sigBefore, tc.ourLayers)
-			verifiesKeyB(t, r.s, r.c.img, r.c.sig.Context())
-			if m := rawManifest(t, r.c.sig); tc.fails == nil && m.Annotations[sign.PendingAnnotation] != "" {
+			keeps(t, r.s, r.c.Sig, r.c.SigBefore, tc.ourLayers)
+			verifiesKeyB(t, r.s, r.c.Img, r.c.Sig.Context())
+			if m := rawManifest(t, r.c.Sig); tc.fails == nil && m.Annotations[sign.PendingAnnotation] != "" {
 				t.Errorf("staged record left after the final write")
 			}
 		})
 	}
-}
-
-// is500 reports whether err is a read the registry answered with a 500 (could not check).
-func is500(err error) bool {
-	var re *ocireg.Error
-	return errors.As(err, &re) && re.StatusCode == http.StatusInternalServerError
 }
 
 // stagingLost: the staged record never showed, so nothing was logged.
@@ -169,24 +161,24 @@ func TestResumeFollowsTheReadRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			r := newStageRun(t)
-			r.tl.setLose(errors.New("connection reset"))
-			if _, err := r.svc.SignImage(ctx, r.c.img, claims); err == nil {
+			r.tl.SetLose(errors.New("connection reset"))
+			if _, err := r.svc.SignImage(ctx, r.c.Img, claims); err == nil {
 				t.Fatal("the killed run succeeded")
 			}
-			r.tl.setLose(nil)
-			staged := pendingOf(t, r.c.sig)
+			r.tl.SetLose(nil)
+			staged := pendingOf(t, r.c.Sig)
 			r.rule(tc.rules)
 
-			a, err := r.svc.SignImage(ctx, r.c.img, claims)
-			if r.tl.count() != 1 {
-				t.Errorf("%d log entries, want the killed run's only", r.tl.count())
+			a, err := r.svc.SignImage(ctx, r.c.Img, claims)
+			if r.tl.Count() != 1 {
+				t.Errorf("%d log entries, want the killed run's only", r.tl.Count())
 			}
 			if tc.fails {
 				if !is500(err) || r.puts(sigPath) != 0 {
 					t.Errorf("re-run = %v with %d .sig PUTs; want the 500, nothing written", err, r.puts(sigPath))
 				}
-				keeps(t, r.s, r.c.sig, r.c.sigBefore, 0)
-				if d := pendingOf(t, r.c.sig); d.Digest != staged.Digest || d.Annotations[sign.SignatureAnnotation] != staged.Annotations[sign.SignatureAnnotation] {
+				keeps(t, r.s, r.c.Sig, r.c.SigBefore, 0)
+				if d := pendingOf(t, r.c.Sig); d.Digest != staged.Digest || d.Annotations[sign.SignatureAnnotation] != staged.Annotations[sign.SignatureAnnotation] {
 					t.Errorf("the staged record changed: %+v, was %+v", d, staged)
 				}
 				return
@@ -194,9 +186,9 @@ func TestResumeFollowsTheReadRules(t *testing.T) {
 			if err != nil || !a.Appended || a.LogIndex != 1 {
 				t.Fatalf("re-run = %+v, %v; want the staged signature attached with entry 1", a, err)
 			}
-			keeps(t, r.s, r.c.sig, r.c.sigBefore, 1)
-			verifiesKeyB(t, r.s, r.c.img, r.c.sig.Context())
-			m := rawManifest(t, r.c.sig)
+			keeps(t, r.s, r.c.Sig, r.c.SigBefore, 1)
+			verifiesKeyB(t, r.s, r.c.Img, r.c.Sig.Context())
+			m := rawManifest(t, r.c.Sig)
 			last := m.Layers[len(m.Layers)-1]
 			if last.Annotations[sign.SignatureAnnotation] != staged.Annotations[sign.SignatureAnnotation] || m.Annotations[sign.PendingAnnotation] != "" {
 				t.Errorf("attached %v, pending %q; want the staged signature, nothing staged", last.Annotations, m.Annotations[sign.PendingAnnotation])
@@ -222,11 +214,11 @@ func TestStagedBlobIsReadBack(t *testing.T) {
 	t.Run("upload dropped", func(t *testing.T) {
 		r := newStageRun(t)
 		r.rule(func(s *hostile.Server, _ coSigned) { s.On("", blobs, hostile.DropWrite()) })
-		_, err := r.svc.Attest(ctx, r.c.img, largeStatement(r.c.img))
-		if err == nil || !strings.Contains(err.Error(), "reading back blob") || r.tl.count() != 0 || r.puts(attPath) != 0 {
-			t.Errorf("Attest = %v, %d entries, %d .att PUTs; want the blob reported, nothing staged or logged", err, r.tl.count(), r.puts(attPath))
+		_, err := r.svc.Attest(ctx, r.c.Img, largeStatement(r.c.Img))
+		if err == nil || !strings.Contains(err.Error(), "reading back blob") || r.tl.Count() != 0 || r.puts(attPath) != 0 {
+			t.Errorf("Attest = %v, %d entries, %d .att PUTs; want the blob reported, nothing staged or logged", err, r.tl.Count(), r.puts(attPath))
 		}
-		keeps(t, r.s, r.c.att, r.c.attBefore, 0)
+		keeps(t, r.s, r.c.Att, r.c.AttBefore, 0)
 	})
 	for _, tc := range []struct {
 		name  string
@@ -238,30 +230,30 @@ func TestStagedBlobIsReadBack(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newStageRun(t)
-			r.tl.setLose(errors.New("connection reset"))
-			if _, err := r.svc.Attest(ctx, r.c.img, largeStatement(r.c.img)); err == nil {
+			r.tl.SetLose(errors.New("connection reset"))
+			if _, err := r.svc.Attest(ctx, r.c.Img, largeStatement(r.c.Img)); err == nil {
 				t.Fatal("the killed run succeeded")
 			}
-			r.tl.setLose(nil)
-			if d := pendingOf(t, r.c.att); d.Data != nil {
+			r.tl.SetLose(nil)
+			if d := pendingOf(t, r.c.Att); d.Data != nil {
 				t.Fatalf("the staged envelope is embedded (%d bytes)", d.Size)
 			}
 			r.rule(func(s *hostile.Server, _ coSigned) { s.On(http.MethodGet, blobs, tc.get) })
-			a, err := r.svc.Attest(ctx, r.c.img, largeStatement(r.c.img))
-			if r.tl.count() != 1 {
-				t.Errorf("%d log entries, want the killed run's only", r.tl.count())
+			a, err := r.svc.Attest(ctx, r.c.Img, largeStatement(r.c.Img))
+			if r.tl.Count() != 1 {
+				t.Errorf("%d log entries, want the killed run's only", r.tl.Count())
 			}
 			if tc.fails {
 				if err == nil || !strings.Contains(err.Error(), "interrupted run staged") || r.puts(attPath) != 0 {
 					t.Errorf("re-run = %v, %d .att PUTs; want could not check, nothing written", err, r.puts(attPath))
 				}
-				keeps(t, r.s, r.c.att, r.c.attBefore, 0)
+				keeps(t, r.s, r.c.Att, r.c.AttBefore, 0)
 				return
 			}
 			if err != nil || !a.Appended || a.LogIndex != 1 {
 				t.Errorf("re-run = %+v, %v; want the staged attestation attached with entry 1", a, err)
 			}
-			keeps(t, r.s, r.c.att, r.c.attBefore, 1)
+			keeps(t, r.s, r.c.Att, r.c.AttBefore, 1)
 		})
 	}
 }
@@ -272,30 +264,30 @@ func TestFinalWriteKeepsAnotherRunsRecord(t *testing.T) {
 	ctx := context.Background()
 	r := newStageRun(t)
 	tlB := &fakeTLog{}
-	svcB, err := sign.New(mustSigner(t, keyB), sign.NewStore(r.c.sig.Context()), tlB)
+	svcB, err := sign.New(mustSigner(t, keyB), sign.NewStore(r.c.Sig.Context()), tlB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlB.setLose(errors.New("connection reset"))
-	if _, err := svcB.SignImage(ctx, r.c.img, claims); err == nil {
+	tlB.SetLose(errors.New("connection reset"))
+	if _, err := svcB.SignImage(ctx, r.c.Img, claims); err == nil {
 		t.Fatal("key B's killed run succeeded")
 	}
-	tlB.setLose(nil)
-	staged := pendingOf(t, r.c.sig)
+	tlB.SetLose(nil)
+	staged := pendingOf(t, r.c.Sig)
 
-	svcA, err := sign.New(mustSigner(t, keyA), sign.NewStore(r.c.sig.Context()), nil, sign.WithoutTLogUnsafe())
+	svcA, err := sign.New(mustSigner(t, keyA), sign.NewStore(r.c.Sig.Context()), nil, sign.WithoutTLogUnsafe())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svcA.SignImage(ctx, r.c.img, claims); err != nil {
+	if _, err := svcA.SignImage(ctx, r.c.Img, claims); err != nil {
 		t.Fatal(err)
 	}
-	if d := pendingOf(t, r.c.sig); d.Digest != staged.Digest || d.Annotations[sign.SignatureAnnotation] != staged.Annotations[sign.SignatureAnnotation] {
+	if d := pendingOf(t, r.c.Sig); d.Digest != staged.Digest || d.Annotations[sign.SignatureAnnotation] != staged.Annotations[sign.SignatureAnnotation] {
 		t.Fatalf("key A's write replaced key B's staged record: %+v, was %+v", d, staged)
 	}
-	b, err := svcB.SignImage(ctx, r.c.img, claims)
-	if err != nil || b.LogIndex != 1 || tlB.count() != 1 {
-		t.Errorf("key B's re-run = %+v, %v, %d entries; want its staged signature with entry 1", b, err, tlB.count())
+	b, err := svcB.SignImage(ctx, r.c.Img, claims)
+	if err != nil || b.LogIndex != 1 || tlB.Count() != 1 {
+		t.Errorf("key B's re-run = %+v, %v, %d entries; want its staged signature with entry 1", b, err, tlB.Count())
 	}
-	keeps(t, r.s, r.c.sig, r.c.sigBefore, 2)
+	keeps(t, r.s, r.c.Sig, r.c.SigBefore, 2)
 }

@@ -89,7 +89,7 @@ func NewStore(repo name.Repository, opts ...remote.Option) *Store {
 	return &Store{repo: repo, ropts: opts, reg: ocireg.New(nil, nil), log: slog.New(slog.DiscardHandler)}
 }
 
-// WithReads sets how the Store, and a Publisher using its Service, read registries:
+// WithReads sets how the Store (and ReadManifest, ReadConfig: publish's image reads) reads registries:
 // through t (the base transport: deadlines, retries; nil: go-containerregistry's default)
 // with credentials from keychain (nil: anonymous). Give it the transport and credentials
 // of the remote options, so that reads and writes reach registries alike. Every read is

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/sign/signtest"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/oci/empty"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
@@ -29,18 +30,7 @@ var claims = map[string]string{sign.RevisionClaim: "0123456789abcdef0123456789ab
 
 func rawManifest(t *testing.T, tag name.Tag) *v1.Manifest {
 	t.Helper()
-	d, err := remote.Get(tag)
-	if err != nil {
-		t.Fatalf("remote.Get(%s) = %v", tag, err)
-	}
-	m, err := v1.ParseManifest(bytes.NewReader(d.Manifest))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.MediaType != types.OCIManifestSchema1 {
-		t.Errorf("manifest media type = %s, want OCI", d.MediaType)
-	}
-	return m
+	return signtest.RawManifest(t, tag)
 }
 
 func TestSignImageLayout(t *testing.T) {
@@ -139,8 +129,8 @@ func TestSignImageIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Appended || second.LogIndex != first.LogIndex || tl.count() != 1 {
-		t.Errorf("second SignImage = %+v (first %+v), tlog uploads %d; want reuse, 1 upload", second, first, tl.count())
+	if second.Appended || second.LogIndex != first.LogIndex || tl.Count() != 1 {
+		t.Errorf("second SignImage = %+v (first %+v), tlog uploads %d; want reuse, 1 upload", second, first, tl.Count())
 	}
 	if n := len(rawManifest(t, first.Tag).Layers); n != 1 {
 		t.Errorf("%d layers after two identical signs, want 1", n)
@@ -155,8 +145,8 @@ func TestSignImageIdempotent(t *testing.T) {
 		t.Error("FindSignature matched a payload with other claims")
 	}
 	third, err := svc.SignImage(ctx, img, other)
-	if err != nil || !third.Appended || tl.count() != 2 {
-		t.Errorf("SignImage(other claims) = %+v, %v, uploads %d", third, err, tl.count())
+	if err != nil || !third.Appended || tl.Count() != 2 {
+		t.Errorf("SignImage(other claims) = %+v, %v, uploads %d", third, err, tl.Count())
 	}
 	// A log-less signature by the same key does not count for a logging service.
 	img2 := pushImage(t, host, "mcp/beta")
@@ -270,7 +260,7 @@ func TestTLogFailurePushesNothing(t *testing.T) {
 	host := newRegistry(t, nil)
 	img := pushImage(t, host, "mcp/alpha")
 	boom := errors.New("log down")
-	svc := newService(t, host, keyA, &fakeTLog{fail: boom})
+	svc := newService(t, host, keyA, &fakeTLog{Fail: boom})
 	if _, err := svc.SignImage(ctx, img, claims); !errors.Is(err, boom) {
 		t.Fatalf("SignImage = %v, want the log error", err)
 	}
@@ -300,20 +290,9 @@ func TestNewRequiresTLogOrOptOut(t *testing.T) {
 	}
 }
 
-func mustHash(t *testing.T, d name.Digest) v1.Hash {
-	t.Helper()
-	h, err := v1.NewHash(d.DigestStr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
+func mustHash(t *testing.T, d name.Digest) v1.Hash { t.Helper(); return signtest.Hash(t, d) }
 
-func descEqual(a, b v1.Descriptor) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return bytes.Equal(ja, jb)
-}
+func descEqual(a, b v1.Descriptor) bool { return signtest.DescEqual(a, b) }
 
 // Another process's write lands right after ours (the documented cross-process race): the
 // read-back shows its manifest, not ours. Once, SignImage pushes again with ours added and

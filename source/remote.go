@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
 )
 
 // RemoteError is a git remote that could not be listed or fetched from: unreachable,
@@ -196,14 +198,4 @@ func uniq(ss []string) []string {
 	return out
 }
 
-func isCommitID(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+func isCommitID(s string) bool { return catalog.IsCommit(s) }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/verify"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
@@ -53,7 +53,7 @@ func TestBundleV3Tampered(t *testing.T) {
 			return verifytest.BundleSpec{LogOtherEnvelope: true}
 		}, "", verify.CheckTLog},
 		{"signed claim mismatch", func(f *verifytest.Fixture) verifytest.BundleSpec {
-			return verifytest.BundleSpec{Claims: map[string]string{sign.RevisionClaim: verifytest.OtherCommit}}
+			return verifytest.BundleSpec{Claims: map[string]string{catalog.RevisionLabel: verifytest.OtherCommit}}
 		}, "", verify.CheckSignedRevision},
 	}
 	for _, c := range cases {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
 	"github.com/mcpbuild/mcpbuild/verify"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
@@ -37,7 +38,7 @@ func TestVerifyAlwaysReturnsAVerdict(t *testing.T) {
 	down.Server.Close() // connection refused
 
 	badMirror := policy()
-	badMirror.SourceMirrors = []verify.Mirror{{From: "https://github.com/"}}
+	badMirror.SourceMirrors = catalog.Mirrors{{From: "https://github.com/"}}
 	badCommit := policy()
 	badCommit.Pin.Commit = "main"
 

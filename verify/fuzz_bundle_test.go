@@ -12,7 +12,7 @@ import (
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
 
@@ -107,7 +107,7 @@ func FuzzSigstoreBundle(f *testing.F) {
 		}) {
 			t.Fatalf("bundle signature passes, but its subjects name other repositories: %v", st.GetSubject())
 		}
-		if s.claims[sign.RevisionClaim] != r.claims[sign.RevisionClaim] {
+		if s.claims[catalog.RevisionLabel] != r.claims[catalog.RevisionLabel] {
 			t.Fatalf("claims %v, checkBundle's %v", s.claims, r.claims)
 		}
 	})

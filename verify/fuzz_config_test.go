@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
 
@@ -23,7 +23,7 @@ import (
 func FuzzConfig(f *testing.F) {
 	fx := newFuzzFixture(f)
 	label := func(v string) []byte {
-		b, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "config": map[string]any{"Labels": map[string]string{sign.RevisionClaim: v}},
+		b, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "config": map[string]any{"Labels": map[string]string{catalog.RevisionLabel: v}},
 			"rootfs": map[string]any{"type": "layers", "diff_ids": []string{}}})
 		return b
 	}
@@ -148,5 +148,5 @@ func configOracle(top []byte, topCT string, child []byte, childCT string, config
 	if err := json.Unmarshal(content, &cfg); err != nil {
 		return "", true, "the config is not JSON"
 	}
-	return cfg.Config.Labels[sign.RevisionClaim], true, "label"
+	return cfg.Config.Labels[catalog.RevisionLabel], true, "label"
 }

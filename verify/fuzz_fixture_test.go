@@ -105,12 +105,12 @@ func (fx *fuzzFixture) policy(mode uint8, dir string) Policy {
 	p := Policy{Pin: catalog.Pin{Project: verifytest.Project, Commit: verifytest.PinCommit, Directory: dir}}
 	switch mode % 4 {
 	case 1:
-		p.SourceMirrors = []Mirror{{From: "https://github.com/", To: "https://mirror.example/"}}
+		p.SourceMirrors = catalog.Mirrors{{From: "https://github.com/", To: "https://mirror.example/"}}
 	case 2:
 		p.Pin.Project, p.Pin.Directory = "", ""
 	case 3:
 		p.Pin.Project = "git@github.com:example/mcp-server.git"
-		p.SourceMirrors = []Mirror{{From: "git@github.com:", To: "https://mirror.example/"}}
+		p.SourceMirrors = catalog.Mirrors{{From: "git@github.com:", To: "https://mirror.example/"}}
 	}
 	return p
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
@@ -93,7 +94,7 @@ func TestFuzzSeeds(t *testing.T) {
 		}
 	}
 	cfg := func(label string) []byte {
-		b, _ := json.Marshal(map[string]any{"config": map[string]any{"Labels": map[string]string{sign.RevisionClaim: label}}, "rootfs": map[string]any{"type": "layers"}})
+		b, _ := json.Marshal(map[string]any{"config": map[string]any{"Labels": map[string]string{catalog.RevisionLabel: label}}, "rootfs": map[string]any{"type": "layers"}})
 		return b
 	}
 	img := []byte(`{"schemaVersion":2,"config":{"mediaType":"x","size":@CS@,"digest":"@CD@"},"layers":[]}`)

@@ -9,6 +9,7 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
@@ -65,7 +66,7 @@ func FuzzSignaturePayload(f *testing.F) {
 		}
 		var p oPayload
 		_ = json.Unmarshal(payload, &p)
-		if want, ok := p.Optional[sign.RevisionClaim].(string); ok && c.claims[sign.RevisionClaim] != want {
+		if want, ok := p.Optional[catalog.RevisionLabel].(string); ok && c.claims[catalog.RevisionLabel] != want {
 			t.Fatalf("claims %v, the payload claims %q", c.claims, want)
 		}
 	})

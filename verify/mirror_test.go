@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/verify"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
@@ -11,20 +12,20 @@ import (
 // Provenance of an image built through a source mirror names the mirror: it counts as
 // the project only when the policy names that mirror, and the commit is still compared.
 func TestProvenanceThroughSourceMirror(t *testing.T) {
-	mirror := verify.Mirror{From: "https://github.com/example/", To: "https://mirror.example/git/"}
+	mirror := catalog.Mirror{From: "https://github.com/example/", To: "https://mirror.example/git/"}
 	for _, c := range []struct {
 		name    string
 		spec    verifytest.ProvSpec
-		mirrors []verify.Mirror
+		mirrors catalog.Mirrors
 		want    verify.Status
 	}{
-		{"mirrored, mirror given", verifytest.ProvSpec{Project: "https://mirror.example/git/mcp-server"}, []verify.Mirror{mirror}, verify.StatusPass},
+		{"mirrored, mirror given", verifytest.ProvSpec{Project: "https://mirror.example/git/mcp-server"}, catalog.Mirrors{mirror}, verify.StatusPass},
 		{"mirrored, no mirror given", verifytest.ProvSpec{Project: "https://mirror.example/git/mcp-server"}, nil, verify.StatusFail},
-		{"elsewhere, mirror given", verifytest.ProvSpec{Project: "https://evil.example/git/mcp-server"}, []verify.Mirror{mirror}, verify.StatusFail},
-		{"mirrored at another commit", verifytest.ProvSpec{Project: "https://mirror.example/git/mcp-server", Commit: verifytest.OtherCommit}, []verify.Mirror{mirror}, verify.StatusFail},
-		{"not mirrored, mirror given", verifytest.ProvSpec{}, []verify.Mirror{mirror}, verify.StatusPass},
+		{"elsewhere, mirror given", verifytest.ProvSpec{Project: "https://evil.example/git/mcp-server"}, catalog.Mirrors{mirror}, verify.StatusFail},
+		{"mirrored at another commit", verifytest.ProvSpec{Project: "https://mirror.example/git/mcp-server", Commit: verifytest.OtherCommit}, catalog.Mirrors{mirror}, verify.StatusFail},
+		{"not mirrored, mirror given", verifytest.ProvSpec{}, catalog.Mirrors{mirror}, verify.StatusPass},
 		{"the longest prefix wins", verifytest.ProvSpec{Project: "https://mirror.example/git/mcp-server"},
-			[]verify.Mirror{{From: "https://github.com/example/mcp", To: "https://evil.example/mcp"}, mirror}, verify.StatusFail},
+			catalog.Mirrors{{From: "https://github.com/example/mcp", To: "https://evil.example/mcp"}, mirror}, verify.StatusFail},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -44,8 +45,21 @@ func TestProvenanceThroughSourceMirror(t *testing.T) {
 	f := verifytest.New(t)
 	v, _ := newVerifier(f)
 	p := policy()
-	p.SourceMirrors = []verify.Mirror{{From: "https://github.com/"}}
+	p.SourceMirrors = catalog.Mirrors{{From: "https://github.com/"}}
 	if _, err := v.Verify(ctxT(t), f.Repo("mcp/x").Tag("v1"), p); err == nil || verify.IsIndeterminate(err) || !strings.Contains(err.Error(), "mirror") {
 		t.Fatalf("Verify with a mirror without To = %v, want a policy error", err)
+	}
+	// verify used to accept any non-empty To; it now takes mcpbuild's rule
+	// (catalog.Mirror.Validate): a To no build could have fetched from is refused, and so
+	// is a From mapped to two Tos.
+	for _, ms := range []catalog.Mirrors{
+		{{From: "https://github.com/", To: "mirror.example/git/"}},
+		{{From: "https://github.com/", To: "file:///srv/git/"}},
+		{{From: "https://github.com/", To: "https://a.example/"}, {From: "https://github.com/", To: "https://b.example/"}},
+	} {
+		p.SourceMirrors = ms
+		if _, err := v.Verify(ctxT(t), f.Repo("mcp/x").Tag("v1"), p); err == nil || verify.IsIndeterminate(err) || !strings.Contains(err.Error(), "source mirror") {
+			t.Errorf("Verify with mirrors %+v = %v, want a policy error", ms, err)
+		}
 	}
 }

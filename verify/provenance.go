@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 
@@ -14,6 +13,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/in-toto/in-toto-golang/in_toto"
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
 )
 
 // provenanceMatches checks a verified in-toto statement: SLSA v1, subject == digest, the
@@ -62,8 +63,8 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, p Policy) Check {
 	}
 	// With no project in the pin, the directory is unknown.
 	if projects != nil {
-		if got := gitSubdir(rd.URI); got != cleanDir(pin.Directory) {
-			return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is directory %q, pin is %q", rd.URI, got, cleanDir(pin.Directory)))
+		if got := gitSubdir(rd.URI); got != catalog.CleanDir(pin.Directory) {
+			return fail(CheckProvenance, fmt.Sprintf("provenance build context %s is directory %q, pin is %q", rd.URI, got, catalog.CleanDir(pin.Directory)))
 		}
 	}
 	sources := append([]slsa1.ResourceDescriptor{rd}, st.Predicate.BuildDefinition.ResolvedDependencies...)
@@ -77,7 +78,7 @@ func provenanceMatches(stmtJSON []byte, digest v1.Hash, p Policy) Check {
 		}
 	}
 	from := pin.Project + "@" + pin.Commit
-	if d := cleanDir(pin.Directory); d != "." {
+	if d := catalog.CleanDir(pin.Directory); d != "." {
 		from += " (directory " + d + ")"
 	}
 	if m, ok := p.mirrored(); ok {
@@ -167,29 +168,39 @@ func (v *Verifier) checkProvenanceBundle(ctx context.Context, sigRepo name.Repos
 	return provenanceMatches(r.payload, digest, p), true
 }
 
-// gitSubdir returns the directory a BuildKit git context selects, as BuildKit reads it:
-// "dir" in URL#ref:dir, else the subdir query parameter (URL?ref=...&subdir=dir; the
-// well-formed pairs of the query count), cleaned ("." for the repository root). It is ""
-// (no directory) when the two disagree or the query names several, which BuildKit
-// refuses.
+// gitSubdir returns the directory a BuildKit git context selects, as BuildKit reads it
+// (catalog.ParseGitContext), cleaned ("." for the repository root). It is "" (no
+// directory) when the context names two, which BuildKit refuses.
 func gitSubdir(uri string) string {
-	rest, frag, _ := strings.Cut(uri, "#")
-	_, dir, _ := strings.Cut(frag, ":")
-	if _, query, ok := strings.Cut(rest, "?"); ok {
-		q, _ := url.ParseQuery(query)
-		switch sub := q["subdir"]; {
-		case len(sub) > 1, len(sub) == 1 && dir != "" && cleanDir(sub[0]) != cleanDir(dir):
-			return ""
-		case len(sub) == 1:
-			dir = sub[0]
-		}
+	g, err := catalog.ParseGitContext(uri)
+	if err != nil {
+		return ""
 	}
-	return cleanDir(dir)
+	return catalog.CleanDir(g.Dir)
 }
 
-// cleanDir cleans a repository-relative directory; the root is ".".
-func cleanDir(d string) string {
-	return path.Clean("./" + strings.Trim(d, "/"))
+// mirrored returns the pin's project as fetched through the mirror that applies
+// (catalog.Mirrors.Rewrite: the longest From prefix, as git and mcpbuild choose), and
+// false when none applies.
+func (p Policy) mirrored() (string, bool) {
+	if p.Pin.Project == "" {
+		return "", false
+	}
+	m := p.SourceMirrors.Rewrite(p.Pin.Project)
+	return m, m != p.Pin.Project
+}
+
+// projects returns the normalized URLs that count as the pin's project: the project and
+// its mirrored URL. Nil when the pin has no project.
+func (p Policy) projects() []string {
+	if p.Pin.Project == "" {
+		return nil
+	}
+	out := []string{normalizeGitURI(p.Pin.Project)}
+	if m, ok := p.mirrored(); ok {
+		out = append(out, normalizeGitURI(m))
+	}
+	return out
 }
 
 // normalizeGitURI reduces a git URL to host/path for comparison: no scheme, "git+"

@@ -18,11 +18,6 @@ func TestGitSubdir(t *testing.T) {
 			t.Errorf("gitSubdir(%q) = %q, want %q", uri, got, want)
 		}
 	}
-	for d, want := range map[string]string{"": ".", ".": ".", "/": ".", "servers/alpha/": "servers/alpha", "./a": "a"} {
-		if got := cleanDir(d); got != want {
-			t.Errorf("cleanDir(%q) = %q, want %q", d, got, want)
-		}
-	}
 }
 
 func TestBestAttestation(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/sigstore/pkg/signature"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/verify"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
@@ -300,7 +301,7 @@ func TestNonStringRevisionClaim(t *testing.T) {
 	for n, val := range map[string]any{"number": 1234, "list": []string{verifytest.PinCommit}, "null": nil, "object": map[string]string{"v": verifytest.PinCommit}} {
 		f := verifytest.New(t)
 		img := f.PushImage(f.Repo("mcp/claim"), "v1", verifytest.PinCommit)
-		f.Sign(img, verifytest.SigSpec{Claims: map[string]any{sign.RevisionClaim: val}})
+		f.Sign(img, verifytest.SigSpec{Claims: map[string]any{catalog.RevisionLabel: val}})
 		v, _ := newVerifier(f)
 		vd, err := v.Verify(ctxT(t), img, policy())
 		if first, _ := vd.FirstFailure(); err != nil || vd.Verified || first.Name != verify.CheckSignedRevision {

@@ -21,6 +21,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/tuf"
 
+	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -80,7 +81,7 @@ func (r *rekorTrust) fetch(ctx context.Context) (crypto.PublicKey, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, &readError{fmt.Errorf("fetching rekor public key from %s: status %s", u, resp.Status)}
 	}
-	pub, err := cryptoutils.UnmarshalPEMToPublicKey(body)
+	pub, err := pemkey.ParsePublic(body)
 	if err != nil {
 		return nil, &readError{fmt.Errorf("parsing rekor public key from %s: %w", u, err)}
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -37,22 +36,16 @@ type Policy struct {
 	RequireSignedRevision bool
 	Provenance            ProvenanceMode
 	// SourceMirrors lists where the project may have been fetched from instead (the
-	// provenance then names the mirror); see Mirror.
-	SourceMirrors []Mirror
+	// provenance then names the mirror), as given to mcpbuild --source-mirror; see
+	// catalog.Mirror.
+	SourceMirrors catalog.Mirrors
 }
 
-var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
-
 func (p Policy) validate() error {
-	if !commitRE.MatchString(p.Pin.Commit) {
+	if !catalog.IsCommit(p.Pin.Commit) {
 		return fmt.Errorf("policy pin commit %q is not a 40-hex git commit", p.Pin.Commit)
 	}
-	for _, m := range p.SourceMirrors {
-		if err := m.validate(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return p.SourceMirrors.Validate()
 }
 
 // Verifier verifies images against one signing key and transparency-log policy. It is
@@ -316,32 +309,38 @@ func errCheck(name string, err error) Check {
 	return Check{Name: name, Status: StatusError, Detail: err.Error()}
 }
 
+// CheckRevisionLabel is Verify's label check of an image config read without error: pass
+// when its org.opencontainers.image.revision label is exactly pin (presence is not
+// enough: base images leak the label), else fail with what it found. mcpbuild publish
+// decides "already published" with it.
+func CheckRevisionLabel(cfg *v1.ConfigFile, pin string) Check { return labelCheck(cfg, nil, pin) }
+
 func labelCheck(cfg *v1.ConfigFile, err error, pin string) Check {
 	if err != nil {
 		return errCheck(CheckLabel, fmt.Errorf("reading image config: %w", err))
 	}
-	got, ok := cfg.Config.Labels[sign.RevisionClaim]
+	got, ok := cfg.Config.Labels[catalog.RevisionLabel]
 	switch {
 	case !ok:
-		return Check{Name: CheckLabel, Status: StatusFail, Detail: "image config has no " + sign.RevisionClaim + " label"}
+		return Check{Name: CheckLabel, Status: StatusFail, Detail: "image config has no " + catalog.RevisionLabel + " label"}
 	case got != pin:
-		return Check{Name: CheckLabel, Status: StatusFail, Detail: fmt.Sprintf("label %s=%q, pin is %q", sign.RevisionClaim, got, pin)}
+		return Check{Name: CheckLabel, Status: StatusFail, Detail: fmt.Sprintf("label %s=%q, pin is %q", catalog.RevisionLabel, got, pin)}
 	}
-	return Check{Name: CheckLabel, Status: StatusPass, Detail: sign.RevisionClaim + "=" + got}
+	return Check{Name: CheckLabel, Status: StatusPass, Detail: catalog.RevisionLabel + "=" + got}
 }
 
 func claimCheck(s signed, p Policy) Check {
 	if s.sig.Status != StatusPass {
 		return Check{Name: CheckSignedRevision, Status: StatusSkipped, Detail: "no verified signature"}
 	}
-	got, ok := s.claims[sign.RevisionClaim]
+	got, ok := s.claims[catalog.RevisionLabel]
 	switch {
 	case !ok && p.RequireSignedRevision:
-		return Check{Name: CheckSignedRevision, Status: StatusFail, Detail: "signature carries no " + sign.RevisionClaim + " claim"}
+		return Check{Name: CheckSignedRevision, Status: StatusFail, Detail: "signature carries no " + catalog.RevisionLabel + " claim"}
 	case !ok:
 		return Check{Name: CheckSignedRevision, Status: StatusSkipped, Detail: "signature carries no revision claim"}
 	case got != p.Pin.Commit:
-		return Check{Name: CheckSignedRevision, Status: StatusFail, Detail: fmt.Sprintf("signed claim %s=%q, pin is %q", sign.RevisionClaim, got, p.Pin.Commit)}
+		return Check{Name: CheckSignedRevision, Status: StatusFail, Detail: fmt.Sprintf("signed claim %s=%q, pin is %q", catalog.RevisionLabel, got, p.Pin.Commit)}
 	}
-	return Check{Name: CheckSignedRevision, Status: StatusPass, Detail: "signed " + sign.RevisionClaim + "=" + got}
+	return Check{Name: CheckSignedRevision, Status: StatusPass, Detail: "signed " + catalog.RevisionLabel + "=" + got}
 }

@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
@@ -39,7 +38,7 @@ type buildOptions struct {
 func (o *buildOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.registry, "registry", "", "registry HOST[:PORT] to push to (default $"+cliutil.EnvRegistry+")")
-	f.StringVar(&o.tag, "tag", build.DefaultTag, "tag pushed along with the digest")
+	f.StringVar(&o.tag, "tag", catalog.DefaultTag, "tag pushed along with the digest")
 	o.buildkit.AddFlags(cmd)
 	f.IntVarP(&o.jobs, "jobs", "j", 4, "number of servers built in parallel")
 	f.DurationVar(&o.buildTimeout, "build-timeout", build.DefaultBuildTimeout, "longest one server's build (fetch, solve, push) may take; exceeded: that server fails, exit 3")
@@ -76,22 +75,14 @@ func (o *buildOptions) Validate() error {
 		return cliutil.Usagef("--tag %q: %v", o.tag, err)
 	}
 	if o.registry != "" {
-		if err := checkRegistry(o.registry); err != nil {
+		if err := catalog.CheckRegistry(o.registry); err != nil {
 			return cliutil.Usagef("--registry %q: %v", o.registry, err)
 		}
 	}
-	if _, err := build.ParseMirrors(o.mirrors); err != nil {
+	if _, err := catalog.ParseMirrors(o.mirrors); err != nil {
 		return cliutil.Usagef("--source-mirror: %v", err)
 	}
 	return o.buildkit.Validate()
-}
-
-func checkRegistry(r string) error {
-	if strings.Contains(r, "/") {
-		return fmt.Errorf("want HOST[:PORT] without scheme or path")
-	}
-	_, err := name.NewRegistry(r, name.StrictValidation)
-	return err
 }
 
 // planOptions resolves defaults from the environment and returns the library options.
@@ -102,11 +93,11 @@ func (o *buildOptions) planOptions(getenv func(string) string) (build.PlanOption
 		if reg == "" {
 			return build.PlanOptions{}, cliutil.Usagef("no registry: use --registry HOST[:PORT] or set %s", cliutil.EnvRegistry)
 		}
-		if err := checkRegistry(reg); err != nil {
+		if err := catalog.CheckRegistry(reg); err != nil {
 			return build.PlanOptions{}, cliutil.Usagef("$%s %q: %v", cliutil.EnvRegistry, reg, err)
 		}
 	}
-	mirrors, err := build.ParseMirrors(o.mirrors)
+	mirrors, err := catalog.ParseMirrors(o.mirrors)
 	if err != nil {
 		return build.PlanOptions{}, cliutil.Usagef("--source-mirror: %v", err)
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
@@ -117,10 +116,10 @@ func checkImage(t *testing.T, s e2eStack, srv *catalog.Server, r resultJSON) boo
 		t.Error(err)
 		return false
 	}
-	if got := cfg.Config.Labels[build.RevisionLabel]; got != pin {
+	if got := cfg.Config.Labels[catalog.RevisionLabel]; got != pin {
 		t.Errorf("revision label %q, want the pin %s", got, pin)
 	}
-	if got := cfg.Config.Labels[build.SourceLabel]; got != srv.Source.Project {
+	if got := cfg.Config.Labels[catalog.SourceLabel]; got != srv.Source.Project {
 		t.Errorf("source label %q, want %s", got, srv.Source.Project)
 	}
 	// The files come from the pinned commit, not the branch tip.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -51,7 +52,7 @@ func (s signStack) cosign3VerifyFlags(t *testing.T) []string {
 
 // cosignVerify checks r's signature (revision claim == pin) and attestation with cosign
 // v2 and v3 against the public key pub.
-func (s signStack) cosignVerify(t *testing.T, sigRepo string, r sign.Report, pin, pub string) {
+func (s signStack) cosignVerify(t *testing.T, sigRepo string, r publish.Report, pin, pub string) {
 	t.Helper()
 	if s.cosign2 == "" {
 		t.Skip("needs MCPBUILD_E2E_COSIGN2")

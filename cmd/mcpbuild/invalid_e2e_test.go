@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 // TestE2EPublishWithInvalidEntry publishes a copy of the testdata catalog holding one
@@ -60,9 +60,9 @@ func TestE2EPublishWithInvalidEntry(t *testing.T) {
 		switch {
 		case !known:
 			t.Errorf("report %d for %q", i, r.Name)
-		case !ok && (r.Status != sign.Failed || r.Reason != diag || r.Image != ""):
+		case !ok && (r.Status != publish.Failed || r.Reason != diag || r.Image != ""):
 			t.Errorf("broken: %+v, want failed with reason %q and no image", r, diag)
-		case ok && (r.Status != sign.Published || r.Signature == "" || r.Attestation == "" ||
+		case ok && (r.Status != publish.Published || r.Signature == "" || r.Attestation == "" ||
 			!strings.HasPrefix(r.Image, s.registry+"/mcp/"+r.Name+"@sha256:")):
 			t.Errorf("%s: %+v, want published to %s/mcp/%s", r.Name, r, s.registry, r.Name)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -15,6 +16,7 @@ import (
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
+	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -140,7 +142,7 @@ timed out.`,
 			if werr := writeReports(cmd.OutOrStdout(), bo.output, reports); werr != nil {
 				return werr
 			}
-			return ro.timeouts.Err(ctx, sign.Failures(reports))
+			return ro.timeouts.Err(ctx, publish.Failures(reports))
 		},
 	}
 	bo.AddFlags(cmd)
@@ -151,7 +153,7 @@ timed out.`,
 // runPublish wires the catalog, the builder and the signing service together. Errors it
 // returns stop the whole run before anything is pushed; per-server failures, invalid
 // entries included, are in the reports (one per entry, in catalog order).
-func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *buildOptions, so *signOptions, patterns []string) (reports []sign.Report, err error) {
+func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *buildOptions, so *signOptions, patterns []string) (reports []publish.Report, err error) {
 	stderr := cmd.ErrOrStderr()
 	log := ro.logger(cmd)
 	po, err := bo.planOptions(os.Getenv)
@@ -233,45 +235,49 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 		return nil, err
 	}
 
-	lb := &lazyBuilder{open: func(ctx context.Context) (*build.BuildKit, *build.Progress, error) {
-		return bo.openBuildKit(ctx, stderr, log, po, ro.timeouts.Request)
-	}, timeout: bo.buildTimeout}
-	defer lb.close(log)
+	var display atomic.Pointer[build.Progress] // set once BuildKit is opened; statusLines reads it
+	lazy, err := build.NewLazy(func(ctx context.Context) (build.Builder, error) {
+		return openSession(ctx, bo, stderr, log, po, ro.timeouts.Request, &display)
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := lazy.Close(); err != nil {
+			log.Warn("progress display", "error", err)
+		}
+	}()
 
-	jobs := make([]sign.Job, 0, len(servers))
+	jobs := make([]publish.Job, 0, len(servers))
 	probes := []name.Reference{sigRepo.Tag("latest")}
 	for _, s := range servers {
-		tag, err := build.ImageTag(s, po.Registry, po.Tag)
+		job, err := publish.NewJob(s, po.Registry, po.Tag, bo.insecure)
 		if err != nil {
 			return nil, err
 		}
-		if bo.insecure { // plain HTTP for our own reads too (loopback always is)
-			if tag, err = name.NewTag(tag.String(), name.Insecure); err != nil {
-				return nil, err
-			}
-		}
-		probes = append(probes, tag)
-		jobs = append(jobs, sign.Job{
-			Name: s.Name, Image: tag, Commit: s.Source.Commit, Source: s.Source.Project,
-			Build: func(ctx context.Context) (*sign.Built, error) { return lb.build(ctx, s) },
-		})
+		probes = append(probes, job.Image)
+		jobs = append(jobs, job)
 	}
 	if err := preflightRegistries(ctx, probes, ropts); err != nil {
 		return nil, err
 	}
-	pub := sign.NewPublisher(svc, sign.WithProgress(&statusLines{w: stderr, lb: lb}), sign.WithPublishLogger(log))
-	return pub.Publish(ctx, jobs, bo.jobs), nil
+	pub, err := publish.New(lazy, svc, publish.WithParallelism(bo.jobs),
+		publish.WithProgress(&statusLines{w: stderr, display: &display}), publish.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	return pub.Publish(ctx, jobs), nil
 }
 
 // withInvalid returns one report per entry in catalog order: the publisher's reports
 // (one per valid entry, in order) with a failed report for each invalid entry, whose
 // reason is its diagnostics.
-func withInvalid(entries []entry, published []sign.Report) []sign.Report {
-	out := make([]sign.Report, 0, len(entries))
+func withInvalid(entries []entry, published []publish.Report) []publish.Report {
+	out := make([]publish.Report, 0, len(entries))
 	i := 0
 	for _, e := range entries {
 		if f := e.invalid; f != nil {
-			out = append(out, sign.Report{Name: f.Label(), Status: sign.Failed, Reason: f.Reason(), Err: f.Err()})
+			out = append(out, publish.Report{Name: f.Label(), Status: publish.Failed, Reason: f.Reason(), Err: f.Err()})
 			continue
 		}
 		out = append(out, published[i])

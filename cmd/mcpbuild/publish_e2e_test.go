@@ -24,6 +24,7 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -57,12 +58,12 @@ func (s signStack) unique(t *testing.T) (tag string, sigRepo string) {
 	return id, s.registry + "/mcpbuild-e2e/sig-" + id
 }
 
-func (s signStack) publish(t *testing.T, tag, sigRepo, key string, extra ...string) ([]sign.Report, string, int, error) {
+func (s signStack) publish(t *testing.T, tag, sigRepo, key string, extra ...string) ([]publish.Report, string, int, error) {
 	t.Helper()
 	args := append([]string{"publish", "--registry", s.registry, "--tag", tag, "--key", key, "--signatures-repo", sigRepo,
 		"--rekor-url", s.rekorURL, "--progress", "quiet", "-o", "json", "-j", "2", s.mirror()}, extra...)
 	out, stderr, code, err := run(t, args...)
-	var rs []sign.Report
+	var rs []publish.Report
 	if out != "" {
 		if jerr := json.Unmarshal([]byte(out), &rs); jerr != nil {
 			t.Fatalf("stdout is not the report: %v\n%s", jerr, out)
@@ -136,7 +137,7 @@ func TestE2EPublishCatalog(t *testing.T) {
 		t.Fatalf("%d reports for %d servers", len(rs), len(want))
 	}
 	for _, r := range rs {
-		if r.Status != sign.Published || r.Commit != want[r.Name] || r.SignatureLogIndex == nil || r.AttestationLogIndex == nil ||
+		if r.Status != publish.Published || r.Commit != want[r.Name] || r.SignatureLogIndex == nil || r.AttestationLogIndex == nil ||
 			!strings.HasPrefix(r.Signature, sigRepo+":sha256-") || !strings.HasSuffix(r.Attestation, ".att") {
 			t.Errorf("first publish of %s: %+v", r.Name, r)
 		}
@@ -183,7 +184,7 @@ func TestE2EPublishCatalog(t *testing.T) {
 		t.Fatalf("second publish: exit %d, %v\n%s", code, err, stderr)
 	}
 	for i, r := range rs2 {
-		if r.Status != sign.Unchanged || r.Image != rs[i].Image || *r.SignatureLogIndex != *rs[i].SignatureLogIndex ||
+		if r.Status != publish.Unchanged || r.Image != rs[i].Image || *r.SignatureLogIndex != *rs[i].SignatureLogIndex ||
 			*r.AttestationLogIndex != *rs[i].AttestationLogIndex {
 			t.Errorf("second publish of %s: %+v, first %+v", r.Name, r, rs[i])
 		}
@@ -229,7 +230,7 @@ func TestE2ECoSignatures(t *testing.T) {
 	}
 	cosignSign()
 	rs, stderr, code, err := s.publish(t, tag, sigRepo, e2eKeyA, pattern)
-	if code != 0 || len(rs) != 1 || rs[0].Status != sign.Published || rs[0].Image != img {
+	if code != 0 || len(rs) != 1 || rs[0].Status != publish.Published || rs[0].Image != img {
 		t.Fatalf("publish over a cosign signature: exit %d, %v, %+v\n%s", code, err, rs, stderr)
 	}
 	if _, sigs := layers(t, sigRepo, img, "sig"); len(sigs) != 2 {
@@ -269,7 +270,7 @@ func TestE2ECoSignatures(t *testing.T) {
 	}
 	// Still unchanged for us: our signature is there.
 	rs, _, code, _ = s.publish(t, tag, sigRepo, e2eKeyA, pattern)
-	if code != 0 || rs[0].Status != sign.Unchanged {
+	if code != 0 || rs[0].Status != publish.Unchanged {
 		t.Errorf("publish after cosign's co-signature: exit %d, %+v", code, rs)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -54,7 +55,7 @@ func TestE2EPublishFailures(t *testing.T) {
 				t.Errorf("exit %d, err %v; want exit %d and %q\n%s", code, err, tc.code, tc.want, stderr)
 			}
 			for _, r := range rs {
-				if r.Status != sign.Failed {
+				if r.Status != publish.Failed {
 					t.Errorf("report %+v", r)
 				}
 			}
@@ -92,7 +93,7 @@ func TestE2ERekorFailsOnUpload(t *testing.T) {
 	if code != cliutil.ExitUnreachable || err == nil || !strings.Contains(err.Error(), proxy.URL) {
 		t.Errorf("exit %d, %v; want 3 naming the log\n%s", code, err, stderr)
 	}
-	if len(rs) != 1 || rs[0].Status != sign.Failed || rs[0].Image == "" || rs[0].Signature != "" {
+	if len(rs) != 1 || rs[0].Status != publish.Failed || rs[0].Image == "" || rs[0].Signature != "" {
 		t.Errorf("report %+v; want failed with the pushed image and no signature", rs)
 	}
 	if posts.Load() == 0 {

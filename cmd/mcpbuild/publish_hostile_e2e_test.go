@@ -15,7 +15,7 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 // Publish through a hostile proxy in front of the stack's registry (--registry is the
@@ -23,12 +23,12 @@ import (
 // plain HTTP, whatever its port).
 
 // publishVia runs publish with registry (the proxy) for the image and signatures.
-func (s signStack) publishVia(t *testing.T, registry, tag, sigRepo string, extra ...string) ([]sign.Report, string, int, error) {
+func (s signStack) publishVia(t *testing.T, registry, tag, sigRepo string, extra ...string) ([]publish.Report, string, int, error) {
 	t.Helper()
 	args := append([]string{"publish", "--registry", registry, "--tag", tag, "--key", e2eKeyA, "--signatures-repo", sigRepo,
 		"--rekor-url", s.rekorURL, "--progress", "quiet", "-o", "json", s.mirror()}, extra...)
 	out, stderr, code, err := run(t, args...)
-	var rs []sign.Report
+	var rs []publish.Report
 	if out != "" {
 		if jerr := json.Unmarshal([]byte(out), &rs); jerr != nil {
 			t.Fatalf("stdout is not the report: %v\n%s", jerr, out)
@@ -84,7 +84,7 @@ func TestE2ELyingRegistryKeepsCosignSignature(t *testing.T) {
 
 			rs, stderr, code, err := s.publishVia(t, host, tag, host+strings.TrimPrefix(sigRepo, s.registry), pattern)
 			proxy.Clear()
-			if code != cliutil.ExitUnreachable || len(rs) != 1 || rs[0].Status != sign.Failed || rs[0].Signature != "" {
+			if code != cliutil.ExitUnreachable || len(rs) != 1 || rs[0].Status != publish.Failed || rs[0].Signature != "" {
 				t.Errorf("publish against a 500 MANIFEST_UNKNOWN: exit %d, %v, %+v; want exit 3, failed\n%s", code, err, rs, stderr)
 			} else if !strings.Contains(rs[0].Reason, tc.reason) {
 				t.Errorf("failed with %q; want it to stop at %q", rs[0].Reason, tc.reason)
@@ -123,10 +123,10 @@ func TestE2EDroppedImageWriteIsNotPublished(t *testing.T) {
 	size := s.logSize(t)
 
 	rs, stderr, code, err := s.publishVia(t, host, tag, sigRepo, filepath.Join(s.catalog, "pinned"))
-	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), sign.ErrImageNotStored.Error()) {
-		t.Errorf("publish with the image write dropped: exit %d, %v; want exit 1, %q\n%s", code, err, sign.ErrImageNotStored, stderr)
+	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), publish.ErrImageNotStored.Error()) {
+		t.Errorf("publish with the image write dropped: exit %d, %v; want exit 1, %q\n%s", code, err, publish.ErrImageNotStored, stderr)
 	}
-	if len(rs) != 1 || rs[0].Status != sign.Failed || rs[0].Image != "" || rs[0].Signature != "" || rs[0].Attestation != "" {
+	if len(rs) != 1 || rs[0].Status != publish.Failed || rs[0].Image != "" || rs[0].Signature != "" || rs[0].Attestation != "" {
 		t.Errorf("report %+v; want failed, no image, nothing signed", rs)
 	}
 	if n := proxy.Count(http.MethodPut, `/v2/mcp/pinned/manifests/`); n == 0 {

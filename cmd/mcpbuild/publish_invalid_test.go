@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 // publishCatalog writes catalogDir's alpha with image, and a broken entry beside it, and
@@ -53,14 +53,14 @@ func TestPublishInvalidEntry(t *testing.T) {
 	if code != cliutil.ExitFailed || err == nil || !strings.Contains(err.Error(), diag) {
 		t.Errorf("exit %d, err %v; want 1 naming %s", code, err, diag)
 	}
-	var rs []sign.Report
+	var rs []publish.Report
 	if err := json.Unmarshal([]byte(out), &rs); err != nil || len(rs) != 2 {
 		t.Fatalf("stdout %q: %v", out, err)
 	}
-	if r := rs[0]; r.Name != "alpha" || r.Status != sign.Unchanged || r.Image != dig.String() {
+	if r := rs[0]; r.Name != "alpha" || r.Status != publish.Unchanged || r.Image != dig.String() {
 		t.Errorf("alpha: %+v, want unchanged %s", r, dig)
 	}
-	if r := rs[1]; r.Name != "broken" || r.Status != sign.Failed || r.Reason != diag || r.Image != "" {
+	if r := rs[1]; r.Name != "broken" || r.Status != publish.Failed || r.Reason != diag || r.Image != "" {
 		t.Errorf("broken: %+v, want failed with reason %q", r, diag)
 	}
 	if !strings.Contains(errOut, "warning: "+filepath.Join(filepath.Dir(filepath.Dir(broken)), "alpha", "server.yaml")+`:2:8: image: "mcp/alpha:9.9" carries a tag (":9.9")`) {

@@ -27,6 +27,7 @@ import (
 	"github.com/sigstore/rekor/pkg/generated/models"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -114,12 +115,12 @@ func killRound(t *testing.T, s signStack, bin map[string]string, rk *rclient.Rek
 		out = stdout
 		break
 	}
-	var rs []sign.Report
+	var rs []publish.Report
 	if err := json.Unmarshal(out, &rs); err != nil || len(rs) != len(want) {
 		t.Fatalf("report %s: %v", out, err)
 	}
 	for _, r := range rs {
-		if r.Status == sign.Failed || r.Commit != want[r.Name] {
+		if r.Status == publish.Failed || r.Commit != want[r.Name] {
 			t.Errorf("re-run after the kills: %+v", r)
 		}
 	}

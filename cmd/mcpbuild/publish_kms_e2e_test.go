@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 // TestE2EPublishKMS runs the KMS path of `publish --key <uri>` offline through sigstore's
@@ -54,7 +54,7 @@ func TestE2EPublishKMS(t *testing.T) {
 
 	t.Setenv("MCPBUILD_TESTKMS_PASSWORD", testPass)
 	rs, stderr, code, err = s.publish(t, tag, sigRepo, uri, pattern)
-	if code != 0 || len(rs) != 1 || rs[0].Status != sign.Published {
+	if code != 0 || len(rs) != 1 || rs[0].Status != publish.Published {
 		t.Fatalf("publish with a KMS key: exit %d, %v, %+v\n%s", code, err, rs, stderr)
 	}
 	s.cosignVerify(t, sigRepo, rs[0], pins(t, pattern)["pinned"], e2ePubB)

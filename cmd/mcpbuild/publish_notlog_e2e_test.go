@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 // TestE2EPublishWithoutTLog: --tlog-upload=false signs without log entries (cosign verifies
@@ -22,12 +22,12 @@ func TestE2EPublishWithoutTLog(t *testing.T) {
 	tag, sigRepo := s.unique(t)
 	out, stderr, code, err := run(t, "publish", "--registry", s.registry, "--tag", tag, "--key", e2eKeyA, "--signatures-repo", sigRepo,
 		"--tlog-upload=false", "--progress", "quiet", "-o", "json", s.mirror(), pattern)
-	var rs []sign.Report
+	var rs []publish.Report
 	if code != 0 || json.Unmarshal([]byte(out), &rs) != nil || len(rs) != 1 {
 		t.Fatalf("publish --tlog-upload=false: exit %d, %v, %q\n%s", code, err, out, stderr)
 	}
 	r := rs[0]
-	if r.Status != sign.Published || r.SignatureLogIndex != nil || r.AttestationLogIndex != nil {
+	if r.Status != publish.Published || r.SignatureLogIndex != nil || r.AttestationLogIndex != nil {
 		t.Errorf("report %+v; want published without log indexes", r)
 	}
 	if _, err := s.cosign(t, s.cosign2, sigRepo, "verify", "--key", e2ePubA, "--insecure-ignore-tlog", r.Image); err != nil {
@@ -38,7 +38,7 @@ func TestE2EPublishWithoutTLog(t *testing.T) {
 	}
 
 	logged, stderr, code, err := s.publish(t, tag, sigRepo, e2eKeyA, pattern)
-	if code != 0 || len(logged) != 1 || logged[0].Status != sign.Published || logged[0].SignatureLogIndex == nil {
+	if code != 0 || len(logged) != 1 || logged[0].Status != publish.Published || logged[0].SignatureLogIndex == nil {
 		t.Fatalf("publish with the log after an unlogged one: exit %d, %v, %+v\n%s", code, err, logged, stderr)
 	}
 	if _, sigs := layers(t, sigRepo, r.Image, "sig"); len(sigs) != 2 {

@@ -6,16 +6,16 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 // writeReports prints the publish report: one line per server, or a JSON array of
-// sign.Report (fields name, image, commit, signature, attestation, signatureLogIndex,
+// publish.Report (fields name, image, commit, signature, attestation, signatureLogIndex,
 // attestationLogIndex, status, reason).
-func writeReports(w io.Writer, format string, rs []sign.Report) error {
+func writeReports(w io.Writer, format string, rs []publish.Report) error {
 	if format == "json" {
 		if rs == nil {
-			rs = []sign.Report{}
+			rs = []publish.Report{}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -29,7 +29,7 @@ func writeReports(w io.Writer, format string, rs []sign.Report) error {
 	}
 	for _, r := range rs {
 		var err error
-		if r.Status == sign.Failed {
+		if r.Status == publish.Failed {
 			_, err = fmt.Fprintf(w, "%s %s %s commit=%s reason=%q\n", r.Name, r.Status, orDash(r.Image), r.Commit, r.Reason)
 		} else {
 			_, err = fmt.Fprintf(w, "%s %s %s commit=%s signature=%s sig-log-index=%s attestation=%s att-log-index=%s\n",

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 // The tip of mcp-pinned (testdata/repos/hashes.txt, 03-v0.3.0); the catalog pins 02-v0.2.0.
@@ -37,7 +37,7 @@ func TestE2EPublishChangedPin(t *testing.T) {
 	tag, sigRepo := s.unique(t)
 
 	first, stderr, code, err := s.publish(t, tag, sigRepo, e2eKeyA, orig)
-	if code != 0 || len(first) != 1 || first[0].Status != sign.Published {
+	if code != 0 || len(first) != 1 || first[0].Status != publish.Published {
 		t.Fatalf("publish at %s: exit %d, %v, %+v\n%s", oldPin, code, err, first, stderr)
 	}
 	rs, stderr, code, err := s.publish(t, tag, sigRepo, e2eKeyA, changed)
@@ -45,13 +45,13 @@ func TestE2EPublishChangedPin(t *testing.T) {
 		t.Fatalf("publish at %s: exit %d, %v\n%s", pinnedTip, code, err, stderr)
 	}
 	r := rs[0]
-	if r.Status != sign.Published || r.Commit != pinnedTip || r.Image == first[0].Image || r.SignatureLogIndex == nil ||
+	if r.Status != publish.Published || r.Commit != pinnedTip || r.Image == first[0].Image || r.SignatureLogIndex == nil ||
 		*r.SignatureLogIndex == *first[0].SignatureLogIndex {
 		t.Errorf("changed pin: %+v, first %+v", r, first[0])
 	}
 	s.cosignVerify(t, sigRepo, r, pinnedTip, e2ePubA)
 	again, _, code, _ := s.publish(t, tag, sigRepo, e2eKeyA, changed)
-	if code != 0 || len(again) != 1 || again[0].Status != sign.Unchanged || again[0].Image != r.Image {
+	if code != 0 || len(again) != 1 || again[0].Status != publish.Unchanged || again[0].Image != r.Image {
 		t.Errorf("second publish at the changed pin: exit %d, %+v", code, again)
 	}
 }

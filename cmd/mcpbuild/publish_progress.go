@@ -3,62 +3,43 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
-	"sync"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/mcpbuild/mcpbuild/build"
-	"github.com/mcpbuild/mcpbuild/catalog"
-	"github.com/mcpbuild/mcpbuild/sign"
 )
 
-// lazyBuilder connects to BuildKit on the first build only, so that a publish with every
-// server unchanged neither needs nor contacts BuildKit.
-type lazyBuilder struct {
-	open     func(ctx context.Context) (*build.BuildKit, *build.Progress, error)
-	timeout  time.Duration // each build's deadline (build.Deadline)
-	once     sync.Once
+// buildkitSession is the builder publish opens on its first build (build.Lazy): BuildKit
+// with each build bounded by --build-timeout. Close closes BuildKit, then its progress
+// display.
+type buildkitSession struct {
+	build.Builder
 	bk       *build.BuildKit
-	progress atomic.Pointer[build.Progress] // set once open succeeded; read by statusLines
-	err      error
+	progress *build.Progress
 }
 
-func (l *lazyBuilder) build(ctx context.Context, s *catalog.Server) (*sign.Built, error) {
-	l.once.Do(func() {
-		var p *build.Progress
-		l.bk, p, l.err = l.open(ctx)
-		if l.err == nil {
-			l.progress.Store(p)
-		}
-	})
-	if l.err != nil {
-		return nil, l.err
-	}
-	b, err := build.NewDeadline(l.bk, l.timeout)
+func (s *buildkitSession) Close() error {
+	_ = s.bk.Close()
+	return s.progress.Close()
+}
+
+// openSession connects to BuildKit (as mcpbuild build does) and stores its progress
+// display in display, where statusLines finds it.
+func openSession(ctx context.Context, bo *buildOptions, stderr io.Writer, log *slog.Logger, po build.PlanOptions,
+	connect time.Duration, display *atomic.Pointer[build.Progress]) (build.Builder, error) {
+	bk, p, err := bo.openBuildKit(ctx, stderr, log, po, connect)
 	if err != nil {
 		return nil, err
 	}
-	res, err := b.Build(ctx, s)
-	if err != nil {
+	s := &buildkitSession{bk: bk, progress: p}
+	if s.Builder, err = build.NewDeadline(bk, bo.buildTimeout); err != nil {
+		_ = s.Close()
 		return nil, err
 	}
-	if res.Provenance == nil {
-		return nil, errors.New("build of server " + s.Name + " returned no provenance")
-	}
-	return &sign.Built{Image: res.Image, Provenance: res.Provenance}, nil
-}
-
-func (l *lazyBuilder) close(log interface{ Warn(string, ...any) }) {
-	if l.bk != nil {
-		_ = l.bk.Close()
-	}
-	if p := l.progress.Load(); p != nil {
-		if err := p.Close(); err != nil {
-			log.Warn("progress display", "error", err)
-		}
-	}
+	display.Store(p)
+	return s, nil
 }
 
 // statusLines carries publish's per-server progress lines ("<server>: building"...). While
@@ -66,12 +47,12 @@ func (l *lazyBuilder) close(log interface{ Warn(string, ...any) }) {
 // otherwise paint over them; else (no build yet, not a terminal, --progress plain or
 // quiet, display closed) they are written to w as plain lines, in order.
 type statusLines struct {
-	w  io.Writer
-	lb *lazyBuilder
+	w       io.Writer
+	display *atomic.Pointer[build.Progress]
 }
 
 func (s *statusLines) Write(b []byte) (int, error) {
-	p := s.lb.progress.Load()
+	p := s.display.Load()
 	if p == nil || !p.Repaints() {
 		return s.w.Write(b)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mcpbuild/mcpbuild/build"
@@ -21,7 +22,7 @@ var statusSample = []string{
 	"fetch: published 127.0.0.1:15000/mcp/fetch@sha256:00",
 }
 
-// writeStatus writes lines as sign.Publisher does: one Write per line.
+// writeStatus writes lines as publish.Publisher does: one Write per line.
 func writeStatus(t *testing.T, s *statusLines, lines []string) {
 	t.Helper()
 	for _, l := range lines {
@@ -36,14 +37,14 @@ func writeStatus(t *testing.T, s *statusLines, lines []string) {
 func TestStatusLinesPlain(t *testing.T) {
 	for _, mode := range []string{"auto", "plain", "quiet"} {
 		var stderr, display bytes.Buffer
-		lb := &lazyBuilder{}
-		s := &statusLines{w: &stderr, lb: lb}
+		var current atomic.Pointer[build.Progress]
+		s := &statusLines{w: &stderr, display: &current}
 		writeStatus(t, s, statusSample[:2])
 		p, err := build.NewProgress(&display, mode)
 		if err != nil {
 			t.Fatal(err)
 		}
-		lb.progress.Store(p)
+		current.Store(p)
 		writeStatus(t, s, statusSample[2:])
 		if err := p.Close(); err != nil {
 			t.Fatal(err)
@@ -63,14 +64,14 @@ func TestStatusLinesPlain(t *testing.T) {
 func TestStatusLinesTerminal(t *testing.T) {
 	term := ptytest.Open(t, 60, 100)
 	var direct bytes.Buffer
-	lb := &lazyBuilder{}
-	s := &statusLines{w: &direct, lb: lb}
+	var display atomic.Pointer[build.Progress]
+	s := &statusLines{w: &direct, display: &display}
 	writeStatus(t, s, statusSample[:2])
 	p, err := build.NewProgress(term.TTY, "auto")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lb.progress.Store(p)
+	display.Store(p)
 	writeStatus(t, s, statusSample[2:5])
 	if _, err := s.Write([]byte(statusSample[5] + "\n" + statusSample[6] + "\n")); err != nil { // two in one Write
 		t.Fatal(err)

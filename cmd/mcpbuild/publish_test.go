@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -117,12 +118,12 @@ func TestPublishUnchangedWithoutBuildKit(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %v\n%s", code, err, errOut)
 	}
-	var rs []sign.Report
+	var rs []publish.Report
 	if err := json.Unmarshal([]byte(out), &rs); err != nil || len(rs) != 1 {
 		t.Fatalf("stdout %q: %v", out, err)
 	}
 	r := rs[0]
-	if r.Status != sign.Unchanged || r.Image != dig.String() || r.Commit != testPin ||
+	if r.Status != publish.Unchanged || r.Image != dig.String() || r.Commit != testPin ||
 		r.Signature != sign.Tag(sigRepo, d, "sig").String() || r.Attestation != sign.Tag(sigRepo, d, "att").String() {
 		t.Errorf("report %+v", r)
 	}
@@ -175,7 +176,7 @@ func TestPublishExitCodes(t *testing.T) {
 		{"rekor failing", &sign.TLogError{URL: "http://rekor", Err: io.ErrUnexpectedEOF}, cliutil.ExitUnreachable},
 		{"signature not persisted", fmt.Errorf("signing server a: %w", sign.ErrNotPersisted), cliutil.ExitFailed},
 		{"layers lost on read-back", fmt.Errorf("signing server a: %w", &sign.LostLayersError{Writes: 3}), cliutil.ExitFailed},
-		{"image not stored", fmt.Errorf("confirming the image of server a: %w", sign.ErrImageNotStored), cliutil.ExitFailed},
+		{"image not stored", fmt.Errorf("confirming the image of server a: %w", publish.ErrImageNotStored), cliutil.ExitFailed},
 		{"could not check a tag (500 MANIFEST_UNKNOWN)", fmt.Errorf("checking: %w", &transport.Error{StatusCode: 500,
 			Errors: []transport.Diagnostic{{Code: transport.ManifestUnknownErrorCode}}}), cliutil.ExitUnreachable},
 		{"key error as usage", &cliutil.UsageError{Err: &sign.KeyError{Key: "k", Err: sign.ErrWrongPassword}}, cliutil.ExitUsage},

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/mcpbuild/mcpbuild/internal/ptytest"
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 // On a terminal (--progress auto), BuildKit's display repaints stderr; every server's
@@ -33,7 +33,7 @@ func TestE2EPublishProgressOnTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatalf("publish: %v\n%s", err, screen)
 	}
-	var rs []sign.Report
+	var rs []publish.Report
 	if err := json.Unmarshal(out.Bytes(), &rs); err != nil || len(rs) == 0 {
 		t.Fatalf("report: %v\n%s", err, out.String())
 	}

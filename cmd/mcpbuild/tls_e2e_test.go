@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 // tlsDaemon is the stack's second buildkitd (mutual TLS) and its certificate directories:
@@ -75,7 +75,7 @@ func TestE2EPublishOverTLS(t *testing.T) {
 	addr, dir, _ := tlsDaemon(t)
 	tag, sigRepo := s.unique(t)
 	rs, stderr, code, err := s.publish(t, tag, sigRepo, e2eKeyA, "--buildkit-addr", addr, "--tlsdir", dir, filepath.Join(s.catalog, "pinned"))
-	if code != 0 || len(rs) != 1 || rs[0].Status != sign.Published || rs[0].Commit != pinOf(t, s.e2eStack, "pinned") {
+	if code != 0 || len(rs) != 1 || rs[0].Status != publish.Published || rs[0].Commit != pinOf(t, s.e2eStack, "pinned") {
 		t.Fatalf("publish over %s: exit %d, %v, %+v\n%s", addr, code, err, rs, stderr)
 	}
 }

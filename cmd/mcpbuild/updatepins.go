@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/source"
@@ -37,7 +36,7 @@ func (o *updatePinsOptions) Validate() error {
 	if o.maxDiff < 1 {
 		return cliutil.Usagef("--max-diff %d: want at least 1 byte", o.maxDiff)
 	}
-	if _, err := build.ParseMirrors(o.mirrors); err != nil {
+	if _, err := catalog.ParseMirrors(o.mirrors); err != nil {
 		return cliutil.Usagef("--source-mirror: %v", err)
 	}
 	return nil
@@ -110,7 +109,7 @@ edited safely), 2 usage, 3 a git remote could not be read.`,
 			}
 			ctx, cancel := ro.timeouts.WithDeadline(cmd.Context())
 			defer cancel()
-			mirrors, _ := build.ParseMirrors(o.mirrors) // checked by Validate
+			mirrors, _ := catalog.ParseMirrors(o.mirrors) // checked by Validate
 			rows, err := updatePins(ctx, c, mirrors, o, files)
 			if werr := writePinUpdates(cmd.OutOrStdout(), o.output, o.dryRun, rows); werr != nil {
 				return werr
@@ -129,7 +128,7 @@ edited safely), 2 usage, 3 a git remote could not be read.`,
 
 // updatePins resolves, reviews and (unless dry-run) rewrites every pin of files. The
 // error is nil, the problems (exit 1) or the unreachable remotes (exit 3) joined.
-func updatePins(ctx context.Context, c *source.Client, mirrors build.Mirrors, o *updatePinsOptions, files []*catalog.File) ([]pinUpdate, error) {
+func updatePins(ctx context.Context, c *source.Client, mirrors catalog.Mirrors, o *updatePinsOptions, files []*catalog.File) ([]pinUpdate, error) {
 	rows := make([]pinUpdate, len(files))
 	var pins []source.Pin
 	var at []int

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
@@ -31,7 +30,7 @@ func (o *validateOptions) Validate() error {
 	if len(o.mirrors) > 0 && !o.remote {
 		return cliutil.Usagef("--source-mirror needs --remote")
 	}
-	if _, err := build.ParseMirrors(o.mirrors); err != nil {
+	if _, err := catalog.ParseMirrors(o.mirrors); err != nil {
 		return cliutil.Usagef("--source-mirror: %v", err)
 	}
 	return nil
@@ -82,7 +81,7 @@ PATTERN matching nothing), 3 a git remote could not be read (--remote).`,
 			defer cancel()
 			var rc *remoteCheck
 			if o.remote {
-				mirrors, _ := build.ParseMirrors(o.mirrors) // checked by Validate
+				mirrors, _ := catalog.ParseMirrors(o.mirrors) // checked by Validate
 				c, err := newSourceClient(ro.logger(cmd), os.Getenv)
 				if err != nil {
 					return err

@@ -18,17 +18,19 @@ import (
 )
 
 // pinRemote is the one place that turns a catalog entry into the git remote read by
-// validate --remote and update-pins: the project URL after --source-mirror, checked by
-// the build's own rules and read as BuildKit reads it (build.ContextURL), without the
-// commit and directory. When the shared rules move to catalog (catalog.Mirrors,
-// catalog.GitContext), only this function changes.
-func pinRemote(s *catalog.Server, mirrors build.Mirrors) (string, error) {
+// validate --remote and update-pins: the git context the build fetches (build.ContextURL:
+// the project URL after --source-mirror, checked by the build's rules and by BuildKit's
+// parser), without its commit and directory (catalog.ParseGitContext).
+func pinRemote(s *catalog.Server, mirrors catalog.Mirrors) (string, error) {
 	ctxURL, err := build.ContextURL(s, mirrors)
 	if err != nil {
 		return "", err
 	}
-	remote, _, _ := strings.Cut(ctxURL, "#")
-	return remote, nil
+	g, err := catalog.ParseGitContext(ctxURL)
+	if err != nil {
+		return "", err
+	}
+	return g.Remote, nil
 }
 
 // proxyVars are passed on to git: the source package gives it an environment of its own.
@@ -50,7 +52,7 @@ func newSourceClient(log *slog.Logger, getenv func(string) string) (*source.Clie
 }
 
 // sourcePin is the pin of s as the source package reads it, or why it cannot be read.
-func sourcePin(c *source.Client, s *catalog.Server, mirrors build.Mirrors) (source.Pin, error) {
+func sourcePin(c *source.Client, s *catalog.Server, mirrors catalog.Mirrors) (source.Pin, error) {
 	remote, err := pinRemote(s, mirrors)
 	if err == nil {
 		err = c.CheckRemote(remote)
@@ -77,7 +79,7 @@ type remoteCheck struct {
 
 // checkRemotes checks the pins of the valid "server" entries of files on their remotes
 // and appends what it finds to each file's errors (warnings, unless strict).
-func checkRemotes(ctx context.Context, stderr io.Writer, c *source.Client, mirrors build.Mirrors, strict bool, files []*catalog.File) *remoteCheck {
+func checkRemotes(ctx context.Context, stderr io.Writer, c *source.Client, mirrors catalog.Mirrors, strict bool, files []*catalog.File) *remoteCheck {
 	rc := &remoteCheck{locs: map[*catalog.Diagnostic]remoteLoc{}}
 	var pins []source.Pin
 	var owners []*catalog.File

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 const (
@@ -53,7 +53,7 @@ func TestE2ECoSignerWithoutProvenance(t *testing.T) {
 	if err != nil {
 		t.Fatalf("mcpbuild publish: %v\n%s", err, out)
 	}
-	var reports []sign.Report
+	var reports []publish.Report
 	if err := json.Unmarshal(out, &reports); err != nil || len(reports) != 1 || reports[0].Image == "" {
 		t.Fatalf("publish report %q: %v", out, err)
 	}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
-	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
 
@@ -36,7 +36,7 @@ func TestE2EDeadlinesAndRetries(t *testing.T) {
 	svc := e2eService(t, s, sigRepo)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := svc.SignImage(ctx, img, map[string]string{sign.RevisionClaim: verifytest.PinCommit}); err != nil {
+	if _, err := svc.SignImage(ctx, img, map[string]string{catalog.RevisionLabel: verifytest.PinCommit}); err != nil {
 		t.Fatal(err)
 	}
 	verify := func(extra ...string) (int, string, string, time.Duration) {

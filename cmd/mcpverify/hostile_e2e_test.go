@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
 	"github.com/mcpbuild/mcpbuild/sign"
@@ -35,7 +36,7 @@ func pushTo(t *testing.T, repo name.Repository, tag, commit string) name.Digest 
 		t.Fatal(err)
 	}
 	cf = cf.DeepCopy()
-	cf.Config.Labels = map[string]string{sign.RevisionClaim: commit}
+	cf.Config.Labels = map[string]string{catalog.RevisionLabel: commit}
 	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func publishTo(t *testing.T, s stack, sigRepo name.Repository, img name.Digest) 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	svc := e2eService(t, s, sigRepo)
-	if _, err := svc.SignImage(ctx, img, map[string]string{sign.RevisionClaim: verifytest.PinCommit}); err != nil {
+	if _, err := svc.SignImage(ctx, img, map[string]string{catalog.RevisionLabel: verifytest.PinCommit}); err != nil {
 		t.Fatal(err)
 	}
 	h := strings.TrimPrefix(img.DigestStr(), "sha256:")

@@ -126,6 +126,9 @@ func TestUsageErrors(t *testing.T) {
 		"no key":            {"--rekor-key", flags[3], "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
 		"no tlog policy":    {"--key", key, "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
 		"bad source mirror": append(flags, "--source-mirror", "https://github.com/", "--commit", verifytest.PinCommit, "mcp/a"),
+		// mcpbuild's rule (catalog.ParseMirror), which mcpverify used to accept:
+		"mirror TO no URL":  append(flags, "--source-mirror", "https://github.com/=mirror/", "--commit", verifytest.PinCommit, "mcp/a"),
+		"mirror FROM twice": append(flags, "--source-mirror", "https://a/=git://m1/", "--source-mirror", "https://a/=git://m2/", "--commit", verifytest.PinCommit, "mcp/a"),
 		"rekor key and url": append(flags, "--rekor-url", "http://127.0.0.1:1", "--commit", verifytest.PinCommit, "mcp/a"),
 		"offline rekorurl":  {"--key", key, "--offline", "--rekor-url", "http://127.0.0.1:1", "--commit", verifytest.PinCommit, f.Host + "/mcp/a"},
 		"no pin":            append(flags, "--catalog", writeCatalog(t, map[string]string{"b": serverYAML("b", "mcp/b", verifytest.PinCommit)}), "mcp/a"),

@@ -18,8 +18,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
-	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/verify/verifytest"
 )
 
@@ -118,7 +118,7 @@ func TestE2ECosignV2(t *testing.T) {
 	bin := cosignBin(t, "MCPBUILD_E2E_COSIGN2")
 	img := s.pushTiny(t, "cosign2", verifytest.PinCommit)
 	cosign(t, bin, s.sigRepo(), "sign", "--key", e2eKey, "--rekor-url", s.rekorURL, "--yes",
-		"-a", sign.RevisionClaim+"="+verifytest.PinCommit, img.String())
+		"-a", catalog.RevisionLabel+"="+verifytest.PinCommit, img.String())
 	cosign(t, bin, s.sigRepo(), "attest", "--key", e2eKey, "--rekor-url", s.rekorURL, "--yes",
 		"--type", "slsaprovenance1", "--predicate", slsaPredicate(t, verifytest.PinCommit), img.String())
 
@@ -174,7 +174,7 @@ func TestE2ECosignV3Legacy(t *testing.T) {
 	bin := cosignBin(t, "MCPBUILD_E2E_COSIGN3")
 	img := s.pushTiny(t, "cosign3-legacy", verifytest.PinCommit)
 	cosign(t, bin, s.sigRepo(), "sign", "--key", e2eKey, "--use-signing-config=false", "--new-bundle-format=false",
-		"--rekor-url", s.rekorURL, "--yes", "-a", sign.RevisionClaim+"="+verifytest.PinCommit, img.String())
+		"--rekor-url", s.rekorURL, "--yes", "-a", catalog.RevisionLabel+"="+verifytest.PinCommit, img.String())
 	code, out, errs := s.mcpverify(t, "--commit", verifytest.PinCommit, "--require-signed-revision", img.String())
 	expectVerified(t, code, out, errs)
 }
@@ -214,7 +214,7 @@ func TestE2EOffline(t *testing.T) {
 	bin := cosignBin(t, "MCPBUILD_E2E_COSIGN2")
 	img := s.pushTiny(t, "offline", verifytest.PinCommit)
 	cosign(t, bin, s.sigRepo(), "sign", "--key", e2eKey, "--rekor-url", s.rekorURL, "--yes",
-		"-a", sign.RevisionClaim+"="+verifytest.PinCommit, img.String())
+		"-a", catalog.RevisionLabel+"="+verifytest.PinCommit, img.String())
 	env := map[string]string{cliutil.EnvRekorURL: "http://127.0.0.1:1"}
 	code, out, errs := cli(t, env, "--key", e2ePub, "--rekor-key", s.rekorPub, "--signatures-repo", s.sigRepo(),
 		"--offline", "--stats", "--commit", verifytest.PinCommit, img.String())
@@ -249,7 +249,7 @@ func v3BundleSignArgs(t *testing.T, s stack, bin string, img name.Digest) []stri
 	t.Helper()
 	tr, sc := v3Config(t, s, bin)
 	return []string{"sign", "--key", e2eKey, "--signing-config", sc, "--trusted-root", tr, "--yes",
-		"-a", sign.RevisionClaim + "=" + verifytest.PinCommit, img.String()}
+		"-a", catalog.RevisionLabel + "=" + verifytest.PinCommit, img.String()}
 }
 
 func mustImage(t *testing.T, ref name.Reference) v1.Image {

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 	"github.com/mcpbuild/mcpbuild/sign"
@@ -132,7 +133,7 @@ func bigImage(cfg, man int) func(*verifytest.Fixture, name.Repository) name.Dige
 			f.T.Fatal(err)
 		}
 		cf = cf.DeepCopy()
-		cf.Config.Labels = map[string]string{sign.RevisionClaim: verifytest.PinCommit, "junk": strings.Repeat("y", cfg-4096)}
+		cf.Config.Labels = map[string]string{catalog.RevisionLabel: verifytest.PinCommit, "junk": strings.Repeat("y", cfg-4096)}
 		if img, err = mutate.ConfigFile(img, cf); err != nil {
 			f.T.Fatal(err)
 		}

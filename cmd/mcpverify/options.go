@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -15,13 +14,14 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature/kms"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
+	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
 
@@ -71,7 +71,7 @@ type policyOptions struct {
 	skipProvenance        bool
 	requireSignedRevision bool
 	mirrorSpecs           []string
-	mirrors               []verify.Mirror
+	mirrors               catalog.Mirrors
 }
 
 func (o *policyOptions) AddFlags(cmd *cobra.Command) {
@@ -86,14 +86,11 @@ func (o *policyOptions) Validate() error {
 	if o.requireProvenance && o.skipProvenance {
 		return cliutil.Usagef("--require-provenance and --skip-provenance exclude each other")
 	}
-	o.mirrors = nil
-	for _, s := range o.mirrorSpecs {
-		from, to, ok := strings.Cut(s, "=")
-		if !ok || from == "" || to == "" {
-			return cliutil.Usagef("--source-mirror %q: want FROM=TO", s)
-		}
-		o.mirrors = append(o.mirrors, verify.Mirror{From: from, To: to})
+	ms, err := catalog.ParseMirrors(o.mirrorSpecs)
+	if err != nil {
+		return cliutil.Usagef("--source-mirror: %v", err)
 	}
+	o.mirrors = ms
 	return nil
 }
 
@@ -162,7 +159,7 @@ func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (cryp
 		if key, err = kmsPublicKey(ctx, t.key); err != nil {
 			return nil, nil, err
 		}
-	} else if key, err = readPublicKey(t.key); err != nil {
+	} else if key, err = pemkey.ReadPublic(t.key); err != nil {
 		return nil, nil, cliutil.Usagef("--key: %v", err)
 	}
 	tr, err := c.transport()
@@ -179,7 +176,7 @@ func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (cryp
 	case t.ignoreTLog:
 		opts = append(opts, verify.WithoutTLogUnsafe())
 	case t.rekorKey != "":
-		rk, err := readPublicKey(t.rekorKey)
+		rk, err := pemkey.ReadPublic(t.rekorKey)
 		if err != nil {
 			return nil, nil, cliutil.Usagef("--rekor-key: %v", err)
 		}
@@ -230,16 +227,4 @@ func kmsPublicKey(ctx context.Context, uri string) (crypto.PublicKey, error) {
 		return nil, &cliutil.UnreachableError{Addr: uri, Err: fmt.Errorf("reading the public key: %w", err)}
 	}
 	return pub, nil
-}
-
-func readPublicKey(path string) (crypto.PublicKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading public key: %w", err)
-	}
-	k, err := cryptoutils.UnmarshalPEMToPublicKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("parsing public key %s: %w", path, err)
-	}
-	return k, nil
 }

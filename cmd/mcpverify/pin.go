@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
@@ -13,8 +12,6 @@ import (
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
-
-var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // defaultCatalog is used when --catalog is not given and it exists.
 const defaultCatalog = "servers"
@@ -78,29 +75,14 @@ func (c *common) serverRef(s *catalog.Server) (name.Reference, error) {
 }
 
 // pinFor finds ref's pin: --commit (the project still comes from a matching catalog
-// entry, for the provenance check), else the catalog entry whose image repository equals
-// ref's; a catalog image without a registry host matches that repository on any registry
-// (the host comes from the argument, or --registry for arguments without one).
+// entry, for the provenance check), else the catalog entry ref is the image of
+// (catalog.FindByImage: a catalog image without a registry host matches that repository
+// on any registry, the host coming from the argument, or --registry for arguments without
+// one; two matching entries are a usage error).
 func (c *common) pinFor(ref name.Reference, servers []*catalog.Server, commit string) (catalog.Pin, error) {
-	var match *catalog.Server
-	for _, s := range servers {
-		repo := s.Repository()
-		if repo == "" {
-			continue
-		}
-		// A catalog image without a registry lives on whichever registry ref names.
-		sr, err := name.ParseReference(repo, name.WithDefaultRegistry(ref.Context().RegistryStr()))
-		if err != nil {
-			continue
-		}
-		// mcpbuild --registry R pushes image I to R/I, so an image that names its own
-		// registry (ghcr.io/x/y) is found at R/ghcr.io/x/y: match its path too.
-		if sr.Context().Name() == ref.Context().Name() || ref.Context().RepositoryStr() == repo {
-			if match != nil {
-				return catalog.Pin{}, cliutil.Usagef("image %s matches two catalog entries: %s and %s", ref.Context(), match.Name, s.Name)
-			}
-			match = s
-		}
+	match, err := catalog.FindByImage(servers, ref)
+	if err != nil {
+		return catalog.Pin{}, cliutil.Usagef("%v", err)
 	}
 	switch {
 	case commit != "":
@@ -113,7 +95,7 @@ func (c *common) pinFor(ref name.Reference, servers []*catalog.Server, commit st
 		return catalog.Pin{}, cliutil.Usagef("no pin for %s: no catalog entry has this image; give --commit", ref.Context())
 	case !match.Buildable():
 		return catalog.Pin{}, cliutil.Usagef("catalog entry %s is of type %q: it has no source pin", match.Name, match.Type)
-	case !commitRE.MatchString(match.Source.Commit):
+	case !catalog.IsCommit(match.Source.Commit):
 		return catalog.Pin{}, &cliutil.UsageError{Err: fmt.Errorf("catalog entry %s: %w", match.Name, errors.New("source.commit is not a 40-hex commit"))}
 	}
 	return match.Pin(), nil

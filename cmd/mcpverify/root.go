@@ -133,7 +133,7 @@ type result struct {
 }
 
 func (c *common) runVerify(cmd *cobra.Command, args []string, commit string, jobs int) error {
-	if commit != "" && !commitRE.MatchString(commit) {
+	if commit != "" && !catalog.IsCommit(commit) {
 		return cliutil.Usagef("--commit %q is not a 40-hex git commit", commit)
 	}
 	servers, err := c.catalog.load(commit == "")

@@ -23,6 +23,7 @@ import (
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
@@ -57,7 +58,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.pub, err = sign.LoadPublicKey(pubPEM); err != nil {
+	if w.pub, err = pemkey.ParsePublic(pubPEM); err != nil {
 		t.Fatal(err)
 	}
 	if w.svc, err = sign.New(signer, sign.NewStore(w.repo(t, "mcp/signatures")), w.log); err != nil {

@@ -29,6 +29,8 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
 )
 
 // Media and predicate types of cosign v3's default signature format.
@@ -77,7 +79,7 @@ func (f *Fixture) SignatureBundle(img name.Digest, s *BundleSpec) []byte {
 		s.SubjectHex = h.Hex
 	}
 	if s.Claims == nil {
-		s.Claims = map[string]string{"org.opencontainers.image.revision": PinCommit}
+		s.Claims = map[string]string{catalog.RevisionLabel: PinCommit}
 	}
 	stmt, err := json.Marshal(map[string]any{
 		"_type":         "https://in-toto.io/Statement/v1",

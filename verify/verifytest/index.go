@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/catalog"
 )
 
 // pushIndex pushes a two-platform index whose linux/amd64 image has the label.
@@ -28,7 +28,7 @@ func (f *Fixture) PushIndex(repo name.Repository, tag, label string) name.Digest
 		cf = cf.DeepCopy()
 		cf.OS, cf.Architecture = "linux", arch
 		if arch == "amd64" {
-			cf.Config.Labels = map[string]string{sign.RevisionClaim: label}
+			cf.Config.Labels = map[string]string{catalog.RevisionLabel: label}
 		}
 		img, err = mutate.ConfigFile(img, cf)
 		if err != nil {

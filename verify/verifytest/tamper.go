@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -86,7 +87,7 @@ func TamperCases() []TamperCase {
 		}, "tlog"},
 		{"signed claim mismatch", func(f *Fixture, repo name.Repository, p *Policy) name.Reference {
 			img := f.PushImage(repo, "v1", PinCommit)
-			f.Sign(img, SigSpec{Claims: map[string]any{sign.RevisionClaim: OtherCommit}})
+			f.Sign(img, SigSpec{Claims: map[string]any{catalog.RevisionLabel: OtherCommit}})
 			return img
 		}, "signed-revision"},
 		{"signed claim required but absent", func(f *Fixture, repo name.Repository, p *Policy) name.Reference {

@@ -33,6 +33,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
@@ -114,7 +115,7 @@ func (f *Fixture) PushImage(repo name.Repository, tag, label string) name.Digest
 	}
 	cf = cf.DeepCopy()
 	if label != "" {
-		cf.Config.Labels = map[string]string{sign.RevisionClaim: label}
+		cf.Config.Labels = map[string]string{catalog.RevisionLabel: label}
 	}
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
@@ -159,7 +160,7 @@ func (f *Fixture) Signature(img name.Digest, s SigSpec) *SigLayer {
 		s.DockerRef = img.Context().Name()
 	}
 	if s.Claims == nil {
-		s.Claims = map[string]any{sign.RevisionClaim: PinCommit}
+		s.Claims = map[string]any{catalog.RevisionLabel: PinCommit}
 	}
 	if s.Key == nil {
 		s.Key = f.Key

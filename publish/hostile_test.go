@@ -1,75 +1,85 @@
-package sign_test
+package publish_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
+	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
+	"github.com/mcpbuild/mcpbuild/sign/signtest"
 )
 
 // Publish against registries that lie about absence, lag, drop or lose writes: other
 // parties' signatures and attestations are never lost, and no status is reported that
 // the registry does not show.
 
+const (
+	sigPath      = signtest.SigPath
+	attPath      = signtest.AttPath
+	imageTagPath = signtest.ImageTagPath
+	imageDigPath = signtest.ImageDigPath
+)
+
+type coSigned = signtest.CoSigned
+
 // hostileRun is one publish of a co-signed image against a hostile registry.
 type hostileRun struct {
 	s      *hostile.Server
 	c      coSigned
-	r      sign.Report
-	tl     *fakeTLog
-	builds int32 // including the setup's
-	before int   // requests made by the setup
-	reads  *readCounter
+	r      publish.Report
+	tl     *signtest.TLog
+	builds int // by the publisher (not the setup's pushTag)
+	before int // requests made by the setup
+	reads  *signtest.ReadCounter
 }
 
 // count returns how many requests publish made with method to paths matching path.
 func (h hostileRun) count(method, path string) int {
-	re := regexp.MustCompile(path)
-	n := 0
-	for _, e := range h.s.Log()[h.before:] {
-		if e.Method == method && re.MatchString(e.Path) {
-			n++
-		}
-	}
-	return n
+	return signtest.Count(h.s, h.before, method, path)
 }
 
-// fast retries 5xx answers to writes once, briefly (the CLI switches ggcr's retries off:
-// its transport retries). Reads are the Store's own and not retried here.
-var fast = remote.WithRetryBackoff(remote.Backoff{Duration: 10 * time.Millisecond, Factor: 1, Steps: 2})
+// coSignedBuild is a fake build of the co-signed image: it pushes it to its tag.
+func coSignedBuild(c coSigned) func(*catalog.Server) (*build.Result, error) {
+	return func(*catalog.Server) (*build.Result, error) {
+		if err := remote.Write(c.Tag, c.Image); err != nil {
+			return nil, err
+		}
+		return &build.Result{Server: "alpha", Image: c.Img, Tag: c.Tag, Commit: pinA, Provenance: signtest.Statement(c.Img)}, nil
+	}
+}
+
+// pushTag pushes the co-signed image to its tag, as an earlier build did.
+func pushTag(t *testing.T, c coSigned) {
+	t.Helper()
+	if err := remote.Write(c.Tag, c.Image); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func hostilePublish(t *testing.T, setup func(s *hostile.Server, c coSigned)) hostileRun {
 	t.Helper()
-	return hostilePublishLog(t, &fakeTLog{}, setup)
-}
-
-// hostilePublishLog is hostilePublish with the log tl (which setup may use too).
-func hostilePublishLog(t *testing.T, tl *fakeTLog, setup func(s *hostile.Server, c coSigned)) hostileRun {
-	t.Helper()
 	s := hostile.NewRegistry()
 	host := s.Start(t)
-	var builds atomic.Int32
-	c := newCoSigned(t, host, &builds)
+	c := signtest.NewCoSigned(t, host)
 	setup(s, c)
-	h := hostileRun{s: s, c: c, tl: tl, before: len(s.Log()), reads: newReadCounter()}
-	svc, err := sign.New(mustSigner(t, keyA), sign.NewStore(c.sig.Context(), fast).WithReads(h.reads, nil), h.tl)
+	h := hostileRun{s: s, c: c, tl: &signtest.TLog{}, before: len(s.Log()), reads: signtest.NewReadCounter()}
+	svc, err := sign.New(signtest.Signer(t, signtest.KeyA), sign.NewStore(c.Sig.Context(), signtest.Fast).WithReads(h.reads, nil), h.tl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.r = sign.NewPublisher(svc).Publish(context.Background(), []sign.Job{c.job}, 1)[0]
-	h.builds = builds.Load()
+	rec := &build.Recorder{Fake: coSignedBuild(c)}
+	h.r = publishOne(t, rec, svc, job(t, host, "alpha", pinA))
+	h.builds = len(rec.Calls())
 	return h
 }
 
@@ -89,14 +99,12 @@ func TestPublishAbsenceIsOnly404(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := hostilePublish(t, func(s *hostile.Server, c coSigned) {
 				if tc.path == imageTagPath { // an image already there, so a lie would skip to signing
-					if _, err := c.job.Build(context.Background()); err != nil {
-						t.Fatal(err)
-					}
+					pushTag(t, c)
 				}
 				s.On(tc.method, tc.path, hostile.Fail(http.StatusInternalServerError, tc.code))
 			})
 			s, c, r := h.s, h.c, h.r
-			if r.Status != sign.Failed || !is500(r.Err) {
+			if r.Status != publish.Failed || !signtest.Is500(r.Err) {
 				t.Errorf("report %+v; want failed with the 500 (could not check)", r)
 			}
 			if n := h.count(http.MethodPut, sigPath); n != tc.sigPuts {
@@ -105,15 +113,15 @@ func TestPublishAbsenceIsOnly404(t *testing.T) {
 			if n := h.count(http.MethodPut, attPath); n != tc.attPuts {
 				t.Errorf("%d .att PUTs, want %d", n, tc.attPuts)
 			}
-			if tc.path == imageTagPath && h.builds != 1 {
-				t.Errorf("%d builds after a failed check of the image tag, want none but the setup's", h.builds-1)
+			if tc.path == imageTagPath && h.builds != 0 {
+				t.Errorf("%d builds after a failed check of the image tag, want none", h.builds)
 			}
-			if n := h.tl.count(); n != tc.sigLayers {
+			if n := h.tl.Count(); n != tc.sigLayers {
 				t.Errorf("%d log entries, want %d", n, tc.sigLayers)
 			}
-			keeps(t, s, c.sig, c.sigBefore, tc.sigLayers)
-			keeps(t, s, c.att, c.attBefore, 0)
-			verifiesKeyB(t, s, c.img, c.sig.Context())
+			signtest.Keeps(t, s, c.Sig, c.SigBefore, tc.sigLayers)
+			signtest.Keeps(t, s, c.Att, c.AttBefore, 0)
+			signtest.VerifiesKeyB(t, s, c.Img, c.Sig.Context())
 		})
 	}
 }
@@ -137,12 +145,12 @@ func TestPublishLaggingReplicaKeepsCoSignatures(t *testing.T) {
 				s.On(http.MethodGet, tc.path, hostile.Sequence(append(steps, hostile.Pass())...))
 			})
 			s, c, r := h.s, h.c, h.r
-			if r.Status != sign.Published || h.tl.count() != 2 {
-				t.Errorf("report %+v, %d log entries; want published, 2", r, h.tl.count())
+			if r.Status != publish.Published || h.tl.Count() != 2 {
+				t.Errorf("report %+v, %d log entries; want published, 2", r, h.tl.Count())
 			}
-			keeps(t, s, c.sig, c.sigBefore, 1)
-			keeps(t, s, c.att, c.attBefore, 1)
-			verifiesKeyB(t, s, c.img, c.sig.Context())
+			signtest.Keeps(t, s, c.Sig, c.SigBefore, 1)
+			signtest.Keeps(t, s, c.Att, c.AttBefore, 1)
+			signtest.VerifiesKeyB(t, s, c.Img, c.Sig.Context())
 		})
 	}
 }
@@ -163,36 +171,36 @@ func TestPublishNamesLostLayers(t *testing.T) {
 		entries int // log entries
 	}{
 		{"sig PUT dropped", func(s *hostile.Server, _ coSigned) { s.On(http.MethodPut, sigPath, hostile.DropWrite()) },
-			func(c coSigned) name.Tag { return c.sig }, true, true, 0, 0, 0},
-		{"sig final PUT dropped", func(s *hostile.Server, _ coSigned) { onFinalPut(s, sigPath, hostile.DropWrite()) },
-			func(c coSigned) name.Tag { return c.sig }, true, false, 0, 0, 1},
+			func(c coSigned) name.Tag { return c.Sig }, true, true, 0, 0, 0},
+		{"sig final PUT dropped", func(s *hostile.Server, _ coSigned) { signtest.OnFinalPut(s, sigPath, hostile.DropWrite()) },
+			func(c coSigned) name.Tag { return c.Sig }, true, false, 0, 0, 1},
 		{"att PUT dropped", func(s *hostile.Server, _ coSigned) { s.On(http.MethodPut, attPath, hostile.DropWrite()) },
-			func(c coSigned) name.Tag { return c.att }, true, true, 1, 0, 1},
-		{"att final PUT dropped", func(s *hostile.Server, _ coSigned) { onFinalPut(s, attPath, hostile.DropWrite()) },
-			func(c coSigned) name.Tag { return c.att }, true, false, 1, 0, 2},
-		{"sig read back stale", func(s *hostile.Server, c coSigned) { afterPut(s, sigPath, false, staleGet(c.rawSig)) },
-			func(c coSigned) name.Tag { return c.sig }, true, true, 0, 0, 0},
-		{"sig read back stale after the final PUT", func(s *hostile.Server, c coSigned) { afterPut(s, sigPath, true, staleGet(c.rawSig)) },
-			func(c coSigned) name.Tag { return c.sig }, true, false, 1, 0, 1},
+			func(c coSigned) name.Tag { return c.Att }, true, true, 1, 0, 1},
+		{"att final PUT dropped", func(s *hostile.Server, _ coSigned) { signtest.OnFinalPut(s, attPath, hostile.DropWrite()) },
+			func(c coSigned) name.Tag { return c.Att }, true, false, 1, 0, 2},
+		{"sig read back stale", func(s *hostile.Server, c coSigned) { signtest.AfterPut(s, sigPath, false, signtest.StaleGet(c.RawSig)) },
+			func(c coSigned) name.Tag { return c.Sig }, true, true, 0, 0, 0},
+		{"sig read back stale after the final PUT", func(s *hostile.Server, c coSigned) { signtest.AfterPut(s, sigPath, true, signtest.StaleGet(c.RawSig)) },
+			func(c coSigned) name.Tag { return c.Sig }, true, false, 1, 0, 1},
 		{"sig read back without key B", func(s *hostile.Server, c coSigned) {
-			afterPut(s, sigPath, false, withoutB(t, c))
-		}, func(c coSigned) name.Tag { return c.sig }, false, true, 0, 0, 0},
+			signtest.AfterPut(s, sigPath, false, signtest.WithoutB(t, c))
+		}, func(c coSigned) name.Tag { return c.Sig }, false, true, 0, 0, 0},
 		{"sig read back without key B after the final PUT", func(s *hostile.Server, c coSigned) {
-			afterPut(s, sigPath, true, withoutB(t, c))
-		}, func(c coSigned) name.Tag { return c.sig }, false, false, 1, 0, 1},
+			signtest.AfterPut(s, sigPath, true, signtest.WithoutB(t, c))
+		}, func(c coSigned) name.Tag { return c.Sig }, false, false, 1, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := hostilePublish(t, tc.setup)
 			s, c, r := h.s, h.c, h.r
 			var lost *sign.LostLayersError
-			if r.Status != sign.Failed || !errors.Is(r.Err, sign.ErrNotPersisted) || !errors.As(r.Err, &lost) {
+			if r.Status != publish.Failed || !errors.Is(r.Err, sign.ErrNotPersisted) || !errors.As(r.Err, &lost) {
 				t.Fatalf("report %+v; want failed with lost layers", r)
 			}
 			if lost.Tag.String() != tc.tag(c).String() || len(lost.Lost) != 1 || !strings.Contains(r.Reason, lost.Lost[0].String()) {
 				t.Errorf("lost %v in %s, reason %q", lost.Lost, lost.Tag, r.Reason)
 			}
 			if len(lost.Lost) == 1 {
-				isB := lost.Lost[0] == c.sigBefore[0].Digest
+				isB := lost.Lost[0] == c.SigBefore[0].Digest
 				if isB == tc.ours || lost.Ours != tc.ours {
 					t.Errorf("lost layer %s (ours %v); want ours %v", lost.Lost[0], lost.Ours, tc.ours)
 				}
@@ -200,11 +208,11 @@ func TestPublishNamesLostLayers(t *testing.T) {
 			if lost.Staging != tc.staging || lost.Writes != 3 {
 				t.Errorf("lost at the staging write %v after %d writes; want %v after 3", lost.Staging, lost.Writes, tc.staging)
 			}
-			if n := h.tl.count(); n != tc.entries {
+			if n := h.tl.Count(); n != tc.entries {
 				t.Errorf("%d log entries, want %d", n, tc.entries)
 			}
-			keeps(t, s, c.sig, c.sigBefore, tc.sig)
-			keeps(t, s, c.att, c.attBefore, tc.att)
+			signtest.Keeps(t, s, c.Sig, c.SigBefore, tc.sig)
+			signtest.Keeps(t, s, c.Att, c.AttBefore, tc.att)
 		})
 	}
 }
@@ -218,31 +226,31 @@ func TestPublishReaddsLostLayer(t *testing.T) {
 		final bool // the final PUT loses it (else the staging PUT)
 		lose  func(c coSigned) v1.Hash
 	}{
-		{"sig staging", sigPath, false, func(c coSigned) v1.Hash { return c.sigBefore[0].Digest }},
-		{"sig final", sigPath, true, func(c coSigned) v1.Hash { return c.sigBefore[0].Digest }},
-		{"att staging", attPath, false, func(c coSigned) v1.Hash { return c.attBefore[0].Digest }},
-		{"att final", attPath, true, func(c coSigned) v1.Hash { return c.attBefore[0].Digest }},
+		{"sig staging", sigPath, false, func(c coSigned) v1.Hash { return c.SigBefore[0].Digest }},
+		{"sig final", sigPath, true, func(c coSigned) v1.Hash { return c.SigBefore[0].Digest }},
+		{"att staging", attPath, false, func(c coSigned) v1.Hash { return c.AttBefore[0].Digest }},
+		{"att final", attPath, true, func(c coSigned) v1.Hash { return c.AttBefore[0].Digest }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := hostilePublish(t, func(s *hostile.Server, c coSigned) {
-				which := isStagingPut
+				which := signtest.IsStagingPut
 				if tc.final {
-					which = isFinalPut
+					which = signtest.IsFinalPut
 				}
-				onPut(s, tc.path, which, 1, losesOnPut(t, tc.lose(c)))
+				signtest.OnPut(s, tc.path, which, 1, signtest.LosesOnPut(t, tc.lose(c)))
 			})
 			s, c, r := h.s, h.c, h.r
-			if r.Status != sign.Published || h.tl.count() != 2 {
-				t.Errorf("report %+v, %d log entries; want published after re-adding, 2", r, h.tl.count())
+			if r.Status != publish.Published || h.tl.Count() != 2 {
+				t.Errorf("report %+v, %d log entries; want published after re-adding, 2", r, h.tl.Count())
 			}
 			if n := h.count(http.MethodPut, tc.path); n != 3 {
 				t.Errorf("%d PUTs of the tag, want 3 (staging, final, and the repair of the lossy one)", n)
 			}
-			keeps(t, s, c.sig, c.sigBefore, 1)
-			keeps(t, s, c.att, c.attBefore, 1)
-			verifiesKeyB(t, s, c.img, c.sig.Context())
-			for _, tag := range []name.Tag{c.sig, c.att} {
-				if m := rawManifest(t, tag); m.Annotations[sign.PendingAnnotation] != "" {
+			signtest.Keeps(t, s, c.Sig, c.SigBefore, 1)
+			signtest.Keeps(t, s, c.Att, c.AttBefore, 1)
+			signtest.VerifiesKeyB(t, s, c.Img, c.Sig.Context())
+			for _, tag := range []name.Tag{c.Sig, c.Att} {
+				if m := signtest.RawManifest(t, tag); m.Annotations[sign.PendingAnnotation] != "" {
 					t.Errorf("%s: staged record left after the final write", tag.TagStr())
 				}
 			}
@@ -263,40 +271,39 @@ func TestPublishConfirmsImage(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		setup    func(s *hostile.Server, host string)
-		want     sign.Status
+		want     publish.Status
 		sentinel error
 	}{
 		{"image PUT dropped", func(s *hostile.Server, _ string) {
 			s.On(http.MethodPut, `/v2/mcp/alpha/manifests/`, hostile.DropWrite())
-		}, sign.Failed, sign.ErrImageNotStored},
+		}, publish.Failed, publish.ErrImageNotStored},
 		{"digest lags once", func(s *hostile.Server, _ string) {
 			s.On(http.MethodGet, imageDigPath, hostile.Sequence(hostile.Fail(http.StatusNotFound, "MANIFEST_UNKNOWN"), hostile.Pass()))
-		}, sign.Published, nil},
+		}, publish.Published, nil},
 		{"tag serves another image", func(s *hostile.Server, host string) {
 			other(s, host)
 			s.On(http.MethodGet, imageTagPath, hostile.ServeFrom("/v2/mcp/alpha/manifests/other"))
-		}, sign.Failed, sign.ErrImageNotStored},
+		}, publish.Failed, publish.ErrImageNotStored},
 		{"digest serves another image", func(s *hostile.Server, host string) {
 			other(s, host)
 			s.On(http.MethodGet, imageDigPath, hostile.ServeFrom("/v2/mcp/alpha/manifests/other"))
-		}, sign.Failed, nil},
+		}, publish.Failed, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := hostile.NewRegistry()
 			host := s.Start(t)
 			tc.setup(s, host)
-			tl := &fakeTLog{}
-			svc := newService(t, host, keyA, tl)
-			var builds atomic.Int32
-			r := sign.NewPublisher(svc).Publish(context.Background(), []sign.Job{job(t, host, "alpha", pinA, &builds)}, 1)[0]
+			tl := &signtest.TLog{}
+			svc := signtest.Service(t, host, signtest.KeyA, tl)
+			r := publishOne(t, &build.Recorder{Fake: pushBuild(t, host)}, svc, job(t, host, "alpha", pinA))
 			if r.Status != tc.want || (tc.sentinel != nil && !errors.Is(r.Err, tc.sentinel)) {
 				t.Fatalf("report %+v; want %s (%v)", r, tc.want, tc.sentinel)
 			}
-			if tc.want == sign.Published {
+			if tc.want == publish.Published {
 				return
 			}
-			if r.Image != "" || r.Signature != "" || tl.count() != 0 || s.Count(http.MethodPut, sigPath) != 0 {
-				t.Errorf("report %+v, %d log entries, %d .sig PUTs; want no image, nothing signed", r, tl.count(), s.Count(http.MethodPut, sigPath))
+			if r.Image != "" || r.Signature != "" || tl.Count() != 0 || s.Count(http.MethodPut, sigPath) != 0 {
+				t.Errorf("report %+v, %d log entries, %d .sig PUTs; want no image, nothing signed", r, tl.Count(), s.Count(http.MethodPut, sigPath))
 			}
 		})
 	}

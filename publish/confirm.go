@@ -1,24 +1,30 @@
-package sign
+package publish
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/mcpbuild/mcpbuild/internal/ocireg"
+	"github.com/mcpbuild/mcpbuild/verify"
 )
 
 // ErrImageNotStored is wrapped by the error of a server whose image the registry does not
 // serve after the build pushed it: 404 at its digest, or its tag resolving elsewhere.
 var ErrImageNotStored = errors.New("the registry does not serve the image the build pushed")
 
+// readBackWaits are the pauses before reading the pushed image once more when it does
+// not show yet (a lagging replica may serve the old state for a moment).
+var readBackWaits = []time.Duration{100 * time.Millisecond, 300 * time.Millisecond}
+
 // confirmImage reads back what the build pushed before anything is signed: the manifest
-// at img's digest (its bytes hashed here, as is its config), an image whose revision
-// label is the pin, and job's tag resolving to that digest. A read that is not yet right
-// is repeated after readBackWaits (a lagging replica); a read that fails is an error
-// (could not check).
+// at img's digest (its bytes hashed here, as is its config), an image passing verify's
+// revision-label check against the pin, and job's tag resolving to that digest. A read
+// that is not yet right is repeated after readBackWaits (a lagging replica); a read that
+// fails is an error (could not check).
 func (p *Publisher) confirmImage(ctx context.Context, job Job, img name.Digest) error {
 	m, err := p.readBack(ctx, img, func(m *ocireg.Manifest) bool { return m != nil })
 	if err != nil {
@@ -30,12 +36,12 @@ func (p *Publisher) confirmImage(ctx context.Context, job Job, img name.Digest) 
 	if m.Image == nil {
 		return fmt.Errorf("%s is a %s, not an image manifest", img, m.MediaType)
 	}
-	_, cf, err := p.svc.store.config(ctx, img.Context(), m.Image.Config)
+	cf, err := p.svc.Store().ReadConfig(ctx, img.Context(), m.Image.Config)
 	if err != nil {
 		return fmt.Errorf("reading back %s: %w", img, err)
 	}
-	if got := cf.Config.Labels[RevisionClaim]; got != job.Commit {
-		return fmt.Errorf("%s has revision label %q, not the pin %s", img, got, job.Commit)
+	if c := verify.CheckRevisionLabel(cf, job.Server.Source.Commit); c.Status != verify.StatusPass {
+		return fmt.Errorf("%s: %s", img, c.Detail)
 	}
 	t, err := p.readBack(ctx, job.Image, func(t *ocireg.Manifest) bool { return t != nil && t.Digest == m.Digest })
 	switch {
@@ -46,7 +52,7 @@ func (p *Publisher) confirmImage(ctx context.Context, job Job, img name.Digest) 
 	case t.Digest != m.Digest:
 		return fmt.Errorf("%s resolves to %s, not to %s that the build pushed: %w", job.Image, t.Digest, img.DigestStr(), ErrImageNotStored)
 	}
-	p.log.Debug("image confirmed", "server", job.Name, "image", img.String(), "tag", job.Image.String())
+	p.log.Debug("image confirmed", "server", job.Server.Name, "image", img.String(), "tag", job.Image.String())
 	return nil
 }
 
@@ -54,12 +60,23 @@ func (p *Publisher) confirmImage(ctx context.Context, job Job, img name.Digest) 
 // 404), waiting readBackWaits in between, and returns the last read.
 func (p *Publisher) readBack(ctx context.Context, ref name.Reference, ok func(*ocireg.Manifest) bool) (*ocireg.Manifest, error) {
 	for i := 0; ; i++ {
-		m, err := p.svc.store.manifest(ctx, ref, ocireg.AcceptImageRef)
+		m, err := p.svc.Store().ReadManifest(ctx, ref, ocireg.AcceptImageRef)
 		if err != nil || ok(m) || i == len(readBackWaits) {
 			return m, err
 		}
 		if err := sleep(ctx, readBackWaits[i]); err != nil {
 			return nil, err
 		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

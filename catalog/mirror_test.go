@@ -1,4 +1,4 @@
-package build
+package catalog
 
 import (
 	"strings"
@@ -63,5 +63,31 @@ func TestMirrorsRewrite(t *testing.T) {
 	}
 	if got := Mirrors(nil).Rewrite("https://a/b"); got != "https://a/b" {
 		t.Errorf("nil Mirrors rewrote to %q", got)
+	}
+}
+
+// mcpverify used to accept any non-empty FROM=TO (and a FROM mapped twice), where
+// mcpbuild refused them: a TO that BuildKit cannot fetch from was then a mirror mcpverify
+// trusted though no mcpbuild build could have used it. Both now apply the one rule.
+func TestMirrorRuleOnceForBothTools(t *testing.T) {
+	for _, spec := range []string{"https://github.com/=mirror/", "https://github.com/=file:///srv/git/", "https://github.com/=https:///p"} {
+		if _, err := ParseMirror(spec); err == nil {
+			t.Errorf("ParseMirror(%q) accepted a TO BuildKit cannot fetch from", spec)
+		}
+		from, to, _ := strings.Cut(spec, "=")
+		if err := (Mirrors{{From: from, To: to}}).Validate(); err == nil || !strings.Contains(err.Error(), "source mirror") {
+			t.Errorf("Mirrors{%q}.Validate() = %v, want a source mirror error", spec, err)
+		}
+	}
+	if err := (Mirrors{{From: "https://a/", To: "git://m1/"}, {From: "https://a/", To: "git://m2/"}}).Validate(); err == nil || !strings.Contains(err.Error(), "already maps") {
+		t.Errorf("conflicting FROM: Validate() = %v", err)
+	}
+	for _, m := range []Mirror{{From: "https://github.com/"}, {To: "git://m/"}, {From: " https://a/", To: "git://m/"}} {
+		if err := m.Validate(); err == nil {
+			t.Errorf("%+v.Validate() = nil", m)
+		}
+	}
+	if err := (Mirrors{{From: "https://a/", To: "git://m1/"}, {From: "https://a/", To: "git://m1/"}}).Validate(); err != nil {
+		t.Errorf("repeated identical mirror: %v", err)
 	}
 }

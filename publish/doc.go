@@ -1,0 +1,46 @@
+// Package publish runs catalog servers through the whole release of an image, one
+// Report per server:
+//
+//	servers/<name>/server.yaml -catalog-> *catalog.Server -NewJob-> Job{Server, Image tag}
+//	  check:   is Image already published? (read the tag, verify's revision-label check,
+//	           sign's FindSignature / FindAttestation by this key) -> "unchanged"
+//	  build:   build.Builder.Build(server) -> build.Result (pushed to Image, by digest)
+//	  confirm: read the image back at its digest and tag (label = pin, tag -> digest)
+//	  sign:    sign.Service.SignImage(digest, revision and source claims)
+//	  attest:  sign.Service.Attest(digest, Result.Provenance)
+//	  -> Report{Name, Image, Commit, Signature, Attestation, log indexes, Status, Reason}
+//
+// The Publisher owns the sequence, its concurrency (WithParallelism) and the report;
+// build, sign and verify never call each other or this package. Dependencies point one
+// way: cmd -> publish -> {build, sign, verify} -> catalog (hack/libguard_test.go).
+//
+// # One image reference
+//
+// NewJob computes the image tag of a server once (build.ImageTag). The tag is what the
+// check reads before building, and the build's Result must name it (Result.Tag, and the
+// repository of Result.Image): a builder that pushed anywhere else fails that server,
+// naming it, before anything is read back or signed.
+//
+// # What is read
+//
+// Every image read (the tag in the check, the digest and tag in the confirmation, the
+// config) goes through the signing service's sign.Store (ReadManifest, ReadConfig): the
+// transport and credentials of sign.Store.WithReads, bounded and hashed by
+// internal/ocireg as mcpverify reads (see sign's package doc: registries are not
+// trusted). Only a 404 means "not published yet"; any other failed read fails the server
+// as "could not check" and nothing is written. The image the build pushed is read back
+// before it is signed: a registry that answered 201 and kept nothing, or serves the tag
+// from another digest, fails the server with ErrImageNotStored, and nothing is signed or
+// logged.
+//
+// # Statuses
+//
+// "unchanged": the tag already carries the pin, this key's signature and provenance
+// attestation; nothing is built or written. "published": built, confirmed, signed and
+// attested (a digest already signed and attested by this key, e.g. a pin changed back,
+// gets no new signature or log entry; the existing log indexes are reported).
+// "failed": Reason and Err say why; the other servers go on. Failures joins the errors.
+//
+// Progress goes to WithProgress as one line per step and server ("<server>: building");
+// logs go to WithLogger. The package never reads the environment.
+package publish
