@@ -127,7 +127,7 @@ func (c *Client) bumpRemote(ctx context.Context, pins []Pin, group []int, lim Li
 }
 
 func (r *Repo) review(ctx context.Context, p Pin, tip string, lim Limits) (*Review, error) {
-	rv := &Review{Old: p.Commit, New: tip, Context: cleanDir(p.Directory), Dockerfile: p.DockerfilePath()}
+	rv := &Review{Old: p.Commit, New: tip, Context: cleanDir(p.Directory), Dockerfile: p.DockerfilePath(), Manifests: []string{}}
 	var err error
 	if rv.Ancestor, err = r.IsAncestor(ctx, p.Commit, tip); err != nil {
 		return nil, err
@@ -148,6 +148,12 @@ func (r *Repo) review(ctx context.Context, p Pin, tip string, lim Limits) (*Revi
 	}
 	if rv.Diff, rv.DiffTruncated, err = r.Diff(ctx, p.Commit, tip, rv.Context, lim.DiffBytes); err != nil {
 		return nil, err
+	}
+	if rv.Commits == nil {
+		rv.Commits = []Commit{}
+	}
+	if rv.Files == nil {
+		rv.Files = []Change{}
 	}
 	return rv, nil
 }

@@ -144,7 +144,9 @@ func writeReviewMarkdown(b *strings.Builder, rv *source.Review) {
 		b.WriteString("- Dependency manifests unchanged\n")
 	}
 	fmt.Fprintf(b, "\n### Commits (%d)\n\n", rv.CommitsTotal)
-	if len(rv.Commits) > 0 {
+	if len(rv.Commits) == 0 {
+		b.WriteString("None.\n")
+	} else {
 		b.WriteString("| Commit | Date | Author | Subject |\n|---|---|---|---|\n")
 		for _, c := range rv.Commits {
 			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", code(shortSHA(c.Hash)), c.Date.Format("2006-01-02 15:04Z"), mdCell(c.Author), mdCell(c.Subject))
@@ -154,6 +156,9 @@ func writeReviewMarkdown(b *strings.Builder, rv *source.Review) {
 		fmt.Fprintf(b, "\n%d older %s not listed (--max-commits).\n", n, plural(n, "commit"))
 	}
 	fmt.Fprintf(b, "\n### Files changed in the build context (%d)\n\n", len(rv.Files))
+	if len(rv.Files) == 0 {
+		b.WriteString("None.\n")
+	}
 	for _, f := range rv.Files {
 		fmt.Fprintf(b, "- %s %s\n", f.Status, code(f.Path))
 	}
