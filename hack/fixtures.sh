@@ -6,6 +6,10 @@
 # the slug. Author, committer, dates, branch, object format and git configuration are all
 # fixed, so the commit hashes are the same on every machine (testdata/repos/hashes.txt lists
 # them; hack/fixtures_test.go checks it). Prints one line per commit: "<repo> <NN-slug> <sha>".
+#
+# main points at the last commit. An optional testdata/repos/<repo>/refs file adds refs, one
+# per line: "branch NAME <NN-slug>" or "tag NAME <NN-slug>" (a lightweight tag); blank lines
+# and lines starting with '#' are ignored.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 src=${MCPBUILD_FIXTURES_SRC:-$here/testdata/repos}
@@ -30,6 +34,7 @@ for repo_dir in "$src"/*/; do
   git --git-dir="$git_dir" config uploadpack.allowAnySHA1InWant true
   work=$(mktemp -d)
   commit_index=0
+  declare -A sha_of=()
   for commit_dir in "$repo_dir"*/; do
     slug=$(basename "$commit_dir")
     commit_index=$((commit_index + 1))
@@ -42,8 +47,23 @@ for repo_dir in "$src"/*/; do
     GIT_DIR=$git_dir GIT_WORK_TREE=$work git add -A
     GIT_DIR=$git_dir GIT_WORK_TREE=$work GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \
       git commit -q --no-verify --allow-empty -m "$slug"
-    printf '%s %s %s\n' "$repo" "$slug" "$(git --git-dir="$git_dir" rev-parse HEAD)"
+    sha_of[$slug]=$(git --git-dir="$git_dir" rev-parse HEAD)
+    printf '%s %s %s\n' "$repo" "$slug" "${sha_of[$slug]}"
   done
+  if [ -f "$repo_dir/refs" ]; then
+    while read -r kind name slug rest; do
+      case "$kind" in ''|'#'*) continue ;; esac
+      if [ -n "$rest" ] || [ -z "${sha_of[$slug]:-}" ]; then
+        echo "fixtures.sh: $repo/refs: bad line: $kind $name $slug $rest" >&2
+        exit 1
+      fi
+      case "$kind" in
+        branch) git --git-dir="$git_dir" update-ref "refs/heads/$name" "${sha_of[$slug]}" ;;
+        tag) git --git-dir="$git_dir" update-ref "refs/tags/$name" "${sha_of[$slug]}" ;;
+        *) echo "fixtures.sh: $repo/refs: unknown kind $kind" >&2; exit 1 ;;
+      esac
+    done <"$repo_dir/refs"
+  fi
   rm -rf "$work"
   # A bare repository has no index to keep.
   rm -f "$git_dir/index"

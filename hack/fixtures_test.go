@@ -148,3 +148,24 @@ func TestCatalogPinsExistInFixtures(t *testing.T) {
 		t.Errorf("monorepo-alpha and monorepo-beta must share one upstream repository")
 	}
 }
+
+// TestFixtureRefs checks the refs that testdata/repos/<repo>/refs files add: a branch
+// behind main and a tag named like a branch, each at the commit the file names.
+func TestFixtureRefs(t *testing.T) {
+	dir, commits := makeFixtures(t)
+	sha := map[string]string{}
+	for _, c := range commits {
+		sha[c.repo+" "+c.slug] = c.sha
+	}
+	for ref, want := range map[string]string{
+		"refs/heads/main":    sha["mcp-moving 02-v2"],
+		"refs/heads/stable":  sha["mcp-moving 01-v1"],
+		"refs/tags/release":  sha["mcp-moving 01-v1"],
+		"refs/heads/release": "",
+	} {
+		out, _ := exec.Command("git", "--git-dir="+filepath.Join(dir, "mcp-moving.git"), "rev-parse", "--verify", "-q", ref).Output()
+		if got := strings.TrimSpace(string(out)); got != want {
+			t.Errorf("mcp-moving %s = %q, want %q", ref, got, want)
+		}
+	}
+}

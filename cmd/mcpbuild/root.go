@@ -70,7 +70,8 @@ Exit codes: 0 ok, 1 invalid input or a failed build, 2 usage error,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &cliutil.UsageError{Err: err}
 	})
-	cmd.AddCommand(newValidateCmd())
+	cmd.AddCommand(newValidateCmd(ro))
+	cmd.AddCommand(newUpdatePinsCmd(ro))
 	cmd.AddCommand(newBuildCmd(ro))
 	cmd.AddCommand(newPublishCmd(ro))
 	cmd.AddCommand(newGenerateKeyPairCmd(ro))

@@ -25,6 +25,7 @@ type diagnosticsJSON struct {
 	Diagnostics []diagJSON `json:"diagnostics"`
 	Errors      int        `json:"errors"`
 	Warnings    int        `json:"warnings"`
+	Unreachable []string   `json:"unreachable,omitempty"` // --remote: git remotes that could not be read
 }
 
 type fileJSON struct {
@@ -42,6 +43,9 @@ type diagJSON struct {
 	Col      int    `json:"col"`
 	Field    string `json:"field,omitempty"`
 	Message  string `json:"message"`
+	// Source locates a --remote diagnostic in the pinned repository: remote, commit and,
+	// for the Dockerfile's problems, its path from the repository root and line.
+	Source *remoteLoc `json:"source,omitempty"`
 }
 
 // severeDiag is a diagnostic with its severity.
@@ -67,9 +71,10 @@ func fileDiagnostics(f *catalog.File) []severeDiag {
 }
 
 // writeDiagnostics prints every diagnostic of files in format text, json or github.
-func writeDiagnostics(w io.Writer, format string, strict bool, files []*catalog.File) error {
+// rc is nil without --remote.
+func writeDiagnostics(w io.Writer, format string, strict bool, files []*catalog.File, rc *remoteCheck) error {
 	if format == "json" {
-		return writeDiagnosticsJSON(w, strict, files)
+		return writeDiagnosticsJSON(w, strict, files, rc)
 	}
 	var b strings.Builder
 	for _, f := range files {
@@ -88,7 +93,7 @@ func writeDiagnostics(w io.Writer, format string, strict bool, files []*catalog.
 	return err
 }
 
-func writeDiagnosticsJSON(w io.Writer, strict bool, files []*catalog.File) error {
+func writeDiagnosticsJSON(w io.Writer, strict bool, files []*catalog.File, rc *remoteCheck) error {
 	doc := diagnosticsJSON{MediaType: DiagnosticsMediaType, Strict: strict, Files: []fileJSON{}, Diagnostics: []diagJSON{}}
 	for _, f := range files {
 		fj := fileJSON{Path: catalog.EscapeText(f.Path), Valid: f.Valid(), Errors: len(f.Errors), Warnings: len(f.Warnings)}
@@ -100,8 +105,16 @@ func writeDiagnosticsJSON(w io.Writer, strict bool, files []*catalog.File) error
 		doc.Warnings += fj.Warnings
 		for _, d := range fileDiagnostics(f) {
 			e := d.Escaped()
-			doc.Diagnostics = append(doc.Diagnostics, diagJSON{Severity: d.severity, Path: e.Path, Line: e.Line, Col: e.Col, Field: e.Field, Message: e.Message})
+			dj := diagJSON{Severity: d.severity, Path: e.Path, Line: e.Line, Col: e.Col, Field: e.Field, Message: e.Message}
+			if loc, ok := rc.loc(d.Diagnostic); ok {
+				loc.Remote, loc.File = catalog.EscapeText(loc.Remote), catalog.EscapeText(loc.File)
+				dj.Source = &loc
+			}
+			doc.Diagnostics = append(doc.Diagnostics, dj)
 		}
+	}
+	for _, r := range rc.remotes() {
+		doc.Unreachable = append(doc.Unreachable, catalog.EscapeText(r))
 	}
 	doc.Valid = doc.Errors == 0
 	enc := json.NewEncoder(w)
