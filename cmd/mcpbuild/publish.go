@@ -31,7 +31,7 @@ type signOptions struct {
 // AddFlags registers the signing flags on cmd.
 func (o *signOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.key, "key", "", "signing key: a cosign key file (password in $"+cliutil.EnvCosignPassword+") or a KMS URI")
+	f.StringVar(&o.key, "key", "", "signing key: a cosign key file (password in $"+cliutil.EnvCosignPassword+"), env://VAR (that key file's PEM in $VAR) or a KMS URI")
 	f.StringVar(&o.sigRepo, "signatures-repo", "", "repository for signatures and attestations (default $"+cliutil.EnvCosignRepo+", then <registry>/mcp/signatures)")
 	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor transparency log URL (default $"+cliutil.EnvRekorURL+", then "+sign.DefaultRekorURL+")")
 	f.BoolVar(&o.tlogUpload, "tlog-upload", true, "record signatures in the transparency log (false: push signatures without log entries)")
@@ -164,7 +164,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	if err != nil {
 		return nil, err
 	}
-	signer, err := sign.OpenSigner(ctx, so.key, func() ([]byte, error) {
+	signer, err := openSigner(ctx, so.key, os.Getenv, func() ([]byte, error) {
 		return []byte(os.Getenv(cliutil.EnvCosignPassword)), nil
 	})
 	if err != nil {

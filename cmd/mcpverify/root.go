@@ -25,11 +25,12 @@ type common struct {
 	catalog catalogOptions
 	verbose bool
 	logger  *slog.Logger
+	getenv  func(string) string // the only way the environment is read
 }
 
 // newRootCmd returns a fresh command tree (no globals: tests run several in parallel).
 func newRootCmd(getenv func(string) string) *cobra.Command {
-	c := &common{}
+	c := &common{getenv: getenv}
 	var commit string
 	var jobs int
 	cmd := &cobra.Command{
