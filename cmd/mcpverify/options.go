@@ -16,6 +16,7 @@ import (
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
+	"github.com/mcpbuild/mcpbuild/trust"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
 
@@ -27,6 +28,7 @@ type trustOptions struct {
 	rekorKey    string
 	rekorKeySrc string // "--rekor-key", or the environment variable it came from
 	trustedRoot string
+	policy      string // --policy FILE: the publishers, instead of the flags above
 	offline     bool
 	ignoreTLog  bool
 }
@@ -38,6 +40,7 @@ func (o *trustOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor URL to fetch the log's public key from, once: trust on first use, prefer --rekor-key (default $"+cliutil.EnvRekorURL+")")
 	f.StringVar(&o.rekorKey, "rekor-key", "", "Rekor log public key (PEM file); bundles are verified offline against it (default $"+cliutil.EnvRekorPublicKey+", as cosign reads it)")
 	f.StringVar(&o.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json: its Rekor log keys, each within its validity period, verify bundles offline")
+	f.StringVar(&o.policy, "policy", "", "trust policy file (YAML, "+trust.APIVersion+" "+trust.Kind+"): the publishers, their keys, logs, trust levels, requirements and the images each covers; replaces --key, the log flags, --signatures-repo and the requirement flags")
 	f.BoolVar(&o.offline, "offline", false, "make no request to anything but the registry (needs --rekor-key or --insecure-ignore-tlog)")
 	f.BoolVar(&o.ignoreTLog, "insecure-ignore-tlog", false, "accept signatures without a verified Rekor bundle (unsafe)")
 }
@@ -118,11 +121,14 @@ func (o *outputOptions) Validate() error {
 // applyEnv fills unset flags from the environment (the only place env is read); fs holds
 // the parsed flags.
 func (c *common) applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
-	if c.trust.sigRepo == "" {
-		c.trust.sigRepo = getenv(cliutil.EnvCosignRepo)
-	}
 	if c.reg.registry == "" {
 		c.reg.registry = getenv(cliutil.EnvRegistry)
+	}
+	if c.trust.policy != "" { // the policy file is the whole trust configuration
+		return c.reg.timeouts.Resolve(fs, getenv)
+	}
+	if c.trust.sigRepo == "" {
+		c.trust.sigRepo = getenv(cliutil.EnvCosignRepo)
 	}
 	t := &c.trust
 	if t.rekorKey != "" {
@@ -161,24 +167,15 @@ func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (cryp
 	if err != nil {
 		return nil, nil, err
 	}
-	tr, err := c.transport()
+	opts, err := c.baseOptions(stats)
 	if err != nil {
-		return nil, nil, cliutil.Usagef("%v", err)
+		return nil, nil, err
 	}
-	opts := []verify.Option{verify.WithLogger(c.logger), verify.WithKeychain(authn.DefaultKeychain), verify.WithStats(stats),
-		verify.WithTransport(tr)}
 	tlog, err := t.tlogOption()
 	if err != nil {
 		return nil, nil, err
 	}
 	opts = append(opts, tlog)
-	if c.reg.platform != "" {
-		plat, err := v1.ParsePlatform(c.reg.platform)
-		if err != nil || plat.OS == "" || plat.Architecture == "" {
-			return nil, nil, cliutil.Usagef("--platform %q: want os/arch[/variant]", c.reg.platform)
-		}
-		opts = append(opts, verify.WithPlatform(*plat))
-	}
 	if t.sigRepo != "" {
 		r, err := name.NewRepository(t.sigRepo, c.nameOpts()...)
 		if err != nil {
@@ -187,6 +184,25 @@ func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (cryp
 		opts = append(opts, verify.WithSignaturesRepository(r))
 	}
 	return key, opts, nil
+}
+
+// baseOptions are the library options of every Verifier: logging, registry credentials,
+// stats, the transport and --platform.
+func (c *common) baseOptions(stats *verify.Stats) ([]verify.Option, error) {
+	tr, err := c.transport()
+	if err != nil {
+		return nil, cliutil.Usagef("%v", err)
+	}
+	opts := []verify.Option{verify.WithLogger(c.logger), verify.WithKeychain(authn.DefaultKeychain), verify.WithStats(stats),
+		verify.WithTransport(tr)}
+	if c.reg.platform != "" {
+		plat, err := v1.ParsePlatform(c.reg.platform)
+		if err != nil || plat.OS == "" || plat.Architecture == "" {
+			return nil, cliutil.Usagef("--platform %q: want os/arch[/variant]", c.reg.platform)
+		}
+		opts = append(opts, verify.WithPlatform(*plat))
+	}
+	return opts, nil
 }
 
 func (c *common) nameOpts() []name.Option {

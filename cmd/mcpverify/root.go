@@ -86,6 +86,9 @@ With several images: 2 before 3 before 1.`,
 			if err := c.applyEnv(cmd.Flags(), getenv); err != nil {
 				return err
 			}
+			if err := c.checkPolicyFlags(cmd.Flags()); err != nil {
+				return err
+			}
 			c.logger = cliutil.NewLogger(cmd.ErrOrStderr(), c.verbose)
 			if err := c.policy.Validate(); err != nil {
 				return err
@@ -183,13 +186,9 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 	ctx, cancel := c.reg.timeouts.WithDeadline(ctx) // the KMS key fetch included
 	defer cancel()
 	stats := &verify.Stats{}
-	key, opts, err := c.verifierOptions(ctx, stats)
+	v, err := c.newVerifier(ctx, stats)
 	if err != nil {
 		return nil, c.reg.timeouts.Err(ctx, err)
-	}
-	v, err := verify.New(key, opts...)
-	if err != nil {
-		return nil, cliutil.Usagef("%v", err)
 	}
 	start := time.Now()
 	results := make([]result, len(targets))
