@@ -48,6 +48,14 @@ The pin comes from --commit, else from the catalog entry whose image matches
 With --commit and no matching catalog entry, the provenance's git source is compared by
 commit only (the project is unknown).
 
+Trust: --key (PEM file, env://VAR holding the PEM, or KMS URI) and the log's key
+(--rekor-key PEM, else $SIGSTORE_REKOR_PUBLIC_KEY; or --trusted-root, Sigstore's
+trusted_root.json, whose Rekor keys count within their validity; or --rekor-url) trust one
+publisher for every image. --policy FILE (apiVersion mcpbuild.dev/v1alpha1, kind
+TrustPolicy; see README) names several publishers, each with a trust level, keys, a log,
+a signatures repository, requirements and the images it covers (the most specific pattern
+wins); the verdict names the publisher, and an image none covers is NOT VERIFIED.
+
 Provenance: a stored SLSA provenance is always verified; a missing one is "skipped"
 unless --require-provenance (without it, whoever can delete the attestation turns the
 check into "skipped", so gateways should require it). Only attestations signed by --key
