@@ -69,7 +69,7 @@ func reportFixture(t *testing.T) []result {
 			verdict: &verify.Verdict{Image: "registry.example/mcp/evil:latest", Digest: digestA, Checks: failed, Reason: hostileReason}},
 		{target: target{label: "flaky", ref: ref("registry.example/mcp/flaky:latest"), policy: pol},
 			verdict: &verify.Verdict{Image: "registry.example/mcp/flaky:latest", Digest: digestA, Checks: errored, Indeterminate: true},
-			err: &verify.Indeterminate{Image: "registry.example/mcp/flaky:latest", Check: verify.CheckProvenance, Err: errors.New("GET .att: 503 Service Unavailable")}},
+			err:     &verify.Indeterminate{Image: "registry.example/mcp/flaky:latest", Check: verify.CheckProvenance, Err: errors.New("GET .att: 503 Service Unavailable")}},
 		{target: target{label: invalid.Label(), invalid: invalid}},
 	}
 }
