@@ -110,7 +110,7 @@ server is still reported "published" because its tag was pushed again. Only a 40
 Every write is read back; layers of other keys or cosign that it lacks are pushed again,
 and a server whose read-back still lacks them fails naming them.
 
-One report at the end (text or --output json); progress lines on stderr. A failing server
+One report at the end (text, --output json or markdown); progress lines on stderr. A failing server
 does not stop the others. An invalid catalog entry is a failed report naming its problems
 (path:line:col; nothing is built or signed for it) and the others are published. A tag the
 catalog's image carries is dropped (a warning; an error with --strict): the image goes to
@@ -127,7 +127,7 @@ timed out.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := bo.Validate(); err != nil {
+			if err := validatePublish(bo); err != nil {
 				return err
 			}
 			if err := so.Validate(); err != nil {
@@ -146,6 +146,7 @@ timed out.`,
 		},
 	}
 	bo.AddFlags(cmd)
+	addPublishOutput(cmd)
 	so.AddFlags(cmd)
 	return cmd
 }
