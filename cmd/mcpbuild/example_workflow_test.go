@@ -1,0 +1,41 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/mcpbuild/mcpbuild/cmd/internal/workflowcheck"
+)
+
+const exampleWorkflow = "../../examples/github-actions/mcp-catalog.yml"
+
+// pendingCommands are used by the example workflow before this binary has them; their
+// lines are checked (flags, --output values, arguments) as soon as the command lands.
+var pendingCommands = map[string]bool{"update-pins": true}
+
+// TestExampleWorkflow: every mcpbuild command line of the example workflow parses with
+// the flags and arguments mcpbuild accepts.
+func TestExampleWorkflow(t *testing.T) {
+	cmds, err := workflowcheck.Commands(exampleWorkflow, "mcpbuild")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, c := range cmds {
+		seen[c.Args[0]]++
+	}
+	// validate, publish, and update-pins twice (plan, then apply per server).
+	if seen["validate"] != 1 || seen["publish"] != 1 || seen["update-pins"] != 2 {
+		t.Fatalf("mcpbuild commands found in %s: %v", exampleWorkflow, seen)
+	}
+	for _, c := range cmds {
+		t.Run(c.Args[0], func(t *testing.T) {
+			pending, err := workflowcheck.Check(newRootCmd(), c, pendingCommands)
+			if err != nil {
+				t.Error(err)
+			}
+			if pending {
+				t.Skipf("mcpbuild %s is not in this binary yet: %q is checked once it lands", c.Args[0], c.Args)
+			}
+		})
+	}
+}
