@@ -139,7 +139,7 @@ func split(s string) (words []word, subs []string) {
 		case c == '$' && i+1 < len(s) && s[i+1] == '(':
 			end := matchParen(s, i+1)
 			subs = append(subs, s[i+2:end])
-			cur.WriteString(s[i : min(end+1, len(s))])
+			cur.WriteString(s[i:min(end+1, len(s))])
 			inWord, i = true, end
 		case c == '#' && !inWord:
 			for i < len(s) && s[i] != '\n' {
