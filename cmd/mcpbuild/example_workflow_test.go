@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os/exec"
 	"testing"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/workflowcheck"
@@ -37,5 +38,21 @@ func TestExampleWorkflow(t *testing.T) {
 				t.Skipf("mcpbuild %s is not in this binary yet: %q is checked once it lands", c.Args[0], c.Args)
 			}
 		})
+	}
+}
+
+// TestExampleWorkflowShell: every run script of the example workflow is valid bash.
+func TestExampleWorkflowShell(t *testing.T) {
+	scripts, err := workflowcheck.Scripts(exampleWorkflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scripts) < 6 {
+		t.Fatalf("%d run scripts in %s", len(scripts), exampleWorkflow)
+	}
+	for _, s := range scripts {
+		if out, err := exec.Command("bash", "-n", "-e", "-c", s.Run).CombinedOutput(); err != nil {
+			t.Errorf("job %s: bash -n: %v\n%s\n%s", s.Job, err, out, s.Run)
+		}
 	}
 }

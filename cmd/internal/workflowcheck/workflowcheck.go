@@ -25,9 +25,13 @@ type Command struct {
 
 func (c Command) String() string { return c.Job + ": " + strings.Join(c.Args, " ") }
 
-// Commands returns every invocation of bin (a word naming it or a path ending in /bin,
-// in command position) in the run scripts of the workflow at file, in order.
-func Commands(file, bin string) ([]Command, error) {
+// Script is the run script of one step.
+type Script struct {
+	Job, Run string
+}
+
+// Scripts returns the run scripts of the workflow at file, job by job (sorted by name).
+func Scripts(file string) ([]Script, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -42,12 +46,28 @@ func Commands(file, bin string) ([]Command, error) {
 	if err := yaml.Unmarshal(data, &wf); err != nil {
 		return nil, fmt.Errorf("parsing workflow %s: %w", file, err)
 	}
-	var out []Command
+	var out []Script
 	for _, job := range slices.Sorted(maps.Keys(wf.Jobs)) {
 		for _, s := range wf.Jobs[job].Steps {
-			for _, args := range invocations(s.Run, bin) {
-				out = append(out, Command{Job: job, Args: args})
+			if s.Run != "" {
+				out = append(out, Script{Job: job, Run: s.Run})
 			}
+		}
+	}
+	return out, nil
+}
+
+// Commands returns every invocation of bin (a word naming it or a path ending in /bin,
+// in command position) in the run scripts of the workflow at file, in order.
+func Commands(file, bin string) ([]Command, error) {
+	scripts, err := Scripts(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []Command
+	for _, s := range scripts {
+		for _, args := range invocations(s.Run, bin) {
+			out = append(out, Command{Job: s.Job, Args: args})
 		}
 	}
 	return out, nil
