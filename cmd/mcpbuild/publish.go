@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
 	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
@@ -169,7 +170,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	})
 	if err != nil {
 		// Only a KMS can be unreachable; a key file problem is the caller's to fix.
-		if sign.IsKMSRef(so.key) && cliutil.IsTransient(err) {
+		if sign.IsKMSRef(so.key) && httpx.KindOf(err) == fault.Unreachable {
 			return nil, &cliutil.UnreachableError{Addr: so.key, Err: err}
 		}
 		if _, set := os.LookupEnv(cliutil.EnvCosignPassword); !set && errors.Is(err, sign.ErrWrongPassword) {
@@ -298,7 +299,7 @@ func preflightRegistries(ctx context.Context, refs []name.Reference, ropts []rem
 		}
 		seen[reg] = true
 		_, err := remote.Head(ref, append([]remote.Option{remote.WithContext(ctx)}, ropts...)...)
-		if err != nil && cliutil.IsTransient(err) {
+		if err != nil && httpx.KindOf(err) == fault.Unreachable {
 			return &cliutil.UnreachableError{Addr: reg, Err: err}
 		}
 	}
