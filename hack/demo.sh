@@ -6,6 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 : "${MCPBUILD_E2E_REGISTRY:?run hack/stack up and . .stack/env first}"
+: "${BUILDKIT_HOST:?run hack/stack up and . .stack/env first (mcpbuild finds the stack's buildkitd there)}"
 STATE=${MCPBUILD_STATE:-$ROOT/.stack}
 CATALOG=testdata/catalog/servers
 PATTERN=$CATALOG/...

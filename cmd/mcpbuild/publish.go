@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -157,23 +156,23 @@ timed out.`,
 func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *buildOptions, so *signOptions, patterns []string) (reports []publish.Report, err error) {
 	stderr := cmd.ErrOrStderr()
 	log := ro.logger(cmd)
-	po, err := bo.planOptions(os.Getenv)
+	po, err := bo.planOptions(ro.getenv)
 	if err != nil {
 		return nil, err
 	}
-	sigRepo, err := so.signaturesRepo(os.Getenv, po.Registry, bo.insecure)
+	sigRepo, err := so.signaturesRepo(ro.getenv, po.Registry, bo.insecure)
 	if err != nil {
 		return nil, err
 	}
 	signer, err := sign.OpenSigner(ctx, so.key, func() ([]byte, error) {
-		return []byte(os.Getenv(cliutil.EnvCosignPassword)), nil
+		return []byte(ro.getenv(cliutil.EnvCosignPassword)), nil
 	})
 	if err != nil {
 		// Only a KMS can be unreachable; a key file problem is the caller's to fix.
 		if sign.IsKMSRef(so.key) && httpx.KindOf(err) == fault.Unreachable {
 			return nil, &cliutil.UnreachableError{Addr: so.key, Err: err}
 		}
-		if _, set := os.LookupEnv(cliutil.EnvCosignPassword); !set && errors.Is(err, sign.ErrWrongPassword) {
+		if _, set := ro.lookupEnv(cliutil.EnvCosignPassword); !set && errors.Is(err, sign.ErrWrongPassword) {
 			err = fmt.Errorf("%w (%s is not set)", err, cliutil.EnvCosignPassword)
 		}
 		return nil, &cliutil.UsageError{Err: err}
@@ -203,7 +202,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	var tlog sign.TLog
 	var sopts = []sign.Option{sign.WithLogger(log)}
 	if so.tlogUpload {
-		logURL, err := so.rekor(os.Getenv)
+		logURL, err := so.rekor(ro.getenv)
 		if err != nil {
 			return nil, err
 		}
@@ -238,7 +237,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 
 	var display atomic.Pointer[build.Progress] // set once BuildKit is opened; statusLines reads it
 	lazy, err := build.NewLazy(func(ctx context.Context) (build.Builder, error) {
-		return openSession(ctx, bo, stderr, log, po, ro.timeouts.Request, &display)
+		return openSession(ctx, bo, stderr, log, po, ro.getenv, ro.timeouts.Request, &display)
 	})
 	if err != nil {
 		return nil, err
