@@ -28,14 +28,16 @@ type Job struct {
 // is the one place publish computes an image reference; Publish checks every build
 // against it.
 func NewJob(s *catalog.Server, registry, tag string, insecure bool) (Job, error) {
-	t, err := build.ImageTag(s, registry, tag)
-	if err != nil {
-		return Job{}, err
+	if registry == "" {
+		return Job{}, fmt.Errorf("image of server %s: no registry given", s.Name)
 	}
+	opts := []name.Option{name.StrictValidation}
 	if insecure {
-		if t, err = name.NewTag(t.String(), name.Insecure); err != nil {
-			return Job{}, fmt.Errorf("image of server %s: %w", s.Name, err)
-		}
+		opts = append(opts, name.Insecure)
+	}
+	t, err := s.ImageRef(registry, tag, opts...)
+	if err != nil {
+		return Job{}, fmt.Errorf("image of server %s: %w", s.Name, err)
 	}
 	return Job{Server: s, Image: t}, nil
 }
