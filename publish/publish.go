@@ -44,9 +44,9 @@ func NewJob(s *catalog.Server, registry, tag string, insecure bool) (Job, error)
 
 // claims are the claims signed with the image: the pin and, when known, the project.
 func (j Job) claims() map[string]string {
-	c := map[string]string{sign.RevisionClaim: j.Server.Source.Commit}
+	c := map[string]string{catalog.RevisionLabel: j.Server.Source.Commit}
 	if p := j.Server.Source.Project; p != "" {
-		c[sign.SourceClaim] = p
+		c[catalog.SourceLabel] = p
 	}
 	return c
 }
