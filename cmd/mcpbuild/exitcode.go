@@ -8,6 +8,5 @@ import "github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 // failed otherwise than with a 404), a definite failure (invalid catalog, commit not
 // found) 1. When several builds failed for different reasons, usage wins, then
 // unreachable.
-//
 // An error nothing classifies (a failed build: BuildKit reports most as text) is 1.
-func exitCode(err error) int { return cliutil.ExitCode(err, cliutil.ExitFailed) }
+func exitCode(err error) int { return cliutil.ExitCode(err, mcpbuild.Unclassified) }

@@ -6,39 +6,28 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"runtime/debug"
-	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
-	stop()
-	os.Exit(code)
+	cliutil.Main(func(ctx context.Context) int { return runMain(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv) })
 }
 
+// mcpbuild: an error nothing classifies (a failed build: BuildKit reports most as text)
+// is 1 (exitCode); joined errors are printed one per line (printError).
+var mcpbuild = cliutil.Binary{Name: "mcpbuild", Unclassified: cliutil.ExitFailed, Report: printError}
+
 // runMain executes one command line and returns its exit code; tests call it in-process.
-// It is mcpverify's run (the tests of this package already name their helper run).
-// lookupEnv is the only source of environment variables (os.LookupEnv in main): unlike
-// mcpverify's getenv, it tells an empty $COSIGN_PASSWORD (an empty password) from an
-// unset one. A panic is reported as an internal error with its stack and exits 1, as
-// any error nothing classifies does (not Go's exit status 2, which reads as a usage
-// error).
-func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) (code int) {
-	defer func() {
-		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "mcpbuild: internal error: %v\n%s", r, debug.Stack())
-			code = exitCode(fmt.Errorf("internal error: %v", r))
-		}
-	}()
-	cmd := newRootCmd(lookupEnv)
-	cmd.SetArgs(args)
-	cmd.SetOut(stdout)
-	cmd.SetErr(stderr)
-	err := cmd.ExecuteContext(ctx)
-	printError(stderr, err)
-	return exitCode(err)
+// It is mcpverify's run (this package's tests already name their helper run), but
+// lookupEnv is the only source of environment variables (os.LookupEnv in main): unlike a
+// getenv, it tells an empty $COSIGN_PASSWORD (an empty password) from an unset one. A
+// panic is reported as an internal error with its stack and exits 1, as any error nothing
+// classifies does.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	return mcpbuild.Run(ctx, func() *cobra.Command { return newRootCmd(lookupEnv) }, args, stdout, stderr)
 }
 
 // printError writes err to w as "mcpbuild: <err>", or, for several joined errors (every

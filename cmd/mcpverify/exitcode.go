@@ -11,4 +11,4 @@ import "github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 //
 // An error nothing classifies is 3, could not check: a failed lookup is never reported
 // as "not verified".
-func exitCode(err error) int { return cliutil.ExitCode(err, cliutil.ExitUnreachable) }
+func exitCode(err error) int { return cliutil.ExitCode(err, mcpverify.Unclassified) }

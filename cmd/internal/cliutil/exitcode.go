@@ -1,5 +1,6 @@
-// Package cliutil holds what both binaries share: exit codes, the error kinds that choose
-// them, environment variable names and logger setup. It must stay free of heavy
+// Package cliutil holds what both binaries share: main and run (Binary), exit codes and
+// their one mapping from error kinds (ExitCode), environment variable names and logger
+// setup. It must stay free of heavy
 // dependencies (mcpverify links it and must not link BuildKit).
 package cliutil
 
