@@ -1,7 +1,7 @@
 // Package cliutil holds what both binaries share: main and run (Binary), exit codes and
 // their one mapping from error kinds (ExitCode), environment variable names and logger
-// setup. It must stay free of heavy
-// dependencies (mcpverify links it and must not link BuildKit).
+// setup. It must stay free of heavy dependencies (mcpverify links it and must not link
+// BuildKit).
 package cliutil
 
 import (
