@@ -56,6 +56,18 @@ type Faulter interface {
 	Fault() Kind
 }
 
+// New returns an error of kind k saying text: a package's sentinel error, compared with
+// errors.Is, that carries its kind.
+func New(k Kind, text string) error { return &sentinel{k, text} }
+
+type sentinel struct {
+	k    Kind
+	text string
+}
+
+func (e *sentinel) Error() string { return e.text }
+func (e *sentinel) Fault() Kind   { return e.k }
+
 // KindOf is the kind of err (Unknown for nil): see Classifier.KindOf, with no classifier
 // beyond the standard library's network errors.
 func KindOf(err error) Kind { return Classifier(nil).KindOf(err) }

@@ -113,3 +113,14 @@ func TestKindOfAsOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestNew(t *testing.T) {
+	errGone := fault.New(fault.Failed, "gone")
+	err := fmt.Errorf("reading back: %w", errGone)
+	if !errors.Is(err, errGone) || fault.KindOf(err) != fault.Failed || err.Error() != "reading back: gone" {
+		t.Errorf("New: Is %v, KindOf %v, %q", errors.Is(err, errGone), fault.KindOf(err), err)
+	}
+	if errors.Is(err, fault.New(fault.Failed, "gone")) {
+		t.Error("two sentinels with the same text are the same error")
+	}
+}
