@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
@@ -25,16 +26,18 @@ var errNotFound = ocireg.ErrNotFound
 // (badContent, a readError).
 type contentError struct{ err error }
 
-func (e *contentError) Error() string { return e.err.Error() }
-func (e *contentError) Unwrap() error { return e.err }
+func (e *contentError) Error() string     { return e.err.Error() }
+func (e *contentError) Unwrap() error     { return e.err }
+func (e *contentError) Fault() fault.Kind { return fault.Failed }
 
 // readError marks a failed registry read: network fault, timeout, any status but 200
 // and 404, auth, or content that is not a valid object of the expected media type,
 // digest and size (badContent). It decides nothing about the image.
 type readError struct{ err error }
 
-func (e *readError) Error() string { return e.err.Error() }
-func (e *readError) Unwrap() error { return e.err }
+func (e *readError) Error() string     { return e.err.Error() }
+func (e *readError) Unwrap() error     { return e.err }
+func (e *readError) Fault() fault.Kind { return fault.Unreachable }
 
 // badContent is the registry serving something other than what was asked for: bytes
 // that do not hash to the digest asked for, a refused media type, a manifest that is not
