@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
