@@ -113,14 +113,6 @@ func imageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
 	return t, nil
 }
 
-// ImageTag is where s is pushed (catalog.Server.ImageRef; a registry is required).
-//
-// Deprecated: kept only for cmd/mcpbuild/publish.go while it moves to publish/; call
-// catalog.Server.ImageRef. Remove at merge.
-func ImageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
-	return imageTag(s, registry, tag)
-}
-
 // ContextURL returns the git context BuildKit fetches for s: the (mirrored) project URL,
 // "#<commit>" and ":<directory>" (catalog.Server.ContextURL of the mirrored project). A
 // commit SHA as the ref makes BuildKit check out exactly that commit; the branch is never

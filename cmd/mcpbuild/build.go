@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -164,7 +163,7 @@ nothing), 3 BuildKit, registry or git remote unreachable, or a timeout.`,
 func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *buildOptions, patterns []string) ([]buildRow, error) {
 	stderr := cmd.ErrOrStderr()
 	log := ro.logger(cmd)
-	po, err := o.planOptions(os.Getenv)
+	po, err := o.planOptions(ro.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +174,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *build
 	if len(buildable(entries)) == 0 {
 		return buildRows(ctx, nil, entries) // nothing to build: BuildKit is not contacted
 	}
-	bk, progress, err := o.openBuildKit(ctx, stderr, log, po, ro.timeouts.Request)
+	bk, progress, err := o.openBuildKit(ctx, stderr, log, po, ro.getenv, ro.timeouts.Request)
 	if err != nil {
 		return nil, errors.Join(append(invalidErrs(entries), err)...)
 	}
@@ -224,16 +223,13 @@ func buildRows(ctx context.Context, b build.Builder, entries []entry) ([]buildRo
 	return rows, errors.Join(failed...)
 }
 
-// openBuildKit connects to the BuildKit of --buildkit-addr (else $BUILDKIT_HOST, else the
-// local stack), over TLS when the TLS flags or variables say so, with a progress display
-// on stderr and the docker config's registry credentials, waiting at most connect for its
-// answer. The caller closes both.
-func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *slog.Logger, po build.PlanOptions, connect time.Duration) (*build.BuildKit, *build.Progress, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return nil, nil, err
-	}
-	addr, conn, err := o.buildkit.connection(os.Getenv, wd)
+// openBuildKit connects to the BuildKit of --buildkit-addr (else $BUILDKIT_HOST, else
+// buildctl's default socket), over TLS when the TLS flags or variables say so, with a
+// progress display on stderr and the docker config's registry credentials, waiting at
+// most connect for its answer. The caller closes both.
+func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *slog.Logger, po build.PlanOptions,
+	getenv func(string) string, connect time.Duration) (*build.BuildKit, *build.Progress, error) {
+	addr, conn, err := o.buildkit.connection(getenv)
 	if err != nil {
 		return nil, nil, err
 	}
