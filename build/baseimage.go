@@ -120,3 +120,22 @@ func baseImageAttrs(bs []BaseImage) (map[string]string, error) {
 	}
 	return attrs, nil
 }
+
+// unresolvedImageMarker is how BuildKit reports an image (a FROM image or a named
+// context's) whose manifest it could not read: "... for <ref>: <why>".
+const unresolvedImageMarker = "failed to resolve source metadata for "
+
+// unresolvedImageRegistry returns the registry host of the image a solve error says
+// BuildKit could not resolve (msg lower case), e.g. "example.invalid" or "docker.io".
+func unresolvedImageRegistry(msg string) (string, bool) {
+	_, rest, ok := strings.Cut(msg, unresolvedImageMarker)
+	if !ok {
+		return "", false
+	}
+	ref, _, _ := strings.Cut(rest, ": ")
+	n, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", false
+	}
+	return reference.Domain(n), true
+}

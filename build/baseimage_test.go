@@ -1,6 +1,7 @@
 package build
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -123,6 +124,31 @@ func TestPlanBaseImages(t *testing.T) {
 	} {
 		if _, err := Plan(s, PlanOptions{Registry: "127.0.0.1:15000", BaseImages: bad}); err == nil || !strings.Contains(err.Error(), "server pinned") {
 			t.Errorf("Plan(BaseImages %v) = %v, want an error naming the server", bad, err)
+		}
+	}
+}
+
+// TestClassifyUnresolvedBaseImage: a FROM image whose registry cannot be reached is that
+// registry unreachable (exit 3), named by its host, not the registry pushed to; an image
+// that is missing from a reachable registry is a failed build.
+func TestClassifyUnresolvedBaseImage(t *testing.T) {
+	const push = "127.0.0.1:15000"
+	for _, tc := range []struct {
+		msg  string
+		addr string // "" = not an UnreachableError
+	}{
+		{`failed to solve: example.invalid/base:1: failed to resolve source metadata for example.invalid/base:1: failed to do request: Head "https://example.invalid/v2/base/manifests/1": dial tcp: lookup example.invalid on 10.0.0.53:53: no such host`, "example.invalid"},
+		{`failed to solve: alpine:3.20: failed to resolve source metadata for docker.io/library/alpine:3.20: failed to do request: Head "https://registry-1.docker.io/v2/library/alpine/manifests/3.20": dial tcp: i/o timeout`, "docker.io"},
+		{`failed to solve: failed to resolve source metadata for mirror.internal:5000/base@` + dgstA + `: failed to do request: dial tcp 10.1.2.3:5000: connect: connection refused`, "mirror.internal:5000"},
+		{`failed to solve: failed to resolve source metadata for 127.0.0.1:15000/nope:1: 127.0.0.1:15000/nope:1: not found`, ""},
+	} {
+		err := classify(errors.New(tc.msg), "s", "git://h/r.git", pinA, "git://h/r.git#"+pinA, push, "unix:///bk.sock")
+		var ue *UnreachableError
+		switch {
+		case tc.addr == "" && errors.As(err, &ue):
+			t.Errorf("classify(%q) = %v, want a failed build", tc.msg, err)
+		case tc.addr != "" && (!errors.As(err, &ue) || ue.Service != ServiceRegistry || ue.Addr != tc.addr):
+			t.Errorf("classify(%q) = %#v, want registry %s unreachable", tc.msg, err, tc.addr)
 		}
 	}
 }
