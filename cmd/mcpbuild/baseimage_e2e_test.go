@@ -128,4 +128,21 @@ func TestE2EPublishBaseImageOverride(t *testing.T) {
 			t.Errorf("mcpverify %s: exit %d, %+v\n%s", r.Image, vcode, vd, verr)
 		}
 	}
+
+	// "unchanged" is decided by the pin and the signatures (README): another base for a
+	// published tag builds nothing.
+	other, err := testbase.Push(baseTag.Context().Tag(marker+"-other"), marker+"-other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, stderr, code, err := s.publish(t, tag, sigRepo, e2eKeyA, "--base-image", "example.invalid/base:1="+other.String(),
+		"--base-image", "example.invalid/base@"+baseFixtureDigest+"="+other.String(), pattern)
+	if code != 0 || len(again) != len(rs) {
+		t.Fatalf("publish again with another base: exit %d, %v, %+v\n%s", code, err, again, stderr)
+	}
+	for i, r := range again {
+		if r.Status != publish.Unchanged || r.Image != rs[i].Image {
+			t.Errorf("publish again with another base: exit %d, %v, %+v, first %+v\n%s", code, err, r, rs[i], stderr)
+		}
+	}
 }
