@@ -23,8 +23,8 @@ func TestBaseImageFlagUsageErrors(t *testing.T) {
 			{[]string{"--base-image", "Alpine=" + pinned}, `NAME "Alpine" is not an image reference`},
 			{[]string{"--base-image", "alpine=m.internal/base@sha256:12"}, `REF "m.internal/base@sha256:12" is not an image reference`},
 			{[]string{"--base-image", "alpine=" + pinned, "--base-image", "docker.io/library/alpine:latest=" + pinned}, `"alpine" is overridden twice`},
-			{[]string{"--strict", "--base-image", "alpine=" + pinned, "--base-image", "example.invalid/base:1=m.internal/base:1"},
-				`--base-image "example.invalid/base:1=m.internal/base:1": REF is not pinned by digest (--strict)`},
+			{[]string{"--strict", "--base-image", "alpine=" + pinned, "--base-image", "docker.io/library/node:22=m.internal/node:22"},
+				`--base-image "docker.io/library/node:22=m.internal/node:22": REF is not pinned by digest (--strict)`},
 		} {
 			args := append([]string{verb, "--registry", "127.0.0.1:1"}, tc.args...)
 			out, _, code, err := run(t, append(args, "servers/...")...)

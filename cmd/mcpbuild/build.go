@@ -128,9 +128,9 @@ func (o *buildOptions) parseBaseImages() ([]build.BaseImage, error) {
 	if err != nil {
 		return nil, cliutil.Usagef("--base-image: %v", err)
 	}
-	for _, b := range bases {
+	for i, b := range bases { // one per value, in order
 		if o.strict && !b.Pinned() {
-			return nil, cliutil.Usagef("--base-image %q: REF is not pinned by digest (--strict)", b.String())
+			return nil, cliutil.Usagef("--base-image %q: REF is not pinned by digest (--strict)", o.baseImages[i])
 		}
 	}
 	return bases, nil
