@@ -103,11 +103,14 @@ func classify(err error, server, project, commit, contextURL, registry, buildkit
 		return &UnreachableError{Service: ServiceBuildKit, Addr: buildkitAddr, Err: err}
 	}
 	msg := strings.ToLower(err.Error())
+	baseRegistry, base := unresolvedImageRegistry(msg) // a base image's registry, not ours
 	switch {
 	case strings.Contains(msg, missingDirMarker):
 		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, Directory: gitContext(contextURL).Dir, URL: contextURL, Err: err}
 	case containsAny(msg, missingCommitMarkers):
 		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, URL: contextURL, Err: err}
+	case containsAny(msg, networkMarkers) && base:
+		return &UnreachableError{Service: ServiceRegistry, Addr: baseRegistry, Err: err}
 	case containsAny(msg, networkMarkers) && containsAny(msg, gitMarkers):
 		return &UnreachableError{Service: ServiceGitRemote, Addr: gitContext(contextURL).Remote, Err: err}
 	case containsAny(msg, networkMarkers) && (containsAny(msg, pushMarkers) || strings.Contains(msg, registry)),

@@ -29,6 +29,7 @@ type buildOptions struct {
 	output       string
 	mirrors      []string
 	platforms    []string
+	baseImages   []string
 	noCache      bool
 	insecure     bool
 	strict       bool
@@ -46,6 +47,7 @@ func (o *buildOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.output, "output", "o", "text", "result format on stdout: text or json")
 	f.StringArrayVar(&o.mirrors, "source-mirror", nil, "FROM=TO: fetch project URLs starting with FROM from TO instead (repeatable, like git insteadOf)")
 	f.StringSliceVar(&o.platforms, "platform", nil, "os/arch[/variant] to build for, repeatable or comma-separated (e.g. linux/amd64,linux/arm64: one image index); default: the BuildKit daemon's platform")
+	f.StringArrayVar(&o.baseImages, "base-image", nil, "NAME=REF: build every FROM NAME (as written, e.g. alpine:3.20 or alpine@sha256:...) on image REF instead, e.g. a mirror's copy pinned by digest (repeatable)")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use BuildKit's build cache")
 	f.BoolVar(&o.insecure, "insecure-registry", false, "push over plain HTTP (loopback registries always are)")
 	f.BoolVar(&o.strict, "strict", false, "treat catalog warnings as errors (unknown keys, tagged images, what Docker's registry grandfathers)")
@@ -86,6 +88,9 @@ func (o *buildOptions) Validate() error {
 	if _, err := build.ParsePlatforms(o.platforms); err != nil {
 		return cliutil.Usagef("--platform: %v", err)
 	}
+	if _, err := o.parseBaseImages(); err != nil {
+		return err
+	}
 	return o.buildkit.Validate()
 }
 
@@ -109,7 +114,25 @@ func (o *buildOptions) planOptions(getenv func(string) string) (build.PlanOption
 	if err != nil {
 		return build.PlanOptions{}, cliutil.Usagef("--platform: %v", err)
 	}
-	return build.PlanOptions{Registry: reg, Tag: o.tag, Mirrors: mirrors, Platforms: plats, Insecure: o.insecure, NoCache: o.noCache}, nil
+	bases, err := o.parseBaseImages()
+	if err != nil {
+		return build.PlanOptions{}, err
+	}
+	return build.PlanOptions{Registry: reg, Tag: o.tag, Mirrors: mirrors, Platforms: plats, BaseImages: bases, Insecure: o.insecure, NoCache: o.noCache}, nil
+}
+
+// parseBaseImages reads --base-image; with --strict every REF must be pinned by digest.
+func (o *buildOptions) parseBaseImages() ([]build.BaseImage, error) {
+	bases, err := build.ParseBaseImages(o.baseImages)
+	if err != nil {
+		return nil, cliutil.Usagef("--base-image: %v", err)
+	}
+	for i, b := range bases { // one per value, in order
+		if o.strict && !b.Pinned() {
+			return nil, cliutil.Usagef("--base-image %q: REF is not pinned by digest (--strict)", o.baseImages[i])
+		}
+	}
+	return bases, nil
 }
 
 func newBuildCmd(ro *rootOptions) *cobra.Command {
