@@ -16,7 +16,7 @@ import (
 
 // newGenerateKeyPairCmd returns `mcpbuild generate-key-pair`: a cosign-compatible pair
 // (<prefix>.key encrypted with $COSIGN_PASSWORD, <prefix>.pub).
-func newGenerateKeyPairCmd(_ *rootOptions) *cobra.Command {
+func newGenerateKeyPairCmd(ro *rootOptions) *cobra.Command {
 	var prefix string
 	cmd := &cobra.Command{
 		Use:   "generate-key-pair [--output-key-prefix PREFIX]",
@@ -32,7 +32,7 @@ both. Existing files are never overwritten.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pw, ok := os.LookupEnv(cliutil.EnvCosignPassword)
+			pw, ok := ro.lookupEnv(cliutil.EnvCosignPassword)
 			if !ok {
 				return cliutil.Usagef("set %s to the password for the new key (it may be empty)", cliutil.EnvCosignPassword)
 			}

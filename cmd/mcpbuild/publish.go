@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
 	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
@@ -110,7 +110,7 @@ server is still reported "published" because its tag was pushed again. Only a 40
 Every write is read back; layers of other keys or cosign that it lacks are pushed again,
 and a server whose read-back still lacks them fails naming them.
 
-One report at the end (text or --output json); progress lines on stderr. A failing server
+One report at the end (text, --output json or markdown); progress lines on stderr. A failing server
 does not stop the others. An invalid catalog entry is a failed report naming its problems
 (path:line:col; nothing is built or signed for it) and the others are published. A tag the
 catalog's image carries is dropped (a warning; an error with --strict): the image goes to
@@ -127,7 +127,7 @@ timed out.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := bo.Validate(); err != nil {
+			if err := validatePublish(bo); err != nil {
 				return err
 			}
 			if err := so.Validate(); err != nil {
@@ -146,6 +146,7 @@ timed out.`,
 		},
 	}
 	bo.AddFlags(cmd)
+	addPublishOutput(cmd)
 	so.AddFlags(cmd)
 	return cmd
 }
@@ -156,23 +157,23 @@ timed out.`,
 func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *buildOptions, so *signOptions, patterns []string) (reports []publish.Report, err error) {
 	stderr := cmd.ErrOrStderr()
 	log := ro.logger(cmd)
-	po, err := bo.planOptions(os.Getenv)
+	po, err := bo.planOptions(ro.getenv)
 	if err != nil {
 		return nil, err
 	}
-	sigRepo, err := so.signaturesRepo(os.Getenv, po.Registry, bo.insecure)
+	sigRepo, err := so.signaturesRepo(ro.getenv, po.Registry, bo.insecure)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := openSigner(ctx, so.key, os.Getenv, func() ([]byte, error) {
-		return []byte(os.Getenv(cliutil.EnvCosignPassword)), nil
+	signer, err := openSigner(ctx, so.key, ro.getenv, func() ([]byte, error) {
+		return []byte(ro.getenv(cliutil.EnvCosignPassword)), nil
 	})
 	if err != nil {
 		// Only a KMS can be unreachable; a key file problem is the caller's to fix.
-		if sign.IsKMSRef(so.key) && cliutil.IsTransient(err) {
+		if sign.IsKMSRef(so.key) && httpx.KindOf(err) == fault.Unreachable {
 			return nil, &cliutil.UnreachableError{Addr: so.key, Err: err}
 		}
-		if _, set := os.LookupEnv(cliutil.EnvCosignPassword); !set && errors.Is(err, sign.ErrWrongPassword) {
+		if _, set := ro.lookupEnv(cliutil.EnvCosignPassword); !set && errors.Is(err, sign.ErrWrongPassword) {
 			err = fmt.Errorf("%w (%s is not set)", err, cliutil.EnvCosignPassword)
 		}
 		return nil, &cliutil.UsageError{Err: err}
@@ -202,7 +203,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	var tlog sign.TLog
 	var sopts = []sign.Option{sign.WithLogger(log)}
 	if so.tlogUpload {
-		logURL, err := so.rekor(os.Getenv)
+		logURL, err := so.rekor(ro.getenv)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +238,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 
 	var display atomic.Pointer[build.Progress] // set once BuildKit is opened; statusLines reads it
 	lazy, err := build.NewLazy(func(ctx context.Context) (build.Builder, error) {
-		return openSession(ctx, bo, stderr, log, po, ro.timeouts.Request, &display)
+		return openSession(ctx, bo, stderr, log, po, ro.getenv, ro.timeouts.Request, &display)
 	})
 	if err != nil {
 		return nil, err
@@ -298,7 +299,7 @@ func preflightRegistries(ctx context.Context, refs []name.Reference, ropts []rem
 		}
 		seen[reg] = true
 		_, err := remote.Head(ref, append([]remote.Option{remote.WithContext(ctx)}, ropts...)...)
-		if err != nil && cliutil.IsTransient(err) {
+		if err != nil && httpx.KindOf(err) == fault.Unreachable {
 			return &cliutil.UnreachableError{Addr: reg, Err: err}
 		}
 	}

@@ -6,13 +6,40 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/spf13/cobra"
+
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/publish"
 )
 
-// writeReports prints the publish report: one line per server, or a JSON array of
+// Formats of `publish --output`: build's, and markdown.
+const publishOutputs = "text, json or markdown"
+
+// addPublishOutput names markdown in the help of --output, which publish shares with build.
+func addPublishOutput(cmd *cobra.Command) {
+	cmd.Flags().Lookup("output").Usage = "report format on stdout: " + publishOutputs
+}
+
+// validatePublish is bo.Validate, with --output markdown allowed (publish only).
+func validatePublish(bo *buildOptions) error {
+	switch bo.output {
+	case "text", "json":
+		return bo.Validate()
+	case "markdown":
+		o := *bo
+		o.output = "text"
+		return o.Validate()
+	}
+	return cliutil.Usagef("--output %q: want %s", bo.output, publishOutputs)
+}
+
+// writeReports prints the publish report: one line per server, a JSON array of
 // publish.Report (fields name, image, commit, signature, attestation, signatureLogIndex,
-// attestationLogIndex, status, reason).
+// attestationLogIndex, status, reason), or a Markdown report (writePublishMarkdown).
 func writeReports(w io.Writer, format string, rs []publish.Report) error {
+	if format == "markdown" {
+		return writePublishMarkdown(w, rs, 0)
+	}
 	if format == "json" {
 		if rs == nil {
 			rs = []publish.Report{}

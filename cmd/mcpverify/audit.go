@@ -20,8 +20,10 @@ func newAuditCmd(c *common) *cobra.Command {
 		Short: "Verify every server of the catalog against the registry, as one table",
 		Long: `audit verifies the image of every "server" entry of the catalog against its pin
 and prints one table (server, pin, label, signed, tlog, provenance, verdict) with totals,
-or JSON with --output json; with --policy, a PUBLISHER column names the publisher covering
-each image and its trust level (JSON: the verdict's publisher and trustLevel). Remote and poci entries are listed as skipped. An invalid
+or JSON with --output json, Markdown with --output markdown (for $GITHUB_STEP_SUMMARY or a
+pull-request comment), or one static HTML page with --output html; with --policy, the text
+table has a PUBLISHER column naming the publisher covering each image and its trust level
+(JSON: the verdict's publisher and trustLevel). Remote and poci entries are listed as skipped. An invalid
 catalog entry is listed as INVALID with its problems (path:line:col) and counts as not
 verified; the others are verified all the same. Exit codes as for mcpverify (1 when an
 entry is invalid or not verified; 3, first, when one could not be checked).`,
@@ -63,12 +65,7 @@ entry is invalid or not verified; 3, first, when one could not be checked).`,
 			if err != nil {
 				return err
 			}
-			if c.out.output == "json" {
-				err = writeAuditJSON(cmd.OutOrStdout(), results)
-			} else {
-				err = writeAuditTable(cmd.OutOrStdout(), results, c.trust.policy != "")
-			}
-			if err != nil {
+			if err := c.writeAudit(cmd.OutOrStdout(), results); err != nil {
 				return err
 			}
 			return resultsErr(results)

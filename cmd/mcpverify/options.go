@@ -108,12 +108,12 @@ func (o *policyOptions) mode() verify.ProvenanceMode {
 type outputOptions struct{ output string }
 
 func (o *outputOptions) AddFlags(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVarP(&o.output, "output", "o", "text", "result format: text, or json (one verdict object per line)")
+	cmd.PersistentFlags().StringVarP(&o.output, "output", "o", "text", "result format: text, json (one verdict object per line), markdown or html (one table)")
 }
 
 func (o *outputOptions) Validate() error {
-	if o.output != "text" && o.output != "json" {
-		return cliutil.Usagef("--output must be text or json, not %q", o.output)
+	if o.output != "text" && o.output != "json" && o.output != "markdown" && o.output != "html" {
+		return cliutil.Usagef("--output must be text, json, markdown or html, not %q", o.output)
 	}
 	return nil
 }

@@ -10,8 +10,15 @@ import (
 )
 
 // printResults writes one result per image: in text, the verdict line and its checks;
-// in JSON, one verify.Verdict object per line (JSON Lines).
+// in JSON, one verify.Verdict object per line (JSON Lines); in Markdown and HTML, the
+// report of audit with a row per image.
 func (c *common) printResults(w io.Writer, results []result) error {
+	switch c.out.output {
+	case "markdown":
+		return writeMarkdown(w, reportTitle{"mcpverify", "images"}, results, 0)
+	case "html":
+		return writeHTML(w, reportTitle{"mcpverify", "images"}, results)
+	}
 	if c.out.output == "json" {
 		enc := json.NewEncoder(w)
 		for _, r := range results {
@@ -55,6 +62,20 @@ func indeterminateText(err error) string {
 		return ind.Check + ": " + ind.Err.Error()
 	}
 	return err.Error()
+}
+
+// writeAudit writes audit's results in the --output format.
+func (c *common) writeAudit(w io.Writer, results []result) error {
+	title := reportTitle{"mcpverify audit", "servers"}
+	switch c.out.output {
+	case "json":
+		return writeAuditJSON(w, results)
+	case "markdown":
+		return writeMarkdown(w, title, results, 0)
+	case "html":
+		return writeHTML(w, title, results)
+	}
+	return writeAuditTable(w, results, c.trust.policy != "")
 }
 
 func errText(err error) string {
