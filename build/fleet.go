@@ -245,7 +245,7 @@ func (f *Fleet) allDown() error {
 		names[i] = d.Name
 	}
 	return &UnreachableError{Service: ServiceBuildKit, Addr: strings.Join(names, ", "),
-		Err: fmt.Errorf("every daemon was taken out (%s for: %w)", f.daemons[0].Name, f.daemons[0].cause)}
+		Err: errors.New("every daemon was taken out (the warnings logged say why)")}
 }
 
 func (f *Fleet) done(d *daemon) {

@@ -21,6 +21,8 @@ func TestReportJSON(t *testing.T) {
 			`{"name":"alpha","image":"r/mcp/alpha@sha256:00","commit":"c","signature":"r/s:sha256-00.sig","attestation":"r/s:sha256-00.att","signatureLogIndex":7,"attestationLogIndex":8,"status":"published"}`},
 		{publish.Report{Name: "beta", Commit: "c", Status: publish.Failed, Reason: "boom", Err: errors.New("boom")},
 			`{"name":"beta","commit":"c","status":"failed","reason":"boom"}`},
+		{publish.Report{Name: "delta", Image: "r/mcp/delta@sha256:00", Commit: "c", Builder: "tcp://bk1:1234", Status: publish.Published},
+			`{"name":"delta","image":"r/mcp/delta@sha256:00","commit":"c","builder":"tcp://bk1:1234","status":"published"}`},
 		{publish.Report{Name: "gamma", Status: publish.Unchanged}, `{"name":"gamma","commit":"","status":"unchanged"}`},
 	} {
 		got, err := json.Marshal(tc.r)
