@@ -112,7 +112,7 @@ func (o *buildOptions) openFleet(stderr io.Writer, log *slog.Logger, po build.Pl
 		name := daemonName(c.addr)
 		lazy, err := build.NewLazy(func(ctx context.Context) (build.Builder, error) {
 			bk, err := build.NewBuildKit(ctx, c.addr, po, append(c.opts, build.WithLogger(log.With("builder", name)),
-				build.WithProgress(progress), build.WithSession(auth), build.WithConnectTimeout(connect))...)
+				build.WithProgress(progress.Tagged(name)), build.WithSession(auth), build.WithConnectTimeout(connect))...)
 			if err != nil {
 				return nil, err
 			}
