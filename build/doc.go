@@ -95,7 +95,9 @@
 // hashing of the daemon names with a bound of ceil(servers/daemons) per daemon (largest
 // repositories first, a repository never split), deterministic for a catalog and a set of
 // names. FleetParallelism bounds the builds per daemon. An error whose fault kind is
-// Unreachable (an *UnreachableError, the build deadline included) takes the daemon out: the
+// Unreachable, unless it is an *UnreachableError naming a git remote or a registry (which
+// no daemon would reach: one bad entry must not take them all out), says the daemon did
+// not answer (the build deadline included) and takes it out: the
 // server is built once more on another daemon, builds waiting for a slot of the dead one
 // move, and its repositories are reassigned to the live daemon with the fewest pending
 // builds. Any other error is the server's and is not retried, so nothing is built twice for

@@ -294,10 +294,10 @@ func (f *Fleet) buildOn(ctx context.Context, d *daemon, s *catalog.Server) (*Res
 	return d.Builder.Build(ctx, s)
 }
 
-// Build builds s on its repository's daemon. A build error whose kind is Unreachable
-// (fault.KindOf: the daemon, or what it fetches from or pushes to, did not answer; a
-// build deadline) takes that daemon out, and s is built once more on another daemon;
-// any other error is s's own and returned as it is, never retried. When every daemon
+// Build builds s on its repository's daemon. A build error that says the daemon did not
+// answer (daemonFault: an Unreachable kind, BuildKit's own or the build deadline, not a
+// git remote's or a registry's) takes that daemon out, and s is built once more on
+// another daemon; any other error is s's own and returned as it is, never retried. When every daemon
 // is taken out, s fails as an *UnreachableError. The result's Builder, and a failure's
 // BuilderOf, name the daemon.
 func (f *Fleet) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
@@ -318,8 +318,8 @@ func (f *Fleet) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
 			return r, nil
 		case errors.Is(err, errTakenOut):
 			continue // never started: not an attempt
-		case ctx.Err() != nil || fault.KindOf(err) != fault.Unreachable || retried:
-			if fault.KindOf(err) == fault.Unreachable && ctx.Err() == nil {
+		case ctx.Err() != nil || !daemonFault(err) || retried:
+			if daemonFault(err) && ctx.Err() == nil {
 				f.takeOut(d, err)
 			}
 			return nil, &BuilderError{Builder: d.Name, Err: err}
@@ -328,6 +328,20 @@ func (f *Fleet) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
 		f.log.Info("building again on another BuildKit daemon", "server", s.Name, "failed-on", d.Name)
 		retried = true
 	}
+}
+
+// daemonFault reports whether err says that the daemon did not answer: its kind is
+// Unreachable, and it is not an *UnreachableError naming a git remote or a registry (those
+// the other daemons would not reach either: one catalog entry with a dead remote must not
+// take every daemon out).
+func daemonFault(err error) bool {
+	if fault.KindOf(err) != fault.Unreachable {
+		return false
+	}
+	if ue, ok := errors.AsType[*UnreachableError](err); ok && ue.Service != ServiceBuildKit {
+		return false
+	}
+	return true
 }
 
 // BuilderError is a build's failure on a named daemon of a Fleet; its message is Err's.

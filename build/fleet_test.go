@@ -224,6 +224,41 @@ func TestFleetDefiniteFailureNotRetried(t *testing.T) {
 	}
 }
 
+// A git remote or registry that does not answer is the server's failure (exit 3), not the
+// daemon's: no daemon is taken out, nothing is built again.
+func TestFleetRemoteUnreachableNotDaemon(t *testing.T) {
+	ds, recs := fakeDaemons(2, func(_, s string) error {
+		switch s {
+		case "r0-s0":
+			return &UnreachableError{Service: ServiceGitRemote, Addr: "git://git.example/repo0.git", Err: errors.New("could not resolve host")}
+		case "r1-s0":
+			return &UnreachableError{Service: ServiceRegistry, Addr: "registry.example", Err: errors.New("connection refused")}
+		}
+		return nil
+	})
+	servers := manyServers()
+	f, err := NewFleet(ds, FleetPlan(servers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := f.Assignment()
+	_, errs := buildAll(context.Background(), f, servers)
+	for _, s := range servers {
+		failed := s.Name == "r0-s0" || s.Name == "r1-s0"
+		if got := errs[s.Name] != nil; got != failed || failed && fault.KindOf(errs[s.Name]) != fault.Unreachable {
+			t.Errorf("%s: %v, want failed %v", s.Name, errs[s.Name], failed)
+		}
+	}
+	for name, n := range totalCalls(recs) {
+		if n != 1 {
+			t.Errorf("%s built %d times, want 1", name, n)
+		}
+	}
+	if fmt.Sprint(f.Assignment()) != fmt.Sprint(before) {
+		t.Errorf("assignment moved: %v, was %v", f.Assignment(), before)
+	}
+}
+
 func TestFleetAllDown(t *testing.T) {
 	ds, recs := fakeDaemons(2, func(d, _ string) error {
 		return &UnreachableError{Service: ServiceBuildKit, Addr: d, Err: errors.New("connection refused")}
