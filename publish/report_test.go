@@ -1,11 +1,15 @@
 package publish_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"testing"
 
+	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/publish"
+	"github.com/mcpbuild/mcpbuild/sign/signtest"
 )
 
 // The JSON of a Report is `mcpbuild publish --output json`'s contract: field names,
@@ -29,5 +33,30 @@ func TestReportJSON(t *testing.T) {
 		if err != nil || string(got) != tc.want {
 			t.Errorf("json.Marshal(%+v) = %s, %v; want %s", tc.r, got, err, tc.want)
 		}
+	}
+}
+
+// A report names the daemon of a fleet that built the server, or that its build failed on.
+func TestReportBuilder(t *testing.T) {
+	host := signtest.Registry(t, nil)
+	svc := signtest.Service(t, host, signtest.KeyA, &signtest.TLog{})
+	push := pushBuild(t, host)
+	boom := errors.New("dockerfile parse error")
+	fleet, err := build.NewFleet([]build.Daemon{{Name: "tcp://bk1:1234", Builder: &build.Recorder{Fake: func(s *catalog.Server) (*build.Result, error) {
+		if s.Name == "beta" {
+			return nil, boom
+		}
+		return push(s)
+	}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPublisher(t, fleet, svc)
+	rs := p.Publish(context.Background(), []publish.Job{job(t, host, "alpha", pinA), job(t, host, "beta", pinA)})
+	if len(rs) != 2 || rs[0].Status != publish.Published || rs[0].Builder != "tcp://bk1:1234" {
+		t.Errorf("alpha: %+v, want published on tcp://bk1:1234", rs[0])
+	}
+	if len(rs) == 2 && (rs[1].Status != publish.Failed || !errors.Is(rs[1].Err, boom) || rs[1].Builder != "tcp://bk1:1234") {
+		t.Errorf("beta: %+v, want failed on tcp://bk1:1234", rs[1])
 	}
 }
