@@ -179,6 +179,7 @@ func (f *Fleet) ranked(repo string) []*daemon {
 	return ds
 }
 
+// plan assigns the repositories of servers as FleetPlan says.
 func (f *Fleet) plan(servers []*catalog.Server) error {
 	size := map[string]int{}
 	for _, s := range servers {
