@@ -238,6 +238,9 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 
 	var display atomic.Pointer[build.Progress] // set once BuildKit is opened; statusLines reads it
 	lazy, err := build.NewLazy(func(ctx context.Context) (build.Builder, error) {
+		if bo.buildkit.several() { // several --buildkit-addr: buildkit_fleet.go
+			return bo.fleetBuilder(stderr, log, po, ro.getenv, ro.timeouts.Request, servers, &display)
+		}
 		return openSession(ctx, bo, stderr, log, po, ro.getenv, ro.timeouts.Request, &display)
 	})
 	if err != nil {
@@ -262,7 +265,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	if err := preflightRegistries(ctx, probes, ropts); err != nil {
 		return nil, err
 	}
-	pub, err := publish.New(lazy, svc, publish.WithParallelism(bo.jobs), publish.WithPlatforms(po.Platforms),
+	pub, err := publish.New(lazy, svc, publish.WithParallelism(bo.jobs*bo.buildkit.daemons()), publish.WithPlatforms(po.Platforms),
 		publish.WithProgress(&statusLines{w: stderr, display: &display}), publish.WithLogger(log))
 	if err != nil {
 		return nil, err
