@@ -93,8 +93,14 @@ func (c *Checker) Check(ctx context.Context, s *catalog.Server, published name.R
 	if err != nil {
 		return fail(err)
 	}
-	r.Rebuilt = res.Image.String()
-	d, err := c.cmp.Compare(ctx, pub, res.Image)
+	reb := res.Image
+	if c.cmp.insecure {
+		if reb, err = name.NewDigest(reb.String(), name.Insecure); err != nil {
+			return fail(fmt.Errorf("rebuilt image %s: %w", res.Image, err))
+		}
+	}
+	r.Rebuilt = reb.String()
+	d, err := c.cmp.Compare(ctx, pub, reb)
 	if err != nil {
 		return fail(err)
 	}

@@ -51,6 +51,7 @@ type Difference struct {
 type Comparer struct {
 	reg      *ocireg.Client
 	maxLayer int64
+	insecure bool
 	log      *slog.Logger
 }
 
@@ -68,6 +69,12 @@ func WithMaxLayer(n int64) Option {
 		c.maxLayer = n
 		return nil
 	}
+}
+
+// WithInsecure reads the rebuilt image over plain HTTP, as the builder pushed it (loopback
+// registries always are: go-containerregistry's rule).
+func WithInsecure() Option {
+	return func(c *Comparer) error { c.insecure = true; return nil }
 }
 
 // WithLogger sets where the comparer logs (default: nowhere).

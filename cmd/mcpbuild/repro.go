@@ -157,17 +157,20 @@ func runRepro(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *repro
 	if bo.registry == "" && os.Getenv(cliutil.EnvRegistry) == "" {
 		bo.registry = imageReg // IMAGE arguments only: push where they are
 	}
-	var repoPath string
-	if o.reproRep != "" {
-		bo.registry, repoPath, _ = o.reproRepository()
-	}
-	po, err := bo.planOptions(os.Getenv)
+	published, err := bo.planOptions(os.Getenv) // where the PATTERNs' images were published
 	if err != nil {
 		return nil, err
 	}
+	po, repoPath := published, ""
+	if o.reproRep != "" {
+		bo.registry, repoPath, _ = o.reproRepository()
+		if po, err = bo.planOptions(os.Getenv); err != nil {
+			return nil, err
+		}
+	}
 	for i, t := range targets {
 		if t.server != nil && t.published == nil {
-			if targets[i].published, err = t.server.ImageRef(po.Registry, o.build.tag, nameOpts(bo.insecure)...); err != nil {
+			if targets[i].published, err = t.server.ImageRef(published.Registry, o.build.tag, nameOpts(bo.insecure)...); err != nil {
 				return nil, cliutil.Usagef("server %s: %v", t.server.Name, err)
 			}
 		}
@@ -192,7 +195,11 @@ func runRepro(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *repro
 	if err != nil {
 		return nil, cliutil.Usagef("%v", err)
 	}
-	checker, err := repro.NewChecker(lim, ocireg.New(tr, authn.DefaultKeychain), repro.WithLogger(log))
+	copts := []repro.Option{repro.WithLogger(log)}
+	if bo.insecure {
+		copts = append(copts, repro.WithInsecure())
+	}
+	checker, err := repro.NewChecker(lim, ocireg.New(tr, authn.DefaultKeychain), copts...)
 	if err != nil {
 		return nil, err
 	}

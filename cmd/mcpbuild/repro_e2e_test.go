@@ -10,6 +10,7 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,11 +61,14 @@ func TestE2ERepro(t *testing.T) {
 		t.Fatalf("repro of an untouched pin: exit %d, %v, %+v\n%s", code, err, j, stderr)
 	}
 
-	// --repro-repository: the rebuild goes to <repo>/<repository>, same digest.
-	j, stderr, code, err = reproRun(t, "--registry", s.registry, "--tag", tag, "--repro-repository", s.registry+"/mcpbuild-e2e/repro", "--repro-tag", tag, s.mirror(), pattern)
-	want := s.registry + "/mcpbuild-e2e/repro/mcp/pinned@" + published.DigestStr()
-	if code != cliutil.ExitOK || len(j.Reports) != 1 || j.Reports[0].Rebuilt != want {
-		t.Fatalf("repro --repro-repository: exit %d, %v, %+v; want rebuilt %s\n%s", code, err, j, want, stderr)
+	// --repro-repository on another registry name (localhost: the same registry): the
+	// rebuild goes to <repo>/<repository>, same digest; the published image is still read
+	// from --registry.
+	reproReg := strings.Replace(s.registry, "127.0.0.1", "localhost", 1)
+	j, stderr, code, err = reproRun(t, "--registry", s.registry, "--tag", tag, "--repro-repository", reproReg+"/mcpbuild-e2e/repro", "--repro-tag", tag, s.mirror(), pattern)
+	want := reproReg + "/mcpbuild-e2e/repro/mcp/pinned@" + published.DigestStr()
+	if code != cliutil.ExitOK || len(j.Reports) != 1 || j.Reports[0].Rebuilt != want || j.Reports[0].Published != published.String() {
+		t.Fatalf("repro --repro-repository: exit %d, %v, %+v; want rebuilt %s, published %s\n%s", code, err, j, want, published, stderr)
 	}
 	if got := tagDigest(t, published.Context().Registry.Repo("mcpbuild-e2e/repro/mcp/pinned").Tag(tag)); got != published.DigestStr() {
 		t.Errorf("--repro-repository tag at %s, want %s", got, published.DigestStr())
