@@ -206,3 +206,53 @@ func withFileInLastLayer(t *testing.T, img v1.Image, extra string) v1.Image {
 	}
 	return out
 }
+
+// TestE2EReproMultiPlatform: an index rebuilds to its digest for the same platforms; an
+// index whose linux/arm64 image got another label is named by platform and field.
+func TestE2EReproMultiPlatform(t *testing.T) {
+	s := e2e(t)
+	pattern := filepath.Join(filepath.Dir(platformsCatalog(t, s.git)), "platforms-copy")
+	tag := fmt.Sprintf("e2e-repro-mp-%d", time.Now().UnixNano())
+	plat := "--platform=linux/arm64,linux/amd64"
+	out, stderr, code, err := run(t, "build", "--registry", s.registry, "--tag", tag, "--no-cache", plat, "--progress", "quiet", "-o", "json", pattern)
+	var built []resultJSON
+	if code != 0 || json.Unmarshal([]byte(out), &built) != nil || len(built) != 1 {
+		t.Fatalf("build: exit %d, %v, %q\n%s", code, err, out, stderr)
+	}
+	j, stderr, code, err := reproRun(t, "--registry", s.registry, "--tag", tag, "--repro-tag", tag+"-r", plat, pattern)
+	if code != cliutil.ExitOK || len(j.Reports) != 1 || j.Reports[0].Status != repro.Reproducible || j.Reports[0].Published != built[0].Image {
+		t.Fatalf("repro of an index: exit %d, %v, %+v\n%s", code, err, j, stderr)
+	}
+
+	published, _ := name.NewDigest(built[0].Image)
+	idx, err := remote.Index(published)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	var tampered v1.ImageIndex = mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, d := range im.Manifests {
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Platform.Architecture == "arm64" {
+			cf, _ := img.ConfigFile()
+			cf = cf.DeepCopy()
+			cf.Config.Labels["org.opencontainers.image.revision"] = "tampered"
+			if img, err = mutate.ConfigFile(img, cf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tampered = mutate.AppendManifests(tampered, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: d.Platform}})
+	}
+	if err := remote.WriteIndex(published.Context().Tag(tag), tampered); err != nil {
+		t.Fatal(err)
+	}
+	j, stderr, code, err = reproRun(t, "--registry", s.registry, "--tag", tag, "--repro-tag", tag+"-r", plat, pattern)
+	d := difference(j)
+	if code != cliutil.ExitFailed || d == nil || d.Platform != "linux/arm64" || d.Kind != repro.KindConfig ||
+		d.Path != `config.Labels["org.opencontainers.image.revision"]` || d.Published != `"tampered"` {
+		t.Errorf("repro of an index with arm64 relabelled: exit %d, %v, %+v\n%s", code, err, d, stderr)
+	}
+}
