@@ -44,6 +44,14 @@ func NewBuildKit(ctx context.Context, addr string, plan PlanOptions, opts ...Opt
 		return nil, fmt.Errorf("new buildkit builder: %w", err)
 	}
 	plan.Platforms = ps
+	if _, err := baseImageAttrs(plan.BaseImages); err != nil {
+		return nil, fmt.Errorf("new buildkit builder: %w", err)
+	}
+	for _, bi := range plan.BaseImages {
+		if !bi.Pinned() {
+			o.logger.Warn("base image override by tag: resolved at every build, so builds may differ (the provenance records the digest used); pin it by digest", "base-image", bi.String())
+		}
+	}
 	co, err := o.clientOptions(addr)
 	if err != nil {
 		return nil, err

@@ -53,6 +53,21 @@
 // ...}}; the rest of runDetails is the first platform's. One statement means one
 // attestation and one log entry per published index, as for a single image.
 //
+// # Base-image overrides
+//
+// PlanOptions.BaseImages (ParseBaseImages, from --base-image NAME=REF) become dockerfile
+// frontend options "context:<NAME>" = "docker-image://<REF>", BuildKit's named build
+// contexts: every FROM NAME (and COPY --from=NAME) of every stage builds on REF, the
+// Dockerfile untouched, and REF is resolved for each target platform. The frontend looks a
+// FROM image up by its familiar form without ":latest" (frontend/dockerui
+// Client.NamedContext), so NAME is normalized the same way: "docker.io/library/alpine:3.20"
+// is "alpine:3.20", and a FROM pinned by digest is matched only by a NAME with that digest.
+// The provenance's resolvedDependencies name REF's repository and digest, not NAME, and
+// its configSource stays the git context, so package verify's checks are unchanged. A REF
+// by tag is allowed (NewBuildKit logs a warning: it is resolved at every build). A FROM
+// image that cannot be resolved for a network fault is an *UnreachableError naming that
+// image's registry (classify), not the registry pushed to.
+//
 // # Shared fetches
 //
 // buildkitd keeps one bare clone per remote URL, serializes fetches per remote, and skips

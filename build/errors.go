@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/fault"
 )
 
 // Services named by UnreachableError.
@@ -32,6 +33,9 @@ func (e *UnreachableError) Error() string {
 }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// Fault is fault.Unreachable: nothing about the build was decided.
+func (e *UnreachableError) Fault() fault.Kind { return fault.Unreachable }
+
 // CommitNotFoundError says that the git remote does not have the pinned commit, or that
 // the pinned directory does not exist at that commit (Directory set).
 type CommitNotFoundError struct {
@@ -52,6 +56,9 @@ func (e *CommitNotFoundError) Error() string {
 	return fmt.Sprintf("server %s: commit %s not found in %s%s: %v", e.Server, e.Commit, e.Project, via, e.Err)
 }
 func (e *CommitNotFoundError) Unwrap() error { return e.Err }
+
+// Fault is fault.Failed: the remote answered, and the pin is wrong.
+func (e *CommitNotFoundError) Fault() fault.Kind { return fault.Failed }
 
 // BuildKit reports git and push failures only as text (the stderr of git, the error
 // of the pusher), so the classification below has to look at it; it is kept in this
@@ -96,11 +103,14 @@ func classify(err error, server, project, commit, contextURL, registry, buildkit
 		return &UnreachableError{Service: ServiceBuildKit, Addr: buildkitAddr, Err: err}
 	}
 	msg := strings.ToLower(err.Error())
+	baseRegistry, base := unresolvedImageRegistry(msg) // a base image's registry, not ours
 	switch {
 	case strings.Contains(msg, missingDirMarker):
 		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, Directory: gitContext(contextURL).Dir, URL: contextURL, Err: err}
 	case containsAny(msg, missingCommitMarkers):
 		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, URL: contextURL, Err: err}
+	case containsAny(msg, networkMarkers) && base:
+		return &UnreachableError{Service: ServiceRegistry, Addr: baseRegistry, Err: err}
 	case containsAny(msg, networkMarkers) && containsAny(msg, gitMarkers):
 		return &UnreachableError{Service: ServiceGitRemote, Addr: gitContext(contextURL).Remote, Err: err}
 	case containsAny(msg, networkMarkers) && (containsAny(msg, pushMarkers) || strings.Contains(msg, registry)),

@@ -39,6 +39,9 @@ type PlanOptions struct {
 	Platforms []string
 	// NoCache ignores BuildKit's build cache (the git checkout is still shared).
 	NoCache bool
+	// BaseImages replace FROM images in every build (ParseBaseImages), as BuildKit
+	// named build contexts; the Dockerfiles are not changed.
+	BaseImages []BaseImage
 }
 
 // Plan returns the SolveOpt that builds s: pure, no I/O. It does not set SolveOpt.Ref or
@@ -84,6 +87,13 @@ func Plan(s *catalog.Server, opts PlanOptions) (*client.SolveOpt, error) {
 	if opts.NoCache {
 		attrs["no-cache"] = ""
 	}
+	bases, err := baseImageAttrs(opts.BaseImages)
+	if err != nil {
+		return nil, fmt.Errorf("planning build for server %s: %w", s.Name, err)
+	}
+	for k, v := range bases {
+		attrs[k] = v
+	}
 	exp := map[string]string{
 		"name":              tag.String(),
 		"push":              "true",
@@ -111,14 +121,6 @@ func imageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
 		return name.Tag{}, fmt.Errorf("planning build for server %s: %w", s.Name, err)
 	}
 	return t, nil
-}
-
-// ImageTag is where s is pushed (catalog.Server.ImageRef; a registry is required).
-//
-// Deprecated: kept only for cmd/mcpbuild/publish.go while it moves to publish/; call
-// catalog.Server.ImageRef. Remove at merge.
-func ImageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
-	return imageTag(s, registry, tag)
 }
 
 // ContextURL returns the git context BuildKit fetches for s: the (mirrored) project URL,

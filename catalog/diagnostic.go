@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/mcpbuild/mcpbuild/fault"
 )
 
 // Diagnostic is one problem found in a server.yaml, located at path:line:col. Line is 0
@@ -24,6 +26,9 @@ type Diagnostic struct {
 func (d *Diagnostic) Error() string {
 	return d.Location() + ": " + d.Detail()
 }
+
+// Fault is fault.Failed: the catalog entry is invalid.
+func (d *Diagnostic) Fault() fault.Kind { return fault.Failed }
 
 // Location is "path:line:col", or "path" when Line is 0, escaped as in Error.
 func (d *Diagnostic) Location() string {

@@ -6,6 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 : "${MCPBUILD_E2E_REGISTRY:?run hack/stack up and . .stack/env first}"
+: "${BUILDKIT_HOST:?run hack/stack up and . .stack/env first (it names the buildkitd of the stack)}"
 STATE=${MCPBUILD_STATE:-$ROOT/.stack}
 CATALOG=testdata/catalog/servers
 PATTERN=$CATALOG/...

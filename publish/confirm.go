@@ -2,18 +2,19 @@ package publish
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
 // ErrImageNotStored is wrapped by the error of a server whose image the registry does not
 // serve after the build pushed it: 404 at its digest, or its tag resolving elsewhere.
-var ErrImageNotStored = errors.New("the registry does not serve the image the build pushed")
+// It is fault.Failed: the registry answered, and not with the image.
+var ErrImageNotStored = fault.New(fault.Failed, "the registry does not serve the image the build pushed")
 
 // readBackWaits are the pauses before reading the pushed image once more when it does
 // not show yet (a lagging replica may serve the old state for a moment).

@@ -54,7 +54,7 @@ func pushBuild(t *testing.T, host string) func(*catalog.Server) (*build.Result, 
 			return nil, err
 		}
 		cf, _ := img.ConfigFile()
-		cf.Config.Labels = map[string]string{sign.RevisionClaim: s.Source.Commit}
+		cf.Config.Labels = map[string]string{catalog.RevisionLabel: s.Source.Commit}
 		if img, err = mutate.ConfigFile(img, cf); err != nil {
 			return nil, err
 		}

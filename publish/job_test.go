@@ -53,8 +53,8 @@ func TestNewRejectsMissingAndConflicting(t *testing.T) {
 	}
 }
 
-// NewJob's tag is build.ImageTag's: the catalog image in the registry, tagged (latest by
-// default); insecure reads it over plain HTTP.
+// NewJob's tag is catalog.Server.ImageRef's, as build.Plan's: the catalog image in the
+// registry, tagged (latest by default); insecure reads it over plain HTTP.
 func TestNewJob(t *testing.T) {
 	s := server("alpha", pinA)
 	for _, tc := range []struct {
@@ -74,9 +74,13 @@ func TestNewJob(t *testing.T) {
 		if j.Server != s || j.Image.String() != tc.want || j.Image.Scheme() != tc.scheme {
 			t.Errorf("NewJob(%s, %q, %v) = %v (%s), want %s (%s)", tc.registry, tc.tag, tc.insecure, j.Image, j.Image.Scheme(), tc.want, tc.scheme)
 		}
-		want, err := build.ImageTag(s, tc.registry, tc.tag)
+		want, err := s.ImageRef(tc.registry, tc.tag)
 		if err != nil || want.String() != j.Image.String() {
-			t.Errorf("build.ImageTag = %v, %v; NewJob = %v", want, err, j.Image)
+			t.Errorf("ImageRef = %v, %v; NewJob = %v", want, err, j.Image)
+		}
+		so, err := build.Plan(s, build.PlanOptions{Registry: tc.registry, Tag: tc.tag})
+		if err != nil || so.Exports[0].Attrs["name"] != tc.want {
+			t.Errorf("build.Plan pushes to %v (%v), NewJob to %v", so.Exports[0].Attrs["name"], err, j.Image)
 		}
 	}
 	if _, err := publish.NewJob(s, "", "", false); err == nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/publish"
-	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/sign/signtest"
 )
 
@@ -36,7 +35,7 @@ func pushIndexBuild(t *testing.T, host string, archs []string, labels map[string
 			if l, ok := labels[arch]; ok {
 				rev = l
 			}
-			cf.Config.Labels = map[string]string{sign.RevisionClaim: rev}
+			cf.Config.Labels = map[string]string{catalog.RevisionLabel: rev}
 			if img, err = mutate.ConfigFile(img, cf); err != nil {
 				return nil, err
 			}

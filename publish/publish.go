@@ -28,23 +28,25 @@ type Job struct {
 // is the one place publish computes an image reference; Publish checks every build
 // against it.
 func NewJob(s *catalog.Server, registry, tag string, insecure bool) (Job, error) {
-	t, err := build.ImageTag(s, registry, tag)
-	if err != nil {
-		return Job{}, err
+	if registry == "" {
+		return Job{}, fmt.Errorf("image of server %s: no registry given", s.Name)
 	}
+	opts := []name.Option{name.StrictValidation}
 	if insecure {
-		if t, err = name.NewTag(t.String(), name.Insecure); err != nil {
-			return Job{}, fmt.Errorf("image of server %s: %w", s.Name, err)
-		}
+		opts = append(opts, name.Insecure)
+	}
+	t, err := s.ImageRef(registry, tag, opts...)
+	if err != nil {
+		return Job{}, fmt.Errorf("image of server %s: %w", s.Name, err)
 	}
 	return Job{Server: s, Image: t}, nil
 }
 
 // claims are the claims signed with the image: the pin and, when known, the project.
 func (j Job) claims() map[string]string {
-	c := map[string]string{sign.RevisionClaim: j.Server.Source.Commit}
+	c := map[string]string{catalog.RevisionLabel: j.Server.Source.Commit}
 	if p := j.Server.Source.Project; p != "" {
-		c[sign.SourceClaim] = p
+		c[catalog.SourceLabel] = p
 	}
 	return c
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
@@ -120,6 +121,14 @@ func (c *Comparer) Compare(ctx context.Context, published, rebuilt name.Digest) 
 	s := side{pub: published.Context(), reb: rebuilt.Context()}
 	return c.compare(ctx, s, pm, rm, "")
 }
+
+// contentError is content that was read (and hashed) but cannot be compared, like a
+// config that is not JSON: nothing was decided (fault.Unreachable, "could not check").
+type contentError struct{ err error }
+
+func (e *contentError) Error() string     { return e.err.Error() }
+func (e *contentError) Unwrap() error     { return e.err }
+func (e *contentError) Fault() fault.Kind { return fault.Unreachable }
 
 // side is where the published and rebuilt images are.
 type side struct{ pub, reb name.Repository }
@@ -241,7 +250,7 @@ func (c *Comparer) fields(kind, platform string, a, b []byte, skip ...func(strin
 	}
 	p, av, bv, found, err := jsonDiff(a, b, sk)
 	if err != nil {
-		return nil, fmt.Errorf("comparing %s: %w", kind, err)
+		return nil, &contentError{fmt.Errorf("comparing %s: %w", kind, err)}
 	}
 	if !found {
 		if sk != nil {

@@ -12,6 +12,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/mcpbuild/mcpbuild/fault"
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
 // compare pushes both images to one repository and compares them.
@@ -207,5 +210,18 @@ func TestListLayerBounds(t *testing.T) {
 	}
 	if _, err := listLayer(blob, string(types.OCILayer), 4<<20); err != nil {
 		t.Errorf("listLayer within the bound: %v", err)
+	}
+}
+
+// Content that was read but cannot be compared (a config that is not JSON) decides
+// nothing: "could not check", never "different".
+func TestCompareUnparsableContent(t *testing.T) {
+	c, err := NewComparer(ocireg.New(nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.fields(KindConfig, "", []byte("{"), []byte("{}"))
+	if err == nil || fault.KindOf(err) != fault.Unreachable {
+		t.Errorf("fields(not JSON) = %v (kind %v), want an Unreachable error", err, fault.KindOf(err))
 	}
 }

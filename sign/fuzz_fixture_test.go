@@ -26,6 +26,8 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
+
+	"github.com/mcpbuild/mcpbuild/catalog"
 )
 
 // fuzzFixture holds fixed keys (so that seeds and crashers kept in testdata/fuzz stay
@@ -86,7 +88,7 @@ func newFuzzFixture(tb testing.TB) *fuzzFixture {
 	fx.tag = Tag(repo, fx.h, SignatureSuffix)
 	fx.svc = &Service{store: NewStore(repo, remote.WithTransport(failTransport{})).WithReads(failTransport{}, nil)}
 
-	fx.payload, err = Payload(fx.img, map[string]string{RevisionClaim: strings.Repeat("c", 40)})
+	fx.payload, err = Payload(fx.img, map[string]string{catalog.RevisionLabel: strings.Repeat("c", 40)})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -17,15 +17,6 @@ const (
 	CertificateAnnotation = "dev.sigstore.cosign/certificate"
 	ChainAnnotation       = "dev.sigstore.cosign/chain"
 
-	// RevisionClaim and SourceClaim are the signed claims naming the pin: by design the
-	// names of catalog.RevisionLabel and catalog.SourceLabel, which sign may not import
-	// (claims_test.go checks they agree).
-	//
-	// Deprecated: use catalog.RevisionLabel and catalog.SourceLabel. Kept only while
-	// publish/ (moved out of sign) and sign's tests still use them; remove at merge.
-	RevisionClaim = "org.opencontainers.image.revision"
-	SourceClaim   = "org.opencontainers.image.source"
-
 	SignatureSuffix   = "sig"
 	AttestationSuffix = "att"
 

@@ -9,7 +9,7 @@ import (
 
 // Payload returns the cosign simple-signing payload for img: critical.identity.docker-reference
 // is img's repository (never the signatures repository), critical.image.docker-manifest-digest
-// its digest, and claims (e.g. RevisionClaim, SourceClaim) go into "optional". The bytes are
+// its digest, and claims (e.g. catalog.RevisionLabel, catalog.SourceLabel) go into "optional". The bytes are
 // produced by sigstore's payload package, so they are exactly what `cosign sign -a k=v` signs;
 // with no claims "optional" is null, as cosign writes it. Deterministic.
 func Payload(img name.Digest, claims map[string]string) ([]byte, error) {

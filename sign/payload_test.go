@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -26,8 +27,8 @@ func TestPayloadGolden(t *testing.T) {
 	}, {
 		name: "revision and source",
 		claims: map[string]string{
-			sign.SourceClaim:   "https://github.com/example/mcp",
-			sign.RevisionClaim: "0123456789abcdef0123456789abcdef01234567",
+			catalog.SourceLabel:   "https://github.com/example/mcp",
+			catalog.RevisionLabel: "0123456789abcdef0123456789abcdef01234567",
 		},
 		want: `{"critical":{"identity":{"docker-reference":"127.0.0.1:15000/mcp/alpha"},"image":{"docker-manifest-digest":"` + testDigest + `"},"type":"cosign container image signature"},"optional":{"org.opencontainers.image.revision":"0123456789abcdef0123456789abcdef01234567","org.opencontainers.image.source":"https://github.com/example/mcp"}}`,
 	}} {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
@@ -25,7 +26,7 @@ const (
 	recordedSource = "git://127.0.0.1:19418/mcp-pinned.git"
 )
 
-var recordedClaims = map[string]string{sign.RevisionClaim: recordedCommit, sign.SourceClaim: recordedSource}
+var recordedClaims = map[string]string{catalog.RevisionLabel: recordedCommit, catalog.SourceLabel: recordedSource}
 
 type recordedManifest []byte
 
@@ -161,7 +162,7 @@ func TestRecordedCosignSignatureReused(t *testing.T) {
 		t.Errorf("FindSignature with another log = %+v, %v; want none", f, err)
 	}
 	// New claims: appended after cosign's layer, which stays byte-identical.
-	if _, err := newService(t, host, keyA, nil).SignImage(ctx, img, map[string]string{sign.RevisionClaim: strings.Repeat("e", 40)}); err != nil {
+	if _, err := newService(t, host, keyA, nil).SignImage(ctx, img, map[string]string{catalog.RevisionLabel: strings.Repeat("e", 40)}); err != nil {
 		t.Fatal(err)
 	}
 	after := rawManifest(t, sign.Tag(repo, mustHash(t, img), sign.SignatureSuffix))

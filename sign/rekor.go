@@ -26,6 +26,7 @@ import (
 	"github.com/sigstore/rekor/pkg/generated/models"
 	"github.com/sigstore/rekor/pkg/util"
 
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/pemkey"
 )
 
@@ -55,6 +56,10 @@ type TLogError struct {
 
 func (e *TLogError) Error() string { return fmt.Sprintf("transparency log %s: %v", e.URL, e.Err) }
 func (e *TLogError) Unwrap() error { return e.Err }
+
+// Fault is fault.Unreachable: the log was unreachable or failing, or answered with an
+// entry that does not verify; nothing about the image was decided.
+func (e *TLogError) Fault() fault.Kind { return fault.Unreachable }
 
 // Rekor is a TLog backed by a Rekor v1 server (generated rekor client). Every call has a
 // deadline (WithRequestTimeout, retries included) and reads at most MaxRekorResponse bytes

@@ -308,7 +308,7 @@ func TestStagedOnlyReadsAsUnsigned(t *testing.T) {
 	pub, _ := mustSigner(t, keyA).PublicKey(ctx)
 	logKey, _ := tl.PublicKey(ctx)
 	vd, err := verify.Image(ctx, img.String(), verify.ImageOptions{
-		Key: pub, RekorKey: logKey, Pin: catalog.Pin{Commit: claims[sign.RevisionClaim]},
+		Key: pub, RekorKey: logKey, Pin: catalog.Pin{Commit: claims[catalog.RevisionLabel]},
 		SignaturesRepository: host + "/mcp/signatures",
 	})
 	if err != nil || vd.Verified || vd.Indeterminate || !strings.HasPrefix(vd.Reason, verify.CheckSignature+":") {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
@@ -89,7 +90,7 @@ func TestE2ERealRekor(t *testing.T) {
 	}
 	_, bundled, err := cosign.VerifyImageSignatures(ctx, img, co(func(o *cosign.CheckOpts) {
 		o.ClaimVerifier = cosign.SimpleClaimVerifier
-		o.Annotations = map[string]any{sign.RevisionClaim: claims[sign.RevisionClaim]}
+		o.Annotations = map[string]any{catalog.RevisionLabel: claims[catalog.RevisionLabel]}
 	}))
 	if err != nil || !bundled {
 		t.Errorf("cosign VerifyImageSignatures = bundle verified %v, %v", bundled, err)

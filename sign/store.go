@@ -2,7 +2,6 @@ package sign
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
@@ -31,7 +31,8 @@ type Layer struct {
 
 // ErrNotPersisted is what every LostLayersError is (errors.Is): the read-back of a tag
 // after writing it lacks layers that must be there.
-var ErrNotPersisted = errors.New("layers missing on read-back of the signatures tag")
+// It is fault.Failed: the registry answered, and lost what was written.
+var ErrNotPersisted = fault.New(fault.Failed, "layers missing on read-back of the signatures tag")
 
 // LostLayersError is returned by Attach when, after maxWrites pushes, the tag the registry
 // serves still lacks layers: ours, or other parties' layers that were there before. When
@@ -62,6 +63,9 @@ func (e *LostLayersError) Error() string {
 
 // Is makes every LostLayersError match ErrNotPersisted.
 func (e *LostLayersError) Is(target error) bool { return target == ErrNotPersisted }
+
+// Fault is fault.Failed, as ErrNotPersisted.
+func (e *LostLayersError) Fault() fault.Kind { return fault.Failed }
 
 func hashList(hs []v1.Hash) string {
 	s := make([]string, len(hs))

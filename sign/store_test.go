@@ -17,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/sign/signtest"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
@@ -26,7 +27,7 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 )
 
-var claims = map[string]string{sign.RevisionClaim: "0123456789abcdef0123456789abcdef01234567"}
+var claims = map[string]string{catalog.RevisionLabel: "0123456789abcdef0123456789abcdef01234567"}
 
 func rawManifest(t *testing.T, tag name.Tag) *v1.Manifest {
 	t.Helper()
@@ -102,7 +103,7 @@ func TestCosignLibraryVerifiesSignature(t *testing.T) {
 		}
 		return &cosign.CheckOpts{
 			SigVerifier: v, IgnoreTlog: true, ClaimVerifier: cosign.SimpleClaimVerifier,
-			Annotations:        map[string]any{sign.RevisionClaim: claims[sign.RevisionClaim]},
+			Annotations:        map[string]any{catalog.RevisionLabel: claims[catalog.RevisionLabel]},
 			RegistryClientOpts: []ociremote.Option{ociremote.WithTargetRepository(svc.Store().Repository())},
 		}
 	}
@@ -140,7 +141,7 @@ func TestSignImageIdempotent(t *testing.T) {
 		t.Errorf("FindSignature = %+v, %v", found, err)
 	}
 	// A different claim is a different payload: signed anew.
-	other := map[string]string{sign.RevisionClaim: strings.Repeat("f", 40)}
+	other := map[string]string{catalog.RevisionLabel: strings.Repeat("f", 40)}
 	if f, _ := svc.FindSignature(ctx, img, other); f != nil {
 		t.Error("FindSignature matched a payload with other claims")
 	}

@@ -9,10 +9,14 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/mcpbuild/mcpbuild/fault"
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
-// errNotFound marks a 404 answer: the registry says the thing does not exist.
-var errNotFound = errors.New("not found")
+// errNotFound is a 404 answer (errors.Is): the registry says the thing does not exist,
+// the only proof of absence. It is ocireg's, the one rule publish follows too.
+var errNotFound = ocireg.ErrNotFound
 
 // contentError marks authentic content that fails a check: content whose bytes are
 // proven (by digest, or as the single read of a tag) and well formed, but not what the
@@ -22,22 +26,18 @@ var errNotFound = errors.New("not found")
 // (badContent, a readError).
 type contentError struct{ err error }
 
-func (e *contentError) Error() string { return e.err.Error() }
-func (e *contentError) Unwrap() error { return e.err }
-
-type notFoundError struct{ err error }
-
-func (e *notFoundError) Error() string        { return e.err.Error() }
-func (e *notFoundError) Unwrap() error        { return e.err }
-func (e *notFoundError) Is(target error) bool { return target == errNotFound }
+func (e *contentError) Error() string     { return e.err.Error() }
+func (e *contentError) Unwrap() error     { return e.err }
+func (e *contentError) Fault() fault.Kind { return fault.Failed }
 
 // readError marks a failed registry read: network fault, timeout, any status but 200
 // and 404, auth, or content that is not a valid object of the expected media type,
 // digest and size (badContent). It decides nothing about the image.
 type readError struct{ err error }
 
-func (e *readError) Error() string { return e.err.Error() }
-func (e *readError) Unwrap() error { return e.err }
+func (e *readError) Error() string     { return e.err.Error() }
+func (e *readError) Unwrap() error     { return e.err }
+func (e *readError) Fault() fault.Kind { return fault.Unreachable }
 
 // badContent is the registry serving something other than what was asked for: bytes
 // that do not hash to the digest asked for, a refused media type, a manifest that is not

@@ -38,17 +38,13 @@ func newRegistryClient(base http.RoundTripper, keychain authn.Keychain, large la
 		OnManifest(large.manifestRead)}
 }
 
-// classified sorts an ocireg error: a 404 is errNotFound (the registry says the thing
-// does not exist); anything else is a failed read (indeterminate).
+// classified sorts an ocireg error: a 404 stays as it is (errNotFound: the registry says
+// the thing does not exist); anything else is a failed read (indeterminate).
 func classified(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ocireg.ErrNotFound):
-		return &notFoundError{err}
-	default:
-		return &readError{err}
+	if err == nil || errors.Is(err, errNotFound) {
+		return err
 	}
+	return &readError{err}
 }
 
 // transport returns the registry's authenticated transport (ocireg.Client.Transport):

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/fault"
 )
 
 // MediaType identifies version 1 of the Verdict JSON contract. Fields are only ever added
@@ -49,6 +50,11 @@ type Verdict struct {
 	Pin       catalog.Pin `json:"pin"`
 	Checks    []Check     `json:"checks"`
 	Verified  bool        `json:"verified"`
+	// Publisher and TrustLevel name the publisher of a TrustPolicy whose image patterns
+	// cover the image, and its trust level (PolicyVerifier); empty for a Verifier's
+	// verdicts and for an image no publisher covers.
+	Publisher  string     `json:"publisher,omitempty"`
+	TrustLevel TrustLevel `json:"trustLevel,omitempty"`
 	// Indeterminate is set when no check failed but one could not be carried out
 	// (registry or Rekor unreachable, 5xx, 429, timeout, content that is not what was
 	// asked for): the image is not verified, and nothing is known against it either
@@ -132,6 +138,9 @@ func (f *Failure) Error() string {
 	return fmt.Sprintf("%s not verified: %s", f.Verdict.Image, f.Verdict.Reason)
 }
 
+// Fault is fault.Failed: a decided "not verified".
+func (f *Failure) Fault() fault.Kind { return fault.Failed }
+
 // Indeterminate means the verifier could not decide: a registry or Rekor request failed
 // (unreachable, timeout, 5xx, 429, dropped connection, authentication), or the
 // verification was stopped (deadline, cancel, panic). It is never a statement that the
@@ -157,6 +166,9 @@ func (e *Indeterminate) Error() string {
 }
 func (e *Indeterminate) Unwrap() error { return e.Err }
 
+// Fault is fault.Unreachable: could not check.
+func (e *Indeterminate) Fault() fault.Kind { return fault.Unreachable }
+
 // IsIndeterminate reports whether err (or anything it wraps) is an *Indeterminate.
 func IsIndeterminate(err error) bool {
 	var ie *Indeterminate
@@ -173,3 +185,6 @@ type InputError struct {
 
 func (e *InputError) Error() string { return fmt.Sprintf("verifying %s: %v", e.Image, e.Err) }
 func (e *InputError) Unwrap() error { return e.Err }
+
+// Fault is fault.Usage: the caller's input cannot be checked.
+func (e *InputError) Fault() fault.Kind { return fault.Usage }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -30,6 +29,7 @@ type buildOptions struct {
 	output       string
 	mirrors      []string
 	platforms    []string
+	baseImages   []string
 	noCache      bool
 	insecure     bool
 	strict       bool
@@ -47,6 +47,7 @@ func (o *buildOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.output, "output", "o", "text", "result format on stdout: text or json")
 	f.StringArrayVar(&o.mirrors, "source-mirror", nil, "FROM=TO: fetch project URLs starting with FROM from TO instead (repeatable, like git insteadOf)")
 	f.StringSliceVar(&o.platforms, "platform", nil, "os/arch[/variant] to build for, repeatable or comma-separated (e.g. linux/amd64,linux/arm64: one image index); default: the BuildKit daemon's platform")
+	f.StringArrayVar(&o.baseImages, "base-image", nil, "NAME=REF: build every FROM NAME (as written, e.g. alpine:3.20 or alpine@sha256:...) on image REF instead, e.g. a mirror's copy pinned by digest (repeatable)")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use BuildKit's build cache")
 	f.BoolVar(&o.insecure, "insecure-registry", false, "push over plain HTTP (loopback registries always are)")
 	f.BoolVar(&o.strict, "strict", false, "treat catalog warnings as errors (unknown keys, tagged images, what Docker's registry grandfathers)")
@@ -87,6 +88,9 @@ func (o *buildOptions) Validate() error {
 	if _, err := build.ParsePlatforms(o.platforms); err != nil {
 		return cliutil.Usagef("--platform: %v", err)
 	}
+	if _, err := o.parseBaseImages(); err != nil {
+		return err
+	}
 	return o.buildkit.Validate()
 }
 
@@ -110,7 +114,25 @@ func (o *buildOptions) planOptions(getenv func(string) string) (build.PlanOption
 	if err != nil {
 		return build.PlanOptions{}, cliutil.Usagef("--platform: %v", err)
 	}
-	return build.PlanOptions{Registry: reg, Tag: o.tag, Mirrors: mirrors, Platforms: plats, Insecure: o.insecure, NoCache: o.noCache}, nil
+	bases, err := o.parseBaseImages()
+	if err != nil {
+		return build.PlanOptions{}, err
+	}
+	return build.PlanOptions{Registry: reg, Tag: o.tag, Mirrors: mirrors, Platforms: plats, BaseImages: bases, Insecure: o.insecure, NoCache: o.noCache}, nil
+}
+
+// parseBaseImages reads --base-image; with --strict every REF must be pinned by digest.
+func (o *buildOptions) parseBaseImages() ([]build.BaseImage, error) {
+	bases, err := build.ParseBaseImages(o.baseImages)
+	if err != nil {
+		return nil, cliutil.Usagef("--base-image: %v", err)
+	}
+	for i, b := range bases { // one per value, in order
+		if o.strict && !b.Pinned() {
+			return nil, cliutil.Usagef("--base-image %q: REF is not pinned by digest (--strict)", o.baseImages[i])
+		}
+	}
+	return bases, nil
 }
 
 func newBuildCmd(ro *rootOptions) *cobra.Command {
@@ -164,7 +186,7 @@ nothing), 3 BuildKit, registry or git remote unreachable, or a timeout.`,
 func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *buildOptions, patterns []string) ([]buildRow, error) {
 	stderr := cmd.ErrOrStderr()
 	log := ro.logger(cmd)
-	po, err := o.planOptions(os.Getenv)
+	po, err := o.planOptions(ro.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +197,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *build
 	if len(buildable(entries)) == 0 {
 		return buildRows(ctx, nil, entries) // nothing to build: BuildKit is not contacted
 	}
-	bk, progress, err := o.openBuildKit(ctx, stderr, log, po, ro.timeouts.Request)
+	bk, progress, err := o.openBuildKit(ctx, stderr, log, po, ro.getenv, ro.timeouts.Request)
 	if err != nil {
 		return nil, errors.Join(append(invalidErrs(entries), err)...)
 	}
@@ -224,16 +246,13 @@ func buildRows(ctx context.Context, b build.Builder, entries []entry) ([]buildRo
 	return rows, errors.Join(failed...)
 }
 
-// openBuildKit connects to the BuildKit of --buildkit-addr (else $BUILDKIT_HOST, else the
-// local stack), over TLS when the TLS flags or variables say so, with a progress display
-// on stderr and the docker config's registry credentials, waiting at most connect for its
-// answer. The caller closes both.
-func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *slog.Logger, po build.PlanOptions, connect time.Duration) (*build.BuildKit, *build.Progress, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return nil, nil, err
-	}
-	addr, conn, err := o.buildkit.connection(os.Getenv, wd)
+// openBuildKit connects to the BuildKit of --buildkit-addr (else $BUILDKIT_HOST, else
+// buildctl's default socket), over TLS when the TLS flags or variables say so, with a
+// progress display on stderr and the docker config's registry credentials, waiting at
+// most connect for its answer. The caller closes both.
+func (o *buildOptions) openBuildKit(ctx context.Context, stderr io.Writer, log *slog.Logger, po build.PlanOptions,
+	getenv func(string) string, connect time.Duration) (*build.BuildKit, *build.Progress, error) {
+	addr, conn, err := o.buildkit.connection(getenv)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -22,7 +22,7 @@ import (
 func run(t *testing.T, args ...string) (string, string, int, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	cmd := newRootCmd()
+	cmd := newRootCmd(os.LookupEnv)
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
 	cmd.SetErr(&errb)
@@ -128,6 +128,8 @@ func TestBuildUnreachableBuildKit(t *testing.T) {
 	}
 }
 
+// The address is buildctl's: the flag, else $BUILDKIT_HOST, else the root socket. No
+// local-stack path is guessed: neither $MCPBUILD_STATE nor a .stack directory is looked at.
 func TestBuildkitAddress(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	root := t.TempDir()
@@ -138,20 +140,19 @@ func TestBuildkitAddress(t *testing.T) {
 	if err := os.WriteFile(sock, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sub := filepath.Join(root, "a", "b")
+	t.Chdir(root)
 	tests := []struct {
 		name, flag string
 		env        map[string]string
-		wd, want   string
+		want       string
 	}{
-		{"flag wins", "tcp://bk:1234", map[string]string{"BUILDKIT_HOST": "unix:///env.sock"}, sub, "tcp://bk:1234"},
-		{"env", "", map[string]string{"BUILDKIT_HOST": "unix:///env.sock"}, sub, "unix:///env.sock"},
-		{"state dir", "", map[string]string{"MCPBUILD_STATE": "/state"}, sub, "unix:///state/buildkitd/buildkitd.sock"},
-		{"stack socket in a parent", "", nil, sub, "unix://" + sock},
-		{"nothing found", "", nil, "/", "unix:///.stack/buildkitd/buildkitd.sock"},
+		{"flag wins", "tcp://bk:1234", map[string]string{"BUILDKIT_HOST": "unix:///env.sock"}, "tcp://bk:1234"},
+		{"env", "", map[string]string{"BUILDKIT_HOST": "unix:///env.sock"}, "unix:///env.sock"},
+		{"state dir is not read", "", map[string]string{"MCPBUILD_STATE": "/state"}, "unix:///run/buildkit/buildkitd.sock"},
+		{"no stack socket guessed", "", nil, "unix:///run/buildkit/buildkitd.sock"},
 	}
 	for _, tc := range tests {
-		if got := buildkitAddress(tc.flag, env(tc.env), tc.wd); got != tc.want {
+		if got := buildkitAddress(tc.flag, env(tc.env)); got != tc.want {
 			t.Errorf("%s: buildkitAddress() = %q, want %q", tc.name, got, tc.want)
 		}
 	}

@@ -14,8 +14,9 @@ import (
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
-// stackSocket is the local stack's buildkitd socket, relative to the repository root.
-const stackSocket = ".stack/buildkitd/buildkitd.sock"
+// defaultBuildkitAddr is where buildctl looks when neither --addr nor $BUILDKIT_HOST is
+// given: a root buildkitd's socket.
+const defaultBuildkitAddr = "unix:///run/buildkit/buildkitd.sock"
 
 // buildkitOptions say how to reach buildkitd: its address and TLS, with buildctl's flag
 // names. Each flag defaults to its environment variable.
@@ -31,7 +32,7 @@ type buildkitOptions struct {
 // AddFlags registers the BuildKit connection flags on cmd.
 func (o *buildkitOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.addr, "buildkit-addr", "", "BuildKit address: unix://, tcp://, docker-container://, kube-pod:// or ssh:// (default $"+cliutil.EnvBuildkitHost+", then the local stack's socket)")
+	f.StringVar(&o.addr, "buildkit-addr", "", "BuildKit address: unix://, tcp://, docker-container://, kube-pod:// or ssh:// (default $"+cliutil.EnvBuildkitHost+", else "+defaultBuildkitAddr+")")
 	f.StringVar(&o.caCert, "tlscacert", "", "TLS to a tcp:// buildkitd: CA certificate that signed buildkitd's (default $"+cliutil.EnvBuildkitTLSCACert+"; none: the system's CAs)")
 	f.StringVar(&o.cert, "tlscert", "", "TLS client certificate, with --tlskey (default $"+cliutil.EnvBuildkitTLSCert+")")
 	f.StringVar(&o.key, "tlskey", "", "TLS client key, with --tlscert (default $"+cliutil.EnvBuildkitTLSKey+")")
@@ -57,10 +58,10 @@ func (o *buildkitOptions) Validate() error {
 	return nil
 }
 
-// connection is the BuildKit address (--buildkit-addr, else $BUILDKIT_HOST, else the local
-// stack found from wd) and the library options for its TLS settings.
-func (o *buildkitOptions) connection(getenv func(string) string, wd string) (string, []build.Option, error) {
-	addr := buildkitAddress(o.addr, getenv, wd)
+// connection is the BuildKit address (buildkitAddress) and the library options for its
+// TLS settings.
+func (o *buildkitOptions) connection(getenv func(string) string) (string, []build.Option, error) {
+	addr := buildkitAddress(o.addr, getenv)
 	if err := build.CheckAddress(addr); err != nil {
 		return "", nil, cliutil.Usagef("BuildKit address (--buildkit-addr or $%s): %v", cliutil.EnvBuildkitHost, err)
 	}
@@ -164,26 +165,14 @@ func froms(ss ...tlsSetting) string {
 	return strings.Join(out, ", ")
 }
 
-// buildkitAddress is --buildkit-addr, else $BUILDKIT_HOST, else the local stack's socket
-// found in wd or one of its parents (<wd>/.stack/... when there is none, so that the
-// unreachable error names a path).
-func buildkitAddress(flag string, getenv func(string) string, wd string) string {
+// buildkitAddress is --buildkit-addr, else $BUILDKIT_HOST, else buildctl's default
+// socket. The local stack's is in $BUILDKIT_HOST once .stack/env is sourced.
+func buildkitAddress(flag string, getenv func(string) string) string {
 	if flag != "" {
 		return flag
 	}
 	if env := getenv(cliutil.EnvBuildkitHost); env != "" {
 		return env
 	}
-	if state := getenv(cliutil.EnvStateDir); state != "" {
-		return "unix://" + filepath.Join(state, "buildkitd", "buildkitd.sock")
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, stackSocket)); err == nil {
-			return "unix://" + filepath.Join(dir, stackSocket)
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	return "unix://" + filepath.Join(wd, stackSocket)
+	return defaultBuildkitAddr
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
@@ -58,7 +59,7 @@ func (s signStack) cosignVerify(t *testing.T, sigRepo string, r publish.Report, 
 		t.Skip("needs MCPBUILD_E2E_COSIGN2")
 	}
 	out, err := s.cosign(t, s.cosign2, sigRepo, "verify", "--key", pub, "--rekor-url", s.rekorURL,
-		"-a", sign.RevisionClaim+"="+pin, "--output", "json", r.Image)
+		"-a", catalog.RevisionLabel+"="+pin, "--output", "json", r.Image)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func (s signStack) cosignVerify(t *testing.T, sigRepo string, r publish.Report, 
 	}
 	found := false
 	for _, v := range verified {
-		found = found || v.Optional[sign.RevisionClaim] == pin
+		found = found || v.Optional[catalog.RevisionLabel] == pin
 	}
 	if !found {
 		t.Errorf("cosign2 verify: no signature with revision %s: %s", pin, out)
@@ -87,7 +88,7 @@ func (s signStack) cosignVerify(t *testing.T, sigRepo string, r publish.Report, 
 	}
 	v3 := s.cosign3VerifyFlags(t)
 	if _, err := s.cosign(t, s.cosign3, sigRepo, append(append([]string{"verify", "--key", pub}, v3...),
-		"-a", sign.RevisionClaim+"="+pin, r.Image)...); err != nil {
+		"-a", catalog.RevisionLabel+"="+pin, r.Image)...); err != nil {
 		t.Error(err)
 	}
 	if _, err := s.cosign(t, s.cosign3, sigRepo, append(append([]string{"verify-attestation", "--key", pub}, v3...),

@@ -31,7 +31,7 @@ func TestExampleWorkflow(t *testing.T) {
 	}
 	for _, c := range cmds {
 		t.Run(c.Args[0], func(t *testing.T) {
-			pending, err := workflowcheck.Check(newRootCmd(), c, pendingCommands)
+			pending, err := workflowcheck.Check(newRootCmd(func(string) (string, bool) { return "", false }), c, pendingCommands)
 			if err != nil {
 				t.Error(err)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -48,7 +49,7 @@ func TestE2EKeyPairCompatibility(t *testing.T) {
 	}
 	payloadFile := filepath.Join(dir, "payload.json")
 	if _, err := s.cosign(t, s.cosign2, sigRepo, "sign", "--key", ours+".key", "--rekor-url", s.rekorURL, "--yes",
-		"-a", sign.RevisionClaim+"="+testPin, "-a", sign.SourceClaim+"=https://example.com/x.git",
+		"-a", catalog.RevisionLabel+"="+testPin, "-a", catalog.SourceLabel+"=https://example.com/x.git",
 		"--output-payload", payloadFile, ref.String()); err != nil {
 		t.Fatalf("cosign sign with our key: %v", err)
 	}
@@ -57,7 +58,7 @@ func TestE2EKeyPairCompatibility(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ourPayload, err := sign.Payload(ref, map[string]string{sign.RevisionClaim: testPin, sign.SourceClaim: "https://example.com/x.git"})
+	ourPayload, err := sign.Payload(ref, map[string]string{catalog.RevisionLabel: testPin, catalog.SourceLabel: "https://example.com/x.git"})
 	if err != nil || string(ourPayload) != string(theirPayload) {
 		t.Errorf("payload differs from cosign's:\nours   %s\ncosign %s", ourPayload, theirPayload)
 	}
@@ -87,11 +88,11 @@ func TestE2EKeyPairCompatibility(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.SignImage(ctx, ref, map[string]string{sign.RevisionClaim: testPin}); err != nil {
+	if _, err := svc.SignImage(ctx, ref, map[string]string{catalog.RevisionLabel: testPin}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.cosign(t, s.cosign2, sigRepo, "verify", "--key", theirs+".pub", "--rekor-url", s.rekorURL,
-		"-a", sign.RevisionClaim+"="+testPin, ref.String()); err != nil {
+		"-a", catalog.RevisionLabel+"="+testPin, ref.String()); err != nil {
 		t.Errorf("cosign verify of our signature with cosign's key: %v", err)
 	}
 }

@@ -6,16 +6,28 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd().ExecuteContext(ctx)
-	stop()
-	printError(os.Stderr, err)
-	os.Exit(exitCode(err))
+	cliutil.Main(func(ctx context.Context) int { return runMain(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv) })
+}
+
+// mcpbuild: an error nothing classifies (a failed build: BuildKit reports most as text)
+// is 1 (exitCode); joined errors are printed one per line (printError).
+var mcpbuild = cliutil.Binary{Name: "mcpbuild", Unclassified: cliutil.ExitFailed, Report: printError}
+
+// runMain executes one command line and returns its exit code; tests call it in-process.
+// It is mcpverify's run (this package's tests already name their helper run), but
+// lookupEnv is the only source of environment variables (os.LookupEnv in main): unlike a
+// getenv, it tells an empty $COSIGN_PASSWORD (an empty password) from an unset one. A
+// panic is reported as an internal error with its stack and exits 1, as any error nothing
+// classifies does.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	return mcpbuild.Run(ctx, func() *cobra.Command { return newRootCmd(lookupEnv) }, args, stdout, stderr)
 }
 
 // printError writes err to w as "mcpbuild: <err>", or, for several joined errors (every

@@ -20,7 +20,6 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/publish"
-	"github.com/mcpbuild/mcpbuild/sign"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
 
@@ -135,7 +134,7 @@ func TestE2EPublishMultiPlatform(t *testing.T) {
 	// A tampered index: the arm64 image relabelled, the whole index signed with the key.
 	tampered := tamperArm64(t, rs[0].Image, tag+"-tampered")
 	if _, err := s.cosign(t, s.cosign2, sigRepo, "sign", "--key", e2eKeyA, "--rekor-url", s.rekorURL, "--yes",
-		"-a", sign.RevisionClaim+"="+platformsCommit, tampered.String()); err != nil {
+		"-a", catalog.RevisionLabel+"="+platformsCommit, tampered.String()); err != nil {
 		t.Fatal(err)
 	}
 	vd, code := verifyCLI(t, tampered.String())

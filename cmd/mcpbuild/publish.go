@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
 	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
@@ -31,7 +31,7 @@ type signOptions struct {
 // AddFlags registers the signing flags on cmd.
 func (o *signOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.key, "key", "", "signing key: a cosign key file (password in $"+cliutil.EnvCosignPassword+") or a KMS URI")
+	f.StringVar(&o.key, "key", "", "signing key: a cosign key file (password in $"+cliutil.EnvCosignPassword+"), env://VAR (that key file's PEM in $VAR) or a KMS URI")
 	f.StringVar(&o.sigRepo, "signatures-repo", "", "repository for signatures and attestations (default $"+cliutil.EnvCosignRepo+", then <registry>/mcp/signatures)")
 	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor transparency log URL (default $"+cliutil.EnvRekorURL+", then "+sign.DefaultRekorURL+")")
 	f.BoolVar(&o.tlogUpload, "tlog-upload", true, "record signatures in the transparency log (false: push signatures without log entries)")
@@ -157,23 +157,23 @@ timed out.`,
 func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *buildOptions, so *signOptions, patterns []string) (reports []publish.Report, err error) {
 	stderr := cmd.ErrOrStderr()
 	log := ro.logger(cmd)
-	po, err := bo.planOptions(os.Getenv)
+	po, err := bo.planOptions(ro.getenv)
 	if err != nil {
 		return nil, err
 	}
-	sigRepo, err := so.signaturesRepo(os.Getenv, po.Registry, bo.insecure)
+	sigRepo, err := so.signaturesRepo(ro.getenv, po.Registry, bo.insecure)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := sign.OpenSigner(ctx, so.key, func() ([]byte, error) {
-		return []byte(os.Getenv(cliutil.EnvCosignPassword)), nil
+	signer, err := openSigner(ctx, so.key, ro.getenv, func() ([]byte, error) {
+		return []byte(ro.getenv(cliutil.EnvCosignPassword)), nil
 	})
 	if err != nil {
 		// Only a KMS can be unreachable; a key file problem is the caller's to fix.
-		if sign.IsKMSRef(so.key) && cliutil.IsTransient(err) {
+		if sign.IsKMSRef(so.key) && httpx.KindOf(err) == fault.Unreachable {
 			return nil, &cliutil.UnreachableError{Addr: so.key, Err: err}
 		}
-		if _, set := os.LookupEnv(cliutil.EnvCosignPassword); !set && errors.Is(err, sign.ErrWrongPassword) {
+		if _, set := ro.lookupEnv(cliutil.EnvCosignPassword); !set && errors.Is(err, sign.ErrWrongPassword) {
 			err = fmt.Errorf("%w (%s is not set)", err, cliutil.EnvCosignPassword)
 		}
 		return nil, &cliutil.UsageError{Err: err}
@@ -203,7 +203,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	var tlog sign.TLog
 	var sopts = []sign.Option{sign.WithLogger(log)}
 	if so.tlogUpload {
-		logURL, err := so.rekor(os.Getenv)
+		logURL, err := so.rekor(ro.getenv)
 		if err != nil {
 			return nil, err
 		}
@@ -238,7 +238,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 
 	var display atomic.Pointer[build.Progress] // set once BuildKit is opened; statusLines reads it
 	lazy, err := build.NewLazy(func(ctx context.Context) (build.Builder, error) {
-		return openSession(ctx, bo, stderr, log, po, ro.timeouts.Request, &display)
+		return openSession(ctx, bo, stderr, log, po, ro.getenv, ro.timeouts.Request, &display)
 	})
 	if err != nil {
 		return nil, err
@@ -299,7 +299,7 @@ func preflightRegistries(ctx context.Context, refs []name.Reference, ropts []rem
 		}
 		seen[reg] = true
 		_, err := remote.Head(ref, append([]remote.Option{remote.WithContext(ctx)}, ropts...)...)
-		if err != nil && cliutil.IsTransient(err) {
+		if err != nil && httpx.KindOf(err) == fault.Unreachable {
 			return &cliutil.UnreachableError{Addr: reg, Err: err}
 		}
 	}

@@ -246,7 +246,7 @@ func TestE2ECoSignatures(t *testing.T) {
 		}
 	}
 	if _, err := s.cosign(t, s.cosign2, sigRepo, "verify", "--key", e2ePubA, "--rekor-url", s.rekorURL,
-		"-a", sign.RevisionClaim+"="+pin, img); err != nil {
+		"-a", catalog.RevisionLabel+"="+pin, img); err != nil {
 		t.Error(err)
 	}
 	// cosign v3 co-signs into the same legacy layout; every signature keeps verifying.

@@ -28,8 +28,8 @@ func (s *buildkitSession) Close() error {
 // openSession connects to BuildKit (as mcpbuild build does) and stores its progress
 // display in display, where statusLines finds it.
 func openSession(ctx context.Context, bo *buildOptions, stderr io.Writer, log *slog.Logger, po build.PlanOptions,
-	connect time.Duration, display *atomic.Pointer[build.Progress]) (build.Builder, error) {
-	bk, p, err := bo.openBuildKit(ctx, stderr, log, po, connect)
+	getenv func(string) string, connect time.Duration, display *atomic.Pointer[build.Progress]) (build.Builder, error) {
+	bk, p, err := bo.openBuildKit(ctx, stderr, log, po, getenv, connect)
 	if err != nil {
 		return nil, err
 	}

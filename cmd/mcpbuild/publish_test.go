@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
@@ -242,7 +243,7 @@ func publishedImage(t *testing.T, host string) (name.Digest, name.Repository) {
 	ctx := context.Background()
 	img, _ := random.Image(32, 1)
 	cf, _ := img.ConfigFile()
-	cf.Config.Labels = map[string]string{sign.RevisionClaim: testPin}
+	cf.Config.Labels = map[string]string{catalog.RevisionLabel: testPin}
 	img, _ = mutate.ConfigFile(img, cf)
 	tag, _ := name.NewTag(host + "/mcp/alpha:latest")
 	if err := remote.Write(tag, img); err != nil {
@@ -256,7 +257,7 @@ func publishedImage(t *testing.T, host string) (name.Digest, name.Repository) {
 	}
 	sigRepo, _ := name.NewRepository(host + "/mcp/signatures")
 	svc, _ := sign.New(signer, sign.NewStore(sigRepo), nil, sign.WithoutTLogUnsafe())
-	claims := map[string]string{sign.RevisionClaim: testPin, sign.SourceClaim: "https://example.com/alpha.git"}
+	claims := map[string]string{catalog.RevisionLabel: testPin, catalog.SourceLabel: "https://example.com/alpha.git"}
 	if _, err := svc.SignImage(ctx, dig, claims); err != nil {
 		t.Fatal(err)
 	}

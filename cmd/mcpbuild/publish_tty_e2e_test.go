@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func TestE2EPublishProgressOnTerminal(t *testing.T) {
 	tag, sigRepo := s.unique(t)
 	term := ptytest.Open(t, 400, 250) // tall and wide: nothing scrolls off or is cut
 	var out bytes.Buffer
-	cmd := newRootCmd()
+	cmd := newRootCmd(os.LookupEnv)
 	cmd.SetArgs([]string{"publish", "--registry", s.registry, "--tag", tag, "--key", e2eKeyA, "--signatures-repo", sigRepo,
 		"--rekor-url", s.rekorURL, "--progress", "auto", "-o", "json", "-j", "2", s.mirror(), pattern})
 	cmd.SetOut(&out)

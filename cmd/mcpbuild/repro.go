@@ -17,6 +17,7 @@ import (
 	"github.com/mcpbuild/mcpbuild/build"
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 	"github.com/mcpbuild/mcpbuild/repro"
 )
@@ -154,17 +155,17 @@ func runRepro(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *repro
 	bo := o.build
 	bo.noCache = true
 	bo.tag = o.reproTag
-	if bo.registry == "" && os.Getenv(cliutil.EnvRegistry) == "" {
+	if bo.registry == "" && ro.getenv(cliutil.EnvRegistry) == "" {
 		bo.registry = imageReg // IMAGE arguments only: push where they are
 	}
-	published, err := bo.planOptions(os.Getenv) // where the PATTERNs' images were published
+	published, err := bo.planOptions(ro.getenv) // where the PATTERNs' images were published
 	if err != nil {
 		return nil, err
 	}
 	po, repoPath := published, ""
 	if o.reproRep != "" {
 		bo.registry, repoPath, _ = o.reproRepository()
-		if po, err = bo.planOptions(os.Getenv); err != nil {
+		if po, err = bo.planOptions(ro.getenv); err != nil {
 			return nil, err
 		}
 	}
@@ -181,7 +182,7 @@ func runRepro(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *repro
 	}
 	var display atomic.Pointer[build.Progress]
 	lazy, err := build.NewLazy(func(ctx context.Context) (build.Builder, error) {
-		return openSession(ctx, &bo, cmd.ErrOrStderr(), log, po, ro.timeouts.Request, &display)
+		return openSession(ctx, &bo, cmd.ErrOrStderr(), log, po, ro.getenv, ro.timeouts.Request, &display)
 	})
 	if err != nil {
 		return nil, err
@@ -207,7 +208,7 @@ func runRepro(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *repro
 }
 
 // errNotReproducible is the definite "no" of repro (exit 1).
-var errNotReproducible = errors.New("not reproducible")
+var errNotReproducible = fault.New(fault.Failed, "not reproducible")
 
 // checkAll checks the targets concurrently (builds are bounded by the Limiter) and
 // returns their reports in order. repoPath, when set, is where the rebuild goes

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
@@ -13,10 +12,18 @@ import (
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
 )
 
-// rootOptions are the flags every command shares.
+// rootOptions are the flags every command shares, and the environment: lookupEnv is the
+// one source of environment variables (main passes os.LookupEnv; tests, their own).
 type rootOptions struct {
-	verbose  bool
-	timeouts cliutil.Timeouts
+	verbose   bool
+	timeouts  cliutil.Timeouts
+	lookupEnv func(string) (string, bool)
+}
+
+// getenv is the variable's value, "" when it is not set.
+func (ro *rootOptions) getenv(key string) string {
+	v, _ := ro.lookupEnv(key)
+	return v
 }
 
 // registryTransport is the HTTP transport of every registry request mcpbuild makes itself
@@ -33,10 +40,10 @@ func (ro *rootOptions) logger(cmd *cobra.Command) *slog.Logger {
 	return cliutil.NewLogger(cmd.ErrOrStderr(), ro.verbose)
 }
 
-// newRootCmd returns a fresh command tree (no globals, so tests can run several).
-// A new command is one AddCommand line here.
-func newRootCmd() *cobra.Command {
-	ro := &rootOptions{}
+// newRootCmd returns a fresh command tree (no globals, so tests can run several) reading
+// the environment through lookupEnv only. A new command is one AddCommand line here.
+func newRootCmd(lookupEnv func(string) (string, bool)) *cobra.Command {
+	ro := &rootOptions{lookupEnv: lookupEnv}
 	cmd := &cobra.Command{
 		Use:   "mcpbuild",
 		Short: "Build MCP server images from pinned catalog entries",
@@ -52,7 +59,7 @@ Exit codes: 0 ok, 1 invalid input or a failed build, 2 usage error,
 		SilenceErrors: true, // main prints the error once
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return ro.timeouts.Resolve(cmd.Flags(), os.Getenv)
+			return ro.timeouts.Resolve(cmd.Flags(), ro.getenv)
 		},
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {

@@ -103,7 +103,7 @@ edited safely), 2 usage, 3 a git remote could not be read.`,
 			if err != nil {
 				return &cliutil.UsageError{Err: err}
 			}
-			c, err := newSourceClient(ro.logger(cmd), os.Getenv)
+			c, err := newSourceClient(ro.logger(cmd), ro.getenv)
 			if err != nil {
 				return err
 			}

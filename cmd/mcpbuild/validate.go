@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
@@ -83,7 +81,7 @@ PATTERN matching nothing), 3 a git remote could not be read (--remote).`,
 			var rc *remoteCheck
 			if o.remote {
 				mirrors, _ := catalog.ParseMirrors(o.mirrors) // checked by Validate
-				c, err := newSourceClient(ro.logger(cmd), os.Getenv)
+				c, err := newSourceClient(ro.logger(cmd), ro.getenv)
 				if err != nil {
 					return err
 				}

@@ -4,40 +4,24 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"runtime/debug"
-	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
+	cliutil.Main(func(ctx context.Context) int { return run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv) })
 }
 
-// run executes one command line and returns its exit code; tests call it in-process. A
-// panic is "could not check" (exit 3), not Go's exit status 2, which reads as a usage
-// error.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (code int) {
-	defer func() {
-		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "mcpverify: internal error: %v\n%s", r, debug.Stack())
-			code = cliutil.ExitUnreachable
-		}
-	}()
-	cmd := newRootCmd(getenv)
-	cmd.SetArgs(args)
-	cmd.SetOut(stdout)
-	cmd.SetErr(stderr)
-	err := cmd.ExecuteContext(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "mcpverify:", err)
-	}
-	return exitCode(err)
+// mcpverify: an error nothing classifies is could not check (exitCode).
+var mcpverify = cliutil.Binary{Name: "mcpverify", Unclassified: cliutil.ExitUnreachable}
+
+// run executes one command line and returns its exit code; tests call it in-process.
+// getenv is the only source of environment variables (os.Getenv in main). A panic is
+// "could not check" (exit 3), not Go's exit status 2, which reads as a usage error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	return mcpverify.Run(ctx, func() *cobra.Command { return newRootCmd(getenv) }, args, stdout, stderr)
 }

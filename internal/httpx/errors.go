@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/mcpbuild/mcpbuild/fault"
 )
 
 // Error is a request that failed without an answer to hand on: it timed out, the
@@ -30,6 +32,9 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Fault is fault.Unreachable: the request got no answer to hand on.
+func (e *Error) Fault() fault.Kind { return fault.Unreachable }
 
 // Timeout reports whether the request ran out of time: its own timeout, or the caller's
 // deadline.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/mcpbuild/mcpbuild/fault"
 )
 
 // ErrNotFound is what an Error for a 404 answer is (errors.Is): the registry says the
@@ -24,6 +26,10 @@ type Error struct {
 
 func (e *Error) Error() string { return e.err.Error() }
 func (e *Error) Unwrap() error { return e.err }
+
+// Fault is fault.Unreachable: a failed read decides nothing (a 404 proves absence only to
+// a caller that asks for it, with errors.Is(err, ErrNotFound)).
+func (e *Error) Fault() fault.Kind { return fault.Unreachable }
 
 // Is makes an Error for a 404 match ErrNotFound.
 func (e *Error) Is(target error) bool {

@@ -99,7 +99,7 @@ func (w *world) publish(t *testing.T, ctx context.Context, tag, label, commit st
 		t.Fatal(err)
 	}
 	cf = cf.DeepCopy()
-	cf.Config.Labels = map[string]string{sign.RevisionClaim: label}
+	cf.Config.Labels = map[string]string{catalog.RevisionLabel: label}
 	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func (w *world) publish(t *testing.T, ctx context.Context, tag, label, commit st
 		t.Fatal(err)
 	}
 	d := ref.Context().Digest(h.String())
-	if _, err := w.svc.SignImage(ctx, d, map[string]string{sign.RevisionClaim: commit, sign.SourceClaim: project}); err != nil {
+	if _, err := w.svc.SignImage(ctx, d, map[string]string{catalog.RevisionLabel: commit, catalog.SourceLabel: project}); err != nil {
 		t.Fatalf("SignImage(%s) = %v", d, err)
 	}
 	if _, err := w.svc.Attest(ctx, d, provenance(t, d, commit)); err != nil {
@@ -197,8 +197,8 @@ func TestSignedAndAttestedImageVerifies(t *testing.T) {
 	}
 	for check, want := range map[string]string{
 		verify.CheckTLog:           "hashedrekord entry logIndex 0 verified offline",
-		verify.CheckLabel:          sign.RevisionClaim + "=" + pinCommit,
-		verify.CheckSignedRevision: "signed " + sign.RevisionClaim + "=" + pinCommit,
+		verify.CheckLabel:          catalog.RevisionLabel + "=" + pinCommit,
+		verify.CheckSignedRevision: "signed " + catalog.RevisionLabel + "=" + pinCommit,
 		verify.CheckProvenance:     "built from " + project + "@" + pinCommit,
 	} {
 		if d := vd.Check(check).Detail; !strings.Contains(d, want) {

@@ -24,6 +24,7 @@ import (
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
 	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 	"github.com/mcpbuild/mcpbuild/sign"
@@ -90,7 +91,7 @@ func NewCoSigned(t *testing.T, host string) CoSigned {
 		t.Fatal(err)
 	}
 	cf, _ := img.ConfigFile()
-	cf.Config.Labels = map[string]string{sign.RevisionClaim: PinA}
+	cf.Config.Labels = map[string]string{catalog.RevisionLabel: PinA}
 	if img, err = ggcrmutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,13 @@
-// Package cliutil holds what both binaries share: exit codes, the error kinds that choose
-// them, environment variable names and logger setup. It must stay free of heavy
-// dependencies (mcpverify links it and must not link BuildKit).
+// Package cliutil holds what both binaries share: main and run (Binary), exit codes and
+// their one mapping from error kinds (ExitCode), environment variable names and logger
+// setup. It must stay free of heavy dependencies (mcpverify links it and must not link
+// BuildKit).
 package cliutil
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"syscall"
 
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
 )
 
@@ -50,42 +45,29 @@ func (e *UnreachableError) Error() string {
 }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
-// IsTransient reports whether err is a network-level or server-side fault rather than an
-// answer: connection refused or reset, DNS failure, timeout, HTTP 429 or 5xx, a request
-// that failed in the transport (*httpx.Error: timed out, retries used up, Retry-After too
-// long) or a command out of time (*TimeoutError).
-func IsTransient(err error) bool {
+// Fault is fault.Usage.
+func (e *UsageError) Fault() fault.Kind { return fault.Usage }
+
+// Fault is fault.Unreachable.
+func (e *UnreachableError) Fault() fault.Kind { return fault.Unreachable }
+
+// ExitCode is the one mapping of an error to an exit code, for both binaries: nil 0,
+// then by kind (httpx.KindOf: the error types' own, then network faults, deadlines and
+// a registry's 429 or 5xx): usage 2, unreachable 3, failed 1. Where several errors are
+// joined, usage wins, then unreachable, then failed. An error that nothing classifies
+// gets unclassified, which each binary states in one line (mcpbuild: ExitFailed,
+// mcpverify: ExitUnreachable).
+func ExitCode(err error, unclassified int) int {
 	if err == nil {
-		return false
+		return ExitOK
 	}
-	var he *httpx.Error
-	var to *TimeoutError
-	if errors.As(err, &he) || errors.As(err, &to) {
-		return true
+	switch httpx.KindOf(err) {
+	case fault.Usage:
+		return ExitUsage
+	case fault.Unreachable:
+		return ExitUnreachable
+	case fault.Failed:
+		return ExitFailed
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
-		return true
-	}
-	var te *transport.Error
-	if errors.As(err, &te) {
-		return te.StatusCode == 429 || te.StatusCode >= 500
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	// Only errors raised by the network stack count: a bare syscall.Errno (ENOENT from
-	// opening a file, say) also satisfies net.Error and must not read as "unreachable".
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return true
-	}
-	var de *net.DNSError
-	if errors.As(err, &de) {
-		return true
-	}
-	// A *url.Error from a request is a transport fault; one from url.Parse is bad input.
-	var ue *url.Error
-	return errors.As(err, &ue) && ue.Op != "parse"
+	return unclassified
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
 )
 
@@ -86,3 +87,6 @@ func (e *TimeoutError) Error() string {
 }
 
 func (e *TimeoutError) Unwrap() error { return e.Err }
+
+// Fault is fault.Unreachable: nothing was decided.
+func (e *TimeoutError) Fault() fault.Kind { return fault.Unreachable }

@@ -17,8 +17,8 @@ func TestTransportErrorsAreTransient(t *testing.T) {
 		&httpx.Error{Service: "registry r", Method: "GET", Path: "/v2/", Err: errors.New("asked to retry after 2m0s")},
 		&TimeoutError{After: time.Second, Flag: "--timeout", Err: errors.New("solve canceled")},
 	} {
-		if !IsTransient(err) {
-			t.Errorf("IsTransient(%v) = false", err)
+		if got := ExitCode(err, ExitFailed); got != ExitUnreachable {
+			t.Errorf("ExitCode(%v) = %d, want %d", err, got, ExitUnreachable)
 		}
 	}
 }
