@@ -98,7 +98,7 @@ func TestE2ERepro(t *testing.T) {
 	if code != cliutil.ExitFailed || d == nil || d.Kind != repro.KindConfig || d.Path != `config.Labels["tampered"]` || d.Rebuilt != "(absent)" {
 		t.Fatalf("repro of a relabelled image: exit %d, %v, %+v\n%s", code, err, d, stderr)
 	}
-	if got := tagDigest(t, tagRef); got != digestOf(t, labelled) {
+	if got := tagDigest(t, tagRef); got != imageDigest(t, labelled) {
 		t.Errorf("repro moved the published tag to %s", got)
 	}
 
@@ -131,7 +131,7 @@ func difference(j reproJSON) *repro.Difference {
 	return j.Reports[0].Difference
 }
 
-func digestOf(t *testing.T, img v1.Image) string {
+func imageDigest(t *testing.T, img v1.Image) string {
 	t.Helper()
 	d, err := img.Digest()
 	if err != nil {
