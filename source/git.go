@@ -19,7 +19,8 @@ type runner struct {
 }
 
 // baseEnv is the child's whole environment before WithEnv's additions: no user or system
-// configuration, no prompts, no replace objects, and only the allowed transports.
+// configuration, no prompts, no replace objects, only the allowed transports, and paths
+// that are paths (no pathspec magic such as ":(top)" or ":!dir").
 func baseEnv(protocols string) []string {
 	return []string{
 		"GIT_CONFIG_NOSYSTEM=1",
@@ -28,6 +29,7 @@ func baseEnv(protocols string) []string {
 		"GIT_ASKPASS=",
 		"SSH_ASKPASS=",
 		"GIT_NO_REPLACE_OBJECTS=1",
+		"GIT_LITERAL_PATHSPECS=1",
 		"GIT_ALLOW_PROTOCOL=" + protocols,
 		"HOME=/nonexistent",
 		"LC_ALL=C",

@@ -12,6 +12,7 @@ import (
 const (
 	DefaultCallTimeout = 5 * time.Minute // one git call (a fetch of a large repository)
 	DefaultMaxOutput   = 64 << 20        // stdout of one git call, diffs excepted
+	DefaultMaxRepoSize = 512 << 20       // a temporary repository on disk
 )
 
 // Client runs the git operations of this package. It holds no connection and no state
@@ -21,6 +22,7 @@ type Client struct {
 	log     *slog.Logger
 	tempDir string
 	files   bool
+	maxRepo int64
 }
 
 type options struct {
@@ -31,6 +33,7 @@ type options struct {
 	log     *slog.Logger
 	tempDir string
 	files   bool
+	maxRepo int64
 }
 
 // Option configures New.
@@ -66,6 +69,21 @@ func WithMaxOutput(n int) Option {
 			return fmt.Errorf("WithMaxOutput %d: want a positive size", n)
 		}
 		o.maxOut = n
+		return nil
+	}
+}
+
+// WithMaxRepoSize bounds the size on disk of each temporary repository (default
+// DefaultMaxRepoSize). A remote can ignore the blob filter, or answer an on-demand blob
+// fetch with any pack: a git call that grows the repository past n is stopped (the size
+// is sampled every 200ms, so git may write a little more before it is) and fails with a
+// *RemoteError matching ErrRepoTooLarge.
+func WithMaxRepoSize(n int64) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("WithMaxRepoSize %d: want a positive size", n)
+		}
+		o.maxRepo = n
 		return nil
 	}
 }
@@ -121,7 +139,7 @@ func WithFileRemotes() Option {
 
 // New returns a Client.
 func New(opts ...Option) (*Client, error) {
-	o := options{bin: "git", timeout: DefaultCallTimeout, maxOut: DefaultMaxOutput, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	o := options{bin: "git", timeout: DefaultCallTimeout, maxOut: DefaultMaxOutput, maxRepo: DefaultMaxRepoSize, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -140,5 +158,6 @@ func New(opts ...Option) (*Client, error) {
 		log:     o.log,
 		tempDir: o.tempDir,
 		files:   o.files,
+		maxRepo: o.maxRepo,
 	}, nil
 }

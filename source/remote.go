@@ -168,7 +168,7 @@ func (c *Client) Fetch(ctx context.Context, remote string, commits []string) (re
 
 func (r *Repo) fetch(ctx context.Context, shas ...string) error {
 	args := append([]string{"fetch", "-q", "--no-tags", "--no-write-fetch-head", "--filter=blob:none", "origin"}, shas...)
-	_, err := r.c.git.run(ctx, r.dir, args...)
+	_, err := r.run(ctx, args...)
 	return err
 }
 

@@ -21,7 +21,10 @@ func spec(commit, p string) string {
 
 // HasCommit reports whether commit is in the repository.
 func (r *Repo) HasCommit(ctx context.Context, commit string) (bool, error) {
-	out, err := r.c.git.run(ctx, r.dir, "cat-file", "-t", commit)
+	if err := checkCommits("looking up commit", commit); err != nil {
+		return false, err
+	}
+	out, err := r.run(ctx, "cat-file", "-t", "--end-of-options", commit)
 	if isExit(err, 128) || isExit(err, 1) {
 		return false, nil
 	}
@@ -35,11 +38,14 @@ func (r *Repo) HasCommit(ctx context.Context, commit string) (bool, error) {
 // when p does not exist there ("" or "." is the root tree). Only trees are read, never
 // blobs.
 func (r *Repo) ObjectType(ctx context.Context, commit, p string) (string, error) {
+	if err := checkCommits("looking up "+p, commit); err != nil {
+		return "", err
+	}
 	p = strings.Trim(p, "/")
 	if p == "" || p == "." {
 		return "tree", nil
 	}
-	out, err := r.c.git.run(ctx, r.dir, "ls-tree", "-z", commit, "--", p)
+	out, err := r.run(ctx, "ls-tree", "-z", "--end-of-options", commit, "--", p)
 	if err != nil {
 		return "", fmt.Errorf("looking up %s at %s: %w", p, short(commit), err)
 	}
@@ -64,7 +70,10 @@ func isExit(err error, code int) bool {
 // ReadFile returns the content of the file p at commit, at most max bytes (more is an
 // error). The blob is fetched from the remote if it is not there yet.
 func (r *Repo) ReadFile(ctx context.Context, commit, p string, max int) ([]byte, error) {
-	out, truncated, err := r.c.git.runCapped(ctx, max, r.dir, "cat-file", "blob", spec(commit, p))
+	if err := checkCommits("reading "+p, commit); err != nil {
+		return nil, err
+	}
+	out, truncated, err := r.git(ctx, max, "cat-file", "blob", "--end-of-options", spec(commit, p))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s at %s: %w", p, short(commit), err)
 	}
@@ -77,7 +86,10 @@ func (r *Repo) ReadFile(ctx context.Context, commit, p string, max int) ([]byte,
 // ListTree returns every path (files, links, submodules and directories) under dir at
 // commit, relative to dir.
 func (r *Repo) ListTree(ctx context.Context, commit, dir string) ([]string, error) {
-	out, err := r.c.git.run(ctx, r.dir, "ls-tree", "-r", "-t", "-z", "--name-only", spec(commit, dir))
+	if err := checkCommits("listing "+displayDir(dir), commit); err != nil {
+		return nil, err
+	}
+	out, err := r.run(ctx, "ls-tree", "-r", "-t", "-z", "--name-only", "--end-of-options", spec(commit, dir))
 	if err != nil {
 		return nil, fmt.Errorf("listing %s at %s: %w", displayDir(dir), short(commit), err)
 	}
@@ -92,7 +104,10 @@ func (r *Repo) ListTree(ctx context.Context, commit, dir string) ([]string, erro
 
 // IsAncestor reports whether commit a is an ancestor of (or equal to) commit b.
 func (r *Repo) IsAncestor(ctx context.Context, a, b string) (bool, error) {
-	_, err := r.c.git.run(ctx, r.dir, "merge-base", "--is-ancestor", a, b)
+	if err := checkCommits("checking ancestry", a, b); err != nil {
+		return false, err
+	}
+	_, err := r.run(ctx, "merge-base", "--is-ancestor", "--end-of-options", a, b)
 	switch {
 	case err == nil:
 		return true, nil
@@ -113,8 +128,11 @@ type Commit struct {
 // Log returns the commits reachable from to but not from from, newest first, at most max
 // of them, and how many there are in all.
 func (r *Repo) Log(ctx context.Context, from, to string, max int) ([]Commit, int, error) {
+	if err := checkCommits("listing commits", from, to); err != nil {
+		return nil, 0, err
+	}
 	rng := from + ".." + to
-	n, err := r.c.git.run(ctx, r.dir, "rev-list", "--count", rng)
+	n, err := r.run(ctx, "rev-list", "--count", "--end-of-options", rng)
 	if err != nil {
 		return nil, 0, fmt.Errorf("counting commits %s: %w", shortRange(from, to), err)
 	}
@@ -122,8 +140,8 @@ func (r *Repo) Log(ctx context.Context, from, to string, max int) ([]Commit, int
 	if err != nil {
 		return nil, 0, fmt.Errorf("counting commits %s: %q", shortRange(from, to), n)
 	}
-	out, err := r.c.git.run(ctx, r.dir, "log", "--no-show-signature", "--no-mailmap", "-z",
-		"--format=%H%x1f%an <%ae>%x1f%at%x1f%s", "--max-count="+strconv.Itoa(max), rng)
+	out, err := r.run(ctx, "log", "--no-show-signature", "--no-mailmap", "-z",
+		"--format=%H%x1f%an <%ae>%x1f%at%x1f%s", "--max-count="+strconv.Itoa(max), "--end-of-options", rng)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing commits %s: %w", shortRange(from, to), err)
 	}
@@ -147,7 +165,10 @@ type Change struct {
 
 // DiffNames returns the files changed between from and to under dir ("" for all).
 func (r *Repo) DiffNames(ctx context.Context, from, to, dir string) ([]Change, error) {
-	out, err := r.c.git.run(ctx, r.dir, diffArgs([]string{"diff", "--no-renames", "--name-status", "-z"}, from, to, dir)...)
+	if err := checkCommits("listing files changed in "+displayDir(dir), from, to); err != nil {
+		return nil, err
+	}
+	out, err := r.run(ctx, diffArgs([]string{"diff", "--no-renames", "--name-status", "-z"}, from, to, dir)...)
 	if err != nil {
 		return nil, fmt.Errorf("listing files changed %s in %s: %w", shortRange(from, to), displayDir(dir), err)
 	}
@@ -162,7 +183,10 @@ func (r *Repo) DiffNames(ctx context.Context, from, to, dir string) ([]Change, e
 // Diff returns the unified diff between from and to under dir ("" for all), at most max
 // bytes, and whether it was cut.
 func (r *Repo) Diff(ctx context.Context, from, to, dir string, max int) (string, bool, error) {
-	out, truncated, err := r.c.git.runCapped(ctx, max, r.dir,
+	if err := checkCommits("diffing "+displayDir(dir), from, to); err != nil {
+		return "", false, err
+	}
+	out, truncated, err := r.git(ctx, max,
 		diffArgs([]string{"diff", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv"}, from, to, dir)...)
 	if err != nil {
 		return "", false, fmt.Errorf("diffing %s in %s: %w", shortRange(from, to), displayDir(dir), err)
@@ -171,11 +195,22 @@ func (r *Repo) Diff(ctx context.Context, from, to, dir string, max int) (string,
 }
 
 func diffArgs(base []string, from, to, dir string) []string {
-	args := append(base, from, to, "--")
+	args := append(base, "--end-of-options", from, to, "--")
 	if dir != "" && dir != "." {
 		return append(args, dir)
 	}
 	return args
+}
+
+// checkCommits refuses anything but full commit hashes: an argument that starts with "-"
+// would reach git as an option, any other form as a revision expression.
+func checkCommits(op string, shas ...string) error {
+	for _, s := range shas {
+		if !isCommitID(s) {
+			return fmt.Errorf("%s: %q is not a full commit hash", op, s)
+		}
+	}
+	return nil
 }
 
 func short(sha string) string {
