@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -216,9 +217,11 @@ func diagTexts(ds []*catalog.Diagnostic) []string {
 }
 
 // rewritePin changes source.commit of the file at path from old to commit, in place, and
-// replaces the file atomically (same directory, same mode).
+// replaces the file atomically and durably (same directory, same mode; file and
+// directory synced). It reads at most the catalog's size limit, and refuses a symbolic
+// link (replacing it would leave its target at the old pin) or any other non-regular file.
 func rewritePin(path, old, commit string) error {
-	data, err := os.ReadFile(path)
+	fi, data, err := readPinFile(path)
 	if err != nil {
 		return fmt.Errorf("updating pin in %s: %w", path, err)
 	}
@@ -226,28 +229,74 @@ func rewritePin(path, old, commit string) error {
 	if err != nil {
 		return err
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
+	if err := replaceFile(path, out, fi.Mode().Perm()); err != nil {
 		return fmt.Errorf("updating pin in %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".server.yaml.*")
+	return nil
+}
+
+// readPinFile reads the regular file at path, at most catalog.MaxFileSize bytes.
+func readPinFile(path string) (os.FileInfo, []byte, error) {
+	fi, err := os.Lstat(path)
 	if err != nil {
-		return fmt.Errorf("updating pin in %s: %w", path, err)
+		return nil, nil, err
+	}
+	switch {
+	case fi.Mode()&os.ModeSymlink != 0:
+		return nil, nil, errors.New("it is a symbolic link: rewriting it would replace the link, not its target; pin the file it points to")
+	case !fi.Mode().IsRegular():
+		return nil, nil, fmt.Errorf("not a regular file (%v)", fi.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	if open, err := f.Stat(); err != nil || !os.SameFile(fi, open) {
+		return nil, nil, errors.New("the file changed while it was opened")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, catalog.MaxFileSize+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(data) > catalog.MaxFileSize {
+		return nil, nil, fmt.Errorf("file is over the %d-byte (1 MiB) limit", catalog.MaxFileSize)
+	}
+	return fi, data, nil
+}
+
+// replaceFile writes data to a temporary file next to path, syncs it, renames it over
+// path and syncs the directory.
+func replaceFile(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".server.yaml.*")
+	if err != nil {
+		return err
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if _, err := tmp.Write(out); err != nil {
-		tmp.Close()
-		return fmt.Errorf("updating pin in %s: %w", path, err)
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(perm)
 	}
-	if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("updating pin in %s: %w", path, err)
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("updating pin in %s: %w", path, err)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("updating pin in %s: %w", path, err)
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
 	}
 	return nil
 }
