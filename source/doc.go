@@ -8,6 +8,9 @@
 // Everything goes through the git command line, run without a shell, with a deadline and
 // a bounded output on every call, and with an environment of its own: no user or system
 // git configuration, no terminal prompt, only the git:// and https:// transports (file://
-// too with WithFileRemotes, for tests). The package never reads the process environment;
-// WithEnv adds variables (such as proxies) to the child's.
+// too with WithFileRemotes, for tests), literal paths (no pathspec magic). The package
+// never reads the process environment; WithEnv adds variables (such as proxies) to the
+// child's. Revisions are full commit hashes only, passed after --end-of-options, and a
+// temporary repository is bounded on disk (WithMaxRepoSize): a remote that ignores the
+// blob filter cannot fill the disk.
 package source

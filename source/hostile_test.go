@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRepoRefusesArgumentsThatAreNotCommits: every Repo method that takes a commit
@@ -161,5 +162,36 @@ func TestWithMaxRepoSizeRejectsNonPositive(t *testing.T) {
 		if _, err := New(WithTempDir(t.TempDir()), WithMaxRepoSize(n)); err == nil {
 			t.Errorf("WithMaxRepoSize(%d) = nil error", n)
 		}
+	}
+}
+
+// TestSizeWatcherStopsARunningFetch: a git that keeps writing into the repository is
+// stopped while it runs, long before its deadline.
+func TestSizeWatcherStopsARunningFetch(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	// A fake git: succeeds at everything but fetch, which writes 256 KiB every 50ms into
+	// the repository (its first argument is --git-dir=DIR) and never ends.
+	fake := filepath.Join(t.TempDir(), "git")
+	script := "#!/bin/sh\ncase \"$2\" in fetch) ;; *) exit 0;; esac\ndir=${1#--git-dir=}\ni=0\n" +
+		"while :; do head -c 262144 /dev/zero > \"$dir/junk$i\"; i=$((i+1)); sleep 0.05; done\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(WithFileRemotes(), WithTempDir(t.TempDir()), WithGit(fake), WithMaxRepoSize(1<<20), WithCallTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	repo, _, err := c.Fetch(bg, "file:///nowhere.git", []string{strings.Repeat("a", 40)})
+	if repo != nil {
+		repo.Close()
+	}
+	if !errors.Is(err, ErrRepoTooLarge) {
+		t.Fatalf("Fetch() = %v, want ErrRepoTooLarge", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("Fetch() took %v to stop, want well under its one-minute deadline", d)
 	}
 }
