@@ -86,7 +86,7 @@ func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 		return nil, fmt.Errorf("loading public key: %w", err)
 	}
 	v := &Verifier{key: key, sigVer: sv, o: o, large: make(largeItems, maxLargeItems)}
-	v.reg = newRegistryClient(&countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger}, o.keychain, v.large)
+	v.reg = newRegistryClient(&countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger}, o.keychain, v.large, o.cache, o.stats)
 	if !o.noTLog {
 		v.rekor = &rekorTrust{given: o.logKeys(), url: o.rekorURL,
 			client: &http.Client{Transport: &countingTransport{inner: o.transport, stats: o.stats, kind: kindRekor, logger: o.logger}}}
@@ -201,7 +201,10 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	if !wantAtt {
 		checkProv = nil
 	}
-	fetchAll(ctx, func(ctx context.Context) { s = v.checkSignatures(ctx, refs, repo, digest, f.sig, f.sigErr) }, checkProv)
+	expected := expectedPayloads(repo, digest, p.Pin) // cosign CLI signatures: no blob read (signature.go)
+	fetchAll(ctx, func(ctx context.Context) {
+		s = v.checkSignaturesOf(ctx, refs, repo, digest, f.sig, f.sigErr, expected)
+	}, checkProv)
 	vd.Checks = append(vd.Checks, s.sig, s.tlog, labelChecks(f.imgs, f.cfgErr, p.Pin.Commit), claimCheck(s, p), prov)
 	return v.conclude(ctx, vd)
 }

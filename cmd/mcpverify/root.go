@@ -26,6 +26,7 @@ type common struct {
 	verbose bool
 	logger  *slog.Logger
 	getenv  func(string) string // the only way the environment is read
+	cache   *verify.Cache       // opened once per run (cacheOption)
 }
 
 // newRootCmd returns a fresh command tree (no globals: tests run several in parallel).
