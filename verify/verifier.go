@@ -212,7 +212,8 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 // fetch makes the first reads: by tag, the manifest (round trip 1) then the config, the
 // .sig and the .att manifests in parallel (round trip 2); by digest, the manifest, .sig and
 // .att in parallel, then the config. An index adds one round trip for the platforms'
-// manifests (read in parallel) before their configs.
+// manifests (read in parallel) before their configs. With a cache, each tag is resolved
+// by a HEAD and what the cache holds is not requested (cached.go).
 func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.Repository, wantAtt bool, plat *v1.Platform) (*fetched, error) {
 	repo := ref.Context()
 	f := &fetched{}
