@@ -80,6 +80,15 @@ func (c *Cache) path(h v1.Hash) string {
 	return filepath.Join(c.dir, "sha256", h.Hex)
 }
 
+// has reports whether an entry of h exists (unchecked: get checks it).
+func (c *Cache) has(h v1.Hash) bool {
+	if c == nil || c.path(h) == "" {
+		return false
+	}
+	_, err := os.Stat(c.path(h))
+	return err == nil
+}
+
 // get returns the entry of h when it holds at most limit bytes hashing to h (and its
 // media type); a corrupt entry is deleted. Any failure is a miss.
 func (c *Cache) get(h v1.Hash, limit int64) (mediaType string, b []byte, ok bool) {
@@ -118,8 +127,8 @@ func (c *Cache) put(h v1.Hash, mediaType string, b []byte) {
 		return
 	}
 	p := c.path(h)
-	if _, err := os.Stat(p); err == nil {
-		return
+	if _, _, ok := c.get(h, maxCacheEntry); ok {
+		return // held, and whole (a corrupt entry was just deleted: written again)
 	}
 	if writeAtomic(p, []byte(mediaType+"\n"), b) != nil {
 		return

@@ -77,6 +77,11 @@ func TestCacheWarmRunMakesOnlyHEADs(t *testing.T) {
 	if plainStats.Heads != 0 || coldStats.ManifestGets == 0 || coldStats.BlobGets == 0 {
 		t.Errorf("no cache %+v, cold %+v: want GETs only without a cache, and GETs cold", plainStats, coldStats)
 	}
+	// Cold: the tag's HEAD, then a GET by its digest; the image is new to the cache, so
+	// its .sig and .att are read by GET at once with the config: one round trip more.
+	if coldStats.Heads != len(tags) || coldStats.RoundTrips != plainStats.RoundTrips+len(tags) {
+		t.Errorf("cold run stats = %+v (without a cache %+v); want one HEAD and one round trip more per image", coldStats, plainStats)
+	}
 	// Per image: HEAD of the tag, the .sig and the .att; nothing else.
 	if warmStats.ManifestGets != 0 || warmStats.BlobGets != 0 || warmStats.Heads != 3*len(tags) || warmStats.Methods["GET"] != 0 {
 		t.Errorf("warm run stats = %+v; want %d HEADs and no GET", warmStats, 3*len(tags))
@@ -281,4 +286,26 @@ func hostileHeaders(kv ...string) hostile.Action {
 			resp.Header.Set(kv[i], kv[i+1])
 		}
 	})
+}
+
+// A .sig tag that moved is read again (its HEAD names a new digest), and decides: the
+// cache never answers for a tag.
+func TestCacheSignatureTagMoved(t *testing.T) {
+	f := verifytest.New(t)
+	tags := cachedImages(f, 1)
+	cache := openCache(t, t.TempDir())
+	verifyAllJSON(t, f, cache, tags)
+	img, err := name.NewDigest(tags[0].Context().Name() + "@" + digestOf(t, f, tags[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Sign(img, verifytest.SigSpec{Key: verifytest.NewKey(t), NoData: true}) // replaces the .sig
+	v, st := newVerifier(f, verify.WithCache(cache))
+	vd, err := v.Verify(ctxT(t), tags[0], policy())
+	if err != nil || vd.Verified || vd.Check(verify.CheckSignature).Status != verify.StatusFail {
+		t.Fatalf("Verify = %+v, %v; want the new .sig (another key) to fail", vd, err)
+	}
+	if s := st.Snapshot(); s.ManifestGets != 1 || s.Heads != 3 {
+		t.Errorf("stats %v: want 3 HEADs and one manifest GET (the new .sig)", s)
+	}
 }

@@ -21,31 +21,61 @@ import (
 // that digest. A HEAD without a sha256 Docker-Content-Digest falls back to one GET of
 // the tag (its digest is then the hash of its bytes, as without a cache).
 func (c *registryClient) cachedManifestRef(ctx context.Context, ref name.Reference, acc ocireg.Accept) (*manifest, error) {
+	m, _, err := c.resolve(ctx, ref, acc)
+	return m, err
+}
+
+// resolve is cachedManifestRef, and reports whether the cache held the manifest (after a
+// HEAD without a digest, whether it held what the GET of the tag read).
+func (c *registryClient) resolve(ctx context.Context, ref name.Reference, acc ocireg.Accept) (*manifest, bool, error) {
 	if d, ok := ref.(name.Digest); ok {
 		if h, err := v1.NewHash(d.DigestStr()); err == nil {
 			if m, hit, err := c.cachedManifest(ctx, ref.Context(), h, acc, nil); hit {
-				return m, err
+				return m, true, err
 			}
 		}
-		return c.get(ctx, ref, acc)
+		m, err := c.get(ctx, ref, acc)
+		return m, false, err
 	}
 	h, ok, err := c.cl.Head(ctx, ref, acc)
 	if err != nil {
-		return nil, classified(err) // a 404 proves absence, as a GET's
+		return nil, false, classified(err) // a 404 proves absence, as a GET's
 	}
 	if !ok {
-		return c.get(ctx, ref, acc)
+		return c.getKnown(ctx, ref, acc)
 	}
 	if m, hit, err := c.cachedManifest(ctx, ref.Context(), h, acc, nil); hit {
-		return m, err
+		return m, true, err
 	}
 	m, err := c.get(ctx, ref.Context().Digest(h.String()), acc)
 	if errors.Is(err, errNotFound) {
 		// The tag exists (HEAD 200) and its digest does not: the registry contradicts
 		// itself, which proves nothing absent.
-		return nil, badContent("%s: the registry's HEAD names %s, which it does not serve: %v", ref, h, err)
+		return nil, false, badContent("%s: the registry's HEAD names %s, which it does not serve: %v", ref, h, err)
 	}
-	return m, err
+	return m, false, err
+}
+
+// getImage reads an image reference's manifest (getManifest) and reports whether the
+// cache held it (see sigReader).
+func (c *registryClient) getImage(ctx context.Context, ref name.Reference) (*manifest, bool, error) {
+	if c.cache == nil {
+		m, err := c.get(ctx, ref, ocireg.AcceptImageRef)
+		return m, false, err
+	}
+	return c.resolve(ctx, ref, ocireg.AcceptImageRef)
+}
+
+// sigReader is how the .sig and .att tags of an image are read: with a cache, by HEAD
+// (cachedManifestRef) when the cache held the image's manifest (known), whose signatures
+// may then be cached too; when it did not, the image is new to the cache and so are
+// they: a GET of the tag at once (one round trip less than a HEAD and a GET), cached by
+// its hash. Without a cache, a GET.
+func (c *registryClient) sigReader(known bool) func(context.Context, name.Reference, ocireg.Accept) (*manifest, error) {
+	if c.cache != nil && known {
+		return c.cachedManifestRef
+	}
+	return c.get
 }
 
 // cachedManifest returns the manifest cached under h, checked as ocireg checks a GET's:

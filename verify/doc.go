@@ -99,7 +99,9 @@
 // not check, and so is a digest the HEAD names that the registry then does not serve. A
 // .sig or .att manifest is read again exactly when its tag's digest changed: the tag's
 // last digest needs no index of its own, since the digest-keyed entry is that index. An
-// unchanged image costs its HEADs only (3 in 2 round trips) and no GET. The header is a
+// unchanged image costs its HEADs only (3 in 2 round trips) and no GET. An image new to
+// the cache costs one round trip more than without one (its tag's HEAD, then a GET by
+// digest; its .sig and .att, new too, are read by GET at once). The header is a
 // claim, not a proof, and gives a registry no power it lacks: for a tag, a registry can
 // already serve any manifest it likes to a GET, and the verdict names the digest it
 // resolved to (here, the HEAD's) and checks everything against that digest. What the

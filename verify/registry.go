@@ -73,11 +73,19 @@ func (c *registryClient) getManifest(ctx context.Context, ref name.Reference, ac
 
 // get GETs ref's manifest and stores it in the cache by the hash of its bytes.
 func (c *registryClient) get(ctx context.Context, ref name.Reference, acc ocireg.Accept) (*manifest, error) {
+	m, _, err := c.getKnown(ctx, ref, acc)
+	return m, err
+}
+
+// getKnown is get, and reports whether the cache already held what it read.
+func (c *registryClient) getKnown(ctx context.Context, ref name.Reference, acc ocireg.Accept) (*manifest, bool, error) {
 	m, err := c.cl.Manifest(ctx, ref, acc)
-	if err == nil {
+	known := false
+	if err == nil && c.cache != nil {
+		known = c.cache.has(m.Digest)
 		c.cache.put(m.Digest, m.MediaType, m.Raw)
 	}
-	return decoded(m), classified(err)
+	return decoded(m), known, classified(err)
 }
 
 // decoded drops a manifest's raw bytes, which verify has no use for once they are hashed

@@ -105,6 +105,7 @@ func (v *Verifier) SignaturesRepository(repo name.Repository) name.Repository {
 // fetched holds what the first round trips read.
 type fetched struct {
 	digest v1.Hash // what the reference resolved to: its digest, or the hash of the tag's one GET
+	known  bool    // the image manifest was in the cache (sigReader)
 	img    *manifest
 	imgErr error
 	imgs   []platformImage // whose labels are checked (index.go)
@@ -218,19 +219,21 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 	repo := ref.Context()
 	f := &fetched{}
 	getSig := func(h v1.Hash) func(context.Context) {
+		read := v.reg.sigReader(f.known)
 		return func(ctx context.Context) {
-			f.sig, f.sigErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.SignatureSuffix), ocireg.AcceptImage)
+			f.sig, f.sigErr = read(ctx, sign.Tag(sigRepo, h, sign.SignatureSuffix), ocireg.AcceptImage)
 		}
 	}
 	getAtt := func(h v1.Hash) func(context.Context) {
 		if !wantAtt {
 			return nil
 		}
+		read := v.reg.sigReader(f.known)
 		return func(ctx context.Context) {
-			f.att, f.attErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.AttestationSuffix), ocireg.AcceptImage)
+			f.att, f.attErr = read(ctx, sign.Tag(sigRepo, h, sign.AttestationSuffix), ocireg.AcceptImage)
 		}
 	}
-	getImg := func(ctx context.Context) { f.img, f.imgErr = v.reg.getManifest(ctx, ref, ocireg.AcceptImageRef) }
+	getImg := func(ctx context.Context) { f.img, f.known, f.imgErr = v.reg.getImage(ctx, ref) }
 	getCfg := func(ctx context.Context) { f.imgs, f.cfgErr = v.images(ctx, repo, f.img, plat) }
 
 	if d, ok := ref.(name.Digest); ok {
@@ -239,6 +242,7 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 			return nil, fmt.Errorf("parsing digest of %s: %w", ref, err)
 		}
 		f.digest = h
+		f.known = v.reg.cache.has(h) // read in parallel: whether the cache holds it now
 		fetchAll(ctx, getImg, getSig(h), getAtt(h))
 		if f.imgErr == nil {
 			getCfg(ctx)

@@ -79,7 +79,8 @@ Cache: what is read by digest is kept under --cache-dir (default <user cache
 dir>/mcpverify; --no-cache: none), named by its digest and hashed again on every read.
 Tags are then resolved with HEAD: an unchanged image costs 3 HEADs in 2 round trips and
 no GET (registries count GETs against rate limits; --stats shows their rate-limit
-headers); content not yet cached costs its HEAD and then a GET by digest.
+headers); an image not yet cached costs one round trip more than without a cache (the
+tag's HEAD, then a GET by digest).
 
 Output: per image "VERIFIED", "NOT VERIFIED: <first failing check>: <detail>" (exit 1)
 or "COULD NOT VERIFY: <check>: <error>" (exit 3: a failed lookup is never reported as
