@@ -47,8 +47,9 @@
 // digest (an image by digest, an index's platform manifest, the config, the blobs and
 // embedded "data" the .sig and .att layers name, referrers, bundles) must hash to that
 // digest and have its descriptor's size; a tag's digest is the hash of the bytes of its
-// one GET, and the verdict reports that digest (or the one asked for), never one a
-// registry states: a Docker-Content-Digest header naming another sha256 digest is refused.
+// one GET, and the verdict reports that digest (or the one asked for): a
+// Docker-Content-Digest header naming another sha256 digest is refused. (With a cache, a
+// HEAD's header chooses the digest whose content is read, see Cache.)
 // A manifest must be of a media type the read expects (an image reference: OCI or Docker
 // schema2 manifest or index; .sig and .att: an image manifest; the referrers tag: an OCI
 // index; a referrer: an OCI manifest), named by its Content-Type and by the body's
@@ -76,8 +77,40 @@
 // (<sigrepo>:sha256-<hex>.sig) and, unless skipped, the attestations manifest (.att) are
 // read in parallel: 3 (or 4) requests in 2 sequential round trips when the signature
 // payloads are embedded in the layer descriptors' OCI "data" field, as mcpbuild publish
-// writes them (their digest is checked); cosign-made signatures cost one blob read more.
-// Stats counts requests and round trips.
+// writes them (their digest is checked). A payload only stored as a blob (the cosign
+// CLI's) is not read either when it is one the pin predicts: the simple-signing payload
+// for this digest and repository without claims, with the revision claim, or with the
+// revision and source claims, byte for byte as cosign marshals it (sign.Payload). It is
+// used only when it hashes to the layer's digest and has its size, so it is the blob's
+// content, and its signature is verified over it as over any payload; any other payload
+// is read (one blob read more). Stats counts requests (GETs of manifests and of blobs,
+// HEADs apart) and round trips, and keeps the registry's rate-limit headers.
+//
+// Cache (WithCache; mcpverify's default, under the user's cache directory): what is read
+// by digest (manifests, configs, payloads, envelopes, bundles) is kept in a Cache,
+// content-addressed (<dir>/sha256/<hex>, never by tag; written atomically, 0600 files in
+// 0700 directories, at most 8 MiB an entry, least recently used entries evicted past the
+// total bound), and hashed again on every read: an entry that does not hash to its name
+// is deleted and the content read from the registry again. With a cache, a tag (the
+// image's, the .sig, .att and referrers tags) is resolved with a HEAD, whose
+// Docker-Content-Digest picks the cache entry, else the digest to GET by; a HEAD without
+// a sha256 digest falls back to one GET of the tag (its digest is the hash of the bytes,
+// as without a cache), a 404 proves absence as a GET's does, any other answer is could
+// not check, and so is a digest the HEAD names that the registry then does not serve. A
+// .sig or .att manifest is read again exactly when its tag's digest changed: the tag's
+// last digest needs no index of its own, since the digest-keyed entry is that index. An
+// unchanged image costs its HEADs only (3 in 2 round trips) and no GET. An image new to
+// the cache costs one round trip more than without one (its tag's HEAD, then a GET by
+// digest; its .sig and .att, new too, are read by GET at once). The header is a
+// claim, not a proof, and gives a registry no power it lacks: for a tag, a registry can
+// already serve any manifest it likes to a GET, and the verdict names the digest it
+// resolved to (here, the HEAD's) and checks everything against that digest. What the
+// cache returns for it is genuine content of that digest (it hashes to it), used exactly
+// as a GET's answer (media type, descriptor size, budget; signature, log entry, label,
+// provenance of that digest). A lying HEAD can at worst cost a GET, or point the tag at
+// another image, which then has to be signed for this repository and pin. Log entries
+// are not cached as verified: a bundle is cached as bytes and verified offline again
+// (cheap), so the cache holds no verdict.
 //
 // Formats: cosign's legacy layout (simple-signing payload, signature and Rekor bundle
 // annotations; the bundle's SET is verified offline with cosign's VerifyBundle against

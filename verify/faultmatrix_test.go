@@ -45,7 +45,7 @@ func TestFaultMatrix(t *testing.T) {
 		}, verify.CheckSignature},
 		"signature payload blob": {func(f *verifytest.Fixture, repo name.Repository) (name.Reference, string) {
 			img := f.PushImage(repo, "v1", verifytest.PinCommit)
-			l := f.Sign(img, verifytest.SigSpec{NoData: true})[0]
+			l := f.Sign(img, blobSig())[0]
 			return img, "/blobs/" + l.Desc.Digest.String()
 		}, verify.CheckSignature},
 		"attestation manifest": {func(f *verifytest.Fixture, repo name.Repository) (name.Reference, string) {
@@ -100,7 +100,7 @@ func TestMissingBlobIsIndeterminate(t *testing.T) {
 	}{
 		"signature payload": {func(f *verifytest.Fixture, repo name.Repository) (name.Reference, string) {
 			img := f.PushImage(repo, "v1", verifytest.PinCommit)
-			return img, "/blobs/" + f.Sign(img, verifytest.SigSpec{NoData: true})[0].Desc.Digest.String()
+			return img, "/blobs/" + f.Sign(img, blobSig())[0].Desc.Digest.String()
 		}, verify.CheckSignature},
 		"image config": {func(f *verifytest.Fixture, repo name.Repository) (name.Reference, string) {
 			img := f.PushImage(repo, "v1", verifytest.PinCommit)

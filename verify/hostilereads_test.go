@@ -47,7 +47,7 @@ func blobPath(repo name.Repository, h v1.Hash) string {
 // as blobs only (no "data" field), so that every read goes to the registry.
 func legacyImage(f *verifytest.Fixture, repo name.Repository, tag string) name.Digest {
 	img := f.PushImage(repo, tag, verifytest.PinCommit)
-	f.Sign(img, verifytest.SigSpec{NoData: true})
+	f.Sign(img, blobSig())
 	f.Attest(img, verifytest.ProvSpec{NoData: true})
 	return img
 }

@@ -24,6 +24,7 @@ type options struct {
 	transport http.RoundTripper
 	keychain  authn.Keychain
 	stats     *Stats
+	cache     *Cache
 	sigRepo   *name.Repository
 	platform  v1.Platform
 	// platformSet: WithPlatform was given (else every platform of an index is checked).
@@ -78,6 +79,19 @@ func WithKeychain(k authn.Keychain) Option {
 // WithStats counts the requests and round trips the Verifier makes into s.
 func WithStats(s *Stats) Option {
 	return func(o *options) error { o.stats = s; return nil }
+}
+
+// WithCache reads what is addressed by digest through c (see Cache): tags are then
+// resolved with a HEAD, and a manifest, config or blob the cache holds (hashed again) is
+// not requested. Default: no cache, every read is a GET.
+func WithCache(c *Cache) Option {
+	return func(o *options) error {
+		if c == nil {
+			return errors.New("WithCache: nil cache")
+		}
+		o.cache = c
+		return nil
+	}
 }
 
 // WithSignaturesRepository sets where signatures and attestations are stored (cosign's

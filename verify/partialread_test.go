@@ -26,7 +26,7 @@ func TestUnreadableSignatureAmongOthers(t *testing.T) {
 	t.Run("another verifies", func(t *testing.T) {
 		f := verifytest.New(t)
 		img := f.PushImage(f.Repo("mcp/partial"), "v1", verifytest.PinCommit)
-		ls := f.Sign(img, verifytest.SigSpec{NoData: true}, verifytest.SigSpec{})
+		ls := f.Sign(img, blobSig(), verifytest.SigSpec{})
 		failBlob(f, ls[0].Desc.Digest.String())
 		v, _ := newVerifier(f)
 		vd, err := v.Verify(ctxT(t), img, policy())
@@ -37,7 +37,7 @@ func TestUnreadableSignatureAmongOthers(t *testing.T) {
 	t.Run("none verifies", func(t *testing.T) {
 		f := verifytest.New(t)
 		img := f.PushImage(f.Repo("mcp/partial"), "v1", verifytest.PinCommit)
-		ls := f.Sign(img, verifytest.SigSpec{Key: verifytest.NewKey(t)}, verifytest.SigSpec{NoData: true})
+		ls := f.Sign(img, verifytest.SigSpec{Key: verifytest.NewKey(t)}, blobSig())
 		failBlob(f, ls[1].Desc.Digest.String())
 		v, _ := newVerifier(f)
 		vd, err := v.Verify(ctxT(t), img, policy())
@@ -48,7 +48,7 @@ func TestUnreadableSignatureAmongOthers(t *testing.T) {
 	t.Run("the readable one has a bad log entry", func(t *testing.T) {
 		f := verifytest.New(t)
 		img := f.PushImage(f.Repo("mcp/partial"), "v1", verifytest.PinCommit)
-		ls := f.Sign(img, verifytest.SigSpec{NoBundle: true}, verifytest.SigSpec{NoData: true})
+		ls := f.Sign(img, verifytest.SigSpec{NoBundle: true}, blobSig())
 		failBlob(f, ls[1].Desc.Digest.String())
 		v, _ := newVerifier(f)
 		vd, err := v.Verify(ctxT(t), img, policy())

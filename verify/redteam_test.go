@@ -147,7 +147,7 @@ func TestOversizePayloadRefused(t *testing.T) {
 	t.Run("served", func(t *testing.T) {
 		f := verifytest.New(t)
 		img := f.PushImage(f.Repo("mcp/bigpayload"), "v1", verifytest.PinCommit)
-		l := f.Sign(img, verifytest.SigSpec{NoData: true})[0]
+		l := f.Sign(img, blobSig())[0]
 		var served int
 		f.Hook = func(w http.ResponseWriter, r *http.Request) bool {
 			if !strings.HasSuffix(r.URL.Path, "/blobs/"+l.Desc.Digest.String()) {
@@ -168,7 +168,7 @@ func TestOversizePayloadRefused(t *testing.T) {
 	t.Run("declared", func(t *testing.T) {
 		f := verifytest.New(t)
 		img := f.PushImage(f.Repo("mcp/bigpayload"), "v1", verifytest.PinCommit)
-		l := f.Signature(img, verifytest.SigSpec{NoData: true})
+		l := f.Signature(img, blobSig())
 		l.Desc.Size = 3 << 20
 		h, _ := v1.NewHash(img.DigestStr())
 		f.PushLayers(sign.Tag(f.SigRepo, h, sign.SignatureSuffix), l)

@@ -25,17 +25,24 @@ const maxPayload = 1 << 20
 
 // registryClient reads manifests and blobs with one authenticated transport per registry
 // (one ping/token per registry for the Verifier's lifetime). It does not retry: retries
-// and per-request deadlines belong to the base transport (see WithTransport).
-type registryClient struct{ cl *ocireg.Client }
+// and per-request deadlines belong to the base transport (see WithTransport). With a
+// cache (cached.go), what is read by digest is looked up there first and tags are
+// resolved with a HEAD.
+type registryClient struct {
+	cl    *ocireg.Client
+	cache *Cache
+	large largeItems
+	stats *Stats
+}
 
 // newRegistryClient reads through base (the counting, budget-charging transport) with
-// credentials from keychain; every GET adds a hop to its context's chain, and every
-// manifest read is reserved in the budget and, when large, takes a slot of large
-// (manifestReads).
-func newRegistryClient(base http.RoundTripper, keychain authn.Keychain, large largeItems) *registryClient {
+// credentials from keychain; every GET or HEAD adds a hop to its context's chain, and
+// every manifest read is reserved in the budget and, when large, takes a slot of large
+// (manifestReads). cache may be nil (no cache).
+func newRegistryClient(base http.RoundTripper, keychain authn.Keychain, large largeItems, cache *Cache, stats *Stats) *registryClient {
 	return &registryClient{cl: ocireg.New(base, keychain).
 		BeforeGet(func(ctx context.Context) { chainOf(ctx).hop() }).
-		OnManifest(large.manifestRead)}
+		OnManifest(large.manifestRead), cache: cache, large: large, stats: stats}
 }
 
 // classified sorts an ocireg error: a 404 stays as it is (errNotFound: the registry says
@@ -54,12 +61,31 @@ func (c *registryClient) transport(ctx context.Context, repo name.Repository, al
 	return t, classified(err)
 }
 
-// getManifest GETs ref's manifest, accepting only the media types in acc
+// getManifest reads ref's manifest, accepting only the media types in acc
 // (ocireg.Client.Manifest). errNotFound (wrapped) is a 404; every other error is the
-// registry failing (indeterminate).
+// registry failing (indeterminate). With a cache, see cachedManifestRef.
 func (c *registryClient) getManifest(ctx context.Context, ref name.Reference, acc ocireg.Accept) (*manifest, error) {
+	if c.cache != nil {
+		return c.cachedManifestRef(ctx, ref, acc)
+	}
+	return c.get(ctx, ref, acc)
+}
+
+// get GETs ref's manifest and stores it in the cache by the hash of its bytes.
+func (c *registryClient) get(ctx context.Context, ref name.Reference, acc ocireg.Accept) (*manifest, error) {
+	m, _, err := c.getKnown(ctx, ref, acc)
+	return m, err
+}
+
+// getKnown is get, and reports whether the cache already held what it read.
+func (c *registryClient) getKnown(ctx context.Context, ref name.Reference, acc ocireg.Accept) (*manifest, bool, error) {
 	m, err := c.cl.Manifest(ctx, ref, acc)
-	return decoded(m), classified(err)
+	known := false
+	if err == nil && c.cache != nil {
+		known = c.cache.has(m.Digest)
+		c.cache.put(m.Digest, m.MediaType, m.Raw)
+	}
+	return decoded(m), known, classified(err)
 }
 
 // decoded drops a manifest's raw bytes, which verify has no use for once they are hashed
@@ -74,14 +100,28 @@ func decoded(m *manifest) *manifest {
 // getManifestFor reads the manifest descriptor d of repo names (an index's child, a
 // referrer): by d's digest, with d's media type and size (ocireg.Client.ManifestFor).
 func (c *registryClient) getManifestFor(ctx context.Context, repo name.Repository, d v1.Descriptor, acc ocireg.Accept) (*manifest, error) {
+	if m, hit, err := c.cachedManifest(ctx, repo, d.Digest, acc, &d); hit {
+		return m, err
+	}
 	m, err := c.cl.ManifestFor(ctx, repo, d, acc)
+	if err == nil {
+		c.cache.put(m.Digest, m.MediaType, m.Raw)
+	}
 	return decoded(m), classified(err)
 }
 
 // descriptorContent returns a descriptor's content, at most limit bytes: its embedded
-// data, else its blob (ocireg.Client.Content). A 404 for the blob is the registry failing
-// too: a manifest just read names it.
+// data, else its blob (ocireg.Client.Content), from the cache when it holds it. A 404
+// for the blob is the registry failing too: a manifest just read names it.
 func (c *registryClient) descriptorContent(ctx context.Context, repo name.Repository, d v1.Descriptor, limit int64) ([]byte, error) {
+	if len(d.Data) == 0 {
+		if b, ok, err := c.cachedBlob(ctx, repo, d, limit); ok {
+			return b, err
+		}
+	}
 	b, err := c.cl.Content(ctx, repo, d, limit)
+	if err == nil && len(d.Data) == 0 {
+		c.cache.put(d.Digest, "", b)
+	}
 	return b, referenced(classified(err))
 }

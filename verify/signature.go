@@ -13,6 +13,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
@@ -41,6 +43,13 @@ type candidate struct {
 // Signatures are read readWindow at a time and each is dropped once checked: the first
 // that verifies with the key and whose log entry verifies ends the search.
 func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo name.Repository, digest v1.Hash, m *manifest, err error) signed {
+	return v.checkSignaturesOf(ctx, refs, imgRepo, digest, m, err, nil)
+}
+
+// checkSignaturesOf is checkSignatures with the payloads expected for the pin (see
+// expectedPayloads): a layer whose payload is not embedded and whose digest is one of
+// theirs is not read.
+func (v *Verifier) checkSignaturesOf(ctx context.Context, refs *referrers, imgRepo name.Repository, digest v1.Hash, m *manifest, err error, expected [][]byte) signed {
 	sigRepo := refs.sigRepo
 	if errors.Is(err, errNotFound) {
 		return v.checkBundles(ctx, refs, imgRepo, digest)
@@ -69,7 +78,7 @@ func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo
 		cands := make([]candidate, len(window))
 		fns := make([]func(context.Context), len(window))
 		for i, l := range window {
-			fns[i] = func(ctx context.Context) { cands[i] = v.readCandidate(ctx, sigRepo, l) }
+			fns[i] = func(ctx context.Context) { cands[i] = v.readCandidate(ctx, sigRepo, l, expected) }
 		}
 		fetchAll(ctx, fns...)
 		for i := range cands {
@@ -114,12 +123,18 @@ func (v *Verifier) checkSignatures(ctx context.Context, refs *referrers, imgRepo
 	return signed{sig: fail(CheckSignature, firstErr.Error()), tlog: noTLog}
 }
 
-func (v *Verifier) readCandidate(ctx context.Context, sigRepo name.Repository, l v1.Descriptor) candidate {
+// readCandidate reads a signature layer's payload: its embedded data, else one of the
+// expected payloads when the layer's digest and size are its own (the bytes are then
+// the blob's, proven by the digest: no read), else the blob.
+func (v *Verifier) readCandidate(ctx context.Context, sigRepo name.Repository, l v1.Descriptor, expected [][]byte) candidate {
 	var c candidate
-	p, err := v.readDescriptor(ctx, sigRepo, l, maxPayload)
-	if err != nil {
-		c.err = fmt.Errorf("reading payload: %w", err)
-		return c
+	p := expectedPayload(l, expected)
+	if p == nil {
+		var err error
+		if p, err = v.readDescriptor(ctx, sigRepo, l, maxPayload); err != nil {
+			c.err = fmt.Errorf("reading payload: %w", err)
+			return c
+		}
 	}
 	c.payload = p
 	b64, ok := l.Annotations[sign.SignatureAnnotation]
@@ -132,6 +147,44 @@ func (v *Verifier) readCandidate(ctx context.Context, sigRepo name.Repository, l
 		c.bundleRaw = &raw
 	}
 	return c
+}
+
+// expectedPayloads are the simple-signing payloads that signing digest in imgRepo for
+// pin makes, byte for byte as cosign and mcpbuild write them (sign.Payload): without
+// claims (cosign sign), with the revision claim (cosign sign -a), and with the revision
+// and source claims (mcpbuild publish). They only spare a blob read: a layer's payload
+// is taken from them only when it hashes to the layer's digest, so it is the blob, and
+// its signature is verified over it as over any payload.
+func expectedPayloads(imgRepo name.Repository, digest v1.Hash, pin catalog.Pin) [][]byte {
+	img := imgRepo.Digest(digest.String())
+	claims := []map[string]string{nil}
+	if pin.Commit != "" {
+		claims = append(claims, map[string]string{catalog.RevisionLabel: pin.Commit})
+		if pin.Project != "" {
+			claims = append(claims, map[string]string{catalog.RevisionLabel: pin.Commit, catalog.SourceLabel: pin.Project})
+		}
+	}
+	var out [][]byte
+	for _, c := range claims {
+		if p, err := sign.Payload(img, c); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// expectedPayload returns the payload of expected that is layer l's content (its digest
+// and size), nil when l embeds its payload or none is.
+func expectedPayload(l v1.Descriptor, expected [][]byte) []byte {
+	if len(l.Data) > 0 {
+		return nil
+	}
+	for _, p := range expected {
+		if int64(len(p)) == l.Size && ocireg.SHA256(p) == l.Digest {
+			return p
+		}
+	}
+	return nil
 }
 
 // verifyCandidate checks the signature over the payload with the key, then the payload:

@@ -3,8 +3,14 @@ package verify
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
+
+	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
 // Stats counts the HTTP requests a Verifier makes, by kind, and the sequential registry
@@ -19,6 +25,10 @@ type Stats struct {
 	rekor      int // requests to Rekor (public key)
 	roundTrips int // sequential registry round trips (excluding auth)
 	methods    map[string]int
+	// manifestGets, blobGets: registry GETs of manifests and blobs; HEADs are methods["HEAD"].
+	manifestGets, blobGets int
+	cacheHits, cacheMisses int
+	rateLimit              map[string]string // the last rate-limit headers seen, sanitized
 }
 
 // Snapshot is a copy of the counters.
@@ -28,6 +38,15 @@ type Snapshot struct {
 	AuthRequests     int            `json:"authRequests"`
 	RekorRequests    int            `json:"rekorRequests"`
 	Methods          map[string]int `json:"methods"`
+	ManifestGets     int            `json:"manifestGets"`
+	BlobGets         int            `json:"blobGets"`
+	Heads            int            `json:"heads"`
+	CacheHits        int            `json:"cacheHits"`
+	CacheMisses      int            `json:"cacheMisses"`
+	// RateLimit holds the rate-limit headers of the registry's last answer that had any
+	// (rateLimitHeaders; lower-case names), as printable ASCII of at most 64 characters:
+	// what a registry sends is untrusted text.
+	RateLimit map[string]string `json:"rateLimit,omitempty"`
 }
 
 // Snapshot returns the current counters.
@@ -38,13 +57,75 @@ func (s *Stats) Snapshot() Snapshot {
 	for k, v := range s.methods {
 		m[k] = v
 	}
+	var rl map[string]string
+	if len(s.rateLimit) > 0 {
+		rl = maps.Clone(s.rateLimit)
+	}
 	return Snapshot{RegistryRequests: s.registry, RoundTrips: s.roundTrips, AuthRequests: s.auth,
-		RekorRequests: s.rekor, Methods: m}
+		RekorRequests: s.rekor, Methods: m, ManifestGets: s.manifestGets, BlobGets: s.blobGets,
+		Heads: m["HEAD"], CacheHits: s.cacheHits, CacheMisses: s.cacheMisses, RateLimit: rl}
 }
 
 func (s Snapshot) String() string {
-	return fmt.Sprintf("registry requests: %d (GET %d, HEAD %d) in %d round trips; auth requests: %d; rekor requests: %d",
+	out := fmt.Sprintf("registry requests: %d (GET %d, HEAD %d) in %d round trips; auth requests: %d; rekor requests: %d",
 		s.RegistryRequests, s.Methods["GET"], s.Methods["HEAD"], s.RoundTrips, s.AuthRequests, s.RekorRequests)
+	out += fmt.Sprintf("; manifest GETs: %d, blob GETs: %d, HEADs: %d", s.ManifestGets, s.BlobGets, s.Heads)
+	if s.CacheHits+s.CacheMisses > 0 {
+		out += fmt.Sprintf("; cache: %d hits, %d misses", s.CacheHits, s.CacheMisses)
+	}
+	if len(s.RateLimit) > 0 {
+		keys := slices.Sorted(maps.Keys(s.RateLimit))
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + strconv.Quote(s.RateLimit[k])
+		}
+		out += "; rate limit: " + strings.Join(parts, " ")
+	}
+	return out
+}
+
+// rateLimitHeaders are the rate-limit headers --stats reports: the IETF draft's
+// RateLimit-* (Docker Hub's names) and Docker Hub's source header.
+var rateLimitHeaders = []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Docker-RateLimit-Source"}
+
+// maxRateLimitValue bounds a reported rate-limit header value.
+const maxRateLimitValue = 64
+
+// cache counts a cache lookup.
+func (s *Stats) cache(hit bool) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if hit {
+		s.cacheHits++
+	} else {
+		s.cacheMisses++
+	}
+}
+
+// answered records what a registry answer says about rate limits (its rate-limit
+// headers, sanitized and bounded).
+func (s *Stats) answered(h http.Header) {
+	if s == nil || h == nil {
+		return
+	}
+	var got map[string]string
+	for _, k := range rateLimitHeaders {
+		if v := h.Get(k); v != "" {
+			if got == nil {
+				got = map[string]string{}
+			}
+			got[strings.ToLower(k)] = ocireg.Printable(v, maxRateLimitValue)
+		}
+	}
+	if got == nil {
+		return
+	}
+	s.mu.Lock()
+	s.rateLimit = got
+	s.mu.Unlock()
 }
 
 type requestKind int
@@ -55,7 +136,7 @@ const (
 	kindRekor
 )
 
-func (s *Stats) begin(method string, k requestKind) {
+func (s *Stats) begin(method, kind string, k requestKind) {
 	if s == nil {
 		return
 	}
@@ -74,6 +155,14 @@ func (s *Stats) begin(method string, k requestKind) {
 	}
 	s.registry++
 	s.methods[method]++
+	if method == http.MethodGet {
+		switch kind {
+		case "manifests":
+			s.manifestGets++
+		case "blobs":
+			s.blobGets++
+		}
+	}
 }
 
 // addRoundTrips adds the critical path of one verification: its longest line of
@@ -101,8 +190,11 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if k == kindRegistry && !isRegistryAPI(req) {
 		k = kindAuth
 	}
-	t.stats.begin(req.Method, k)
+	t.stats.begin(req.Method, apiKind(req), k)
 	resp, err := t.inner.RoundTrip(req)
+	if err == nil && k == kindRegistry {
+		t.stats.answered(resp.Header)
+	}
 	if t.logger != nil && t.logger.Enabled(req.Context(), slog.LevelDebug) {
 		status := 0
 		if resp != nil {
@@ -111,6 +203,18 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		t.logger.Debug("request", "method", req.Method, "url", req.URL.Redacted(), "status", status, "err", err)
 	}
 	return resp, err
+}
+
+// apiKind is "manifests" or "blobs" for a request of /v2/<name>/manifests/<ref> or
+// /v2/<name>/blobs/<digest>, else "".
+func apiKind(req *http.Request) string {
+	parts := strings.Split(req.URL.Path, "/")
+	if n := len(parts); n >= 5 && parts[1] == "v2" {
+		if k := parts[n-2]; k == "manifests" || k == "blobs" {
+			return k
+		}
+	}
+	return ""
 }
 
 // isRegistryAPI reports whether req reads a manifest, blob or tag list (not ping/token).

@@ -86,7 +86,7 @@ func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 		return nil, fmt.Errorf("loading public key: %w", err)
 	}
 	v := &Verifier{key: key, sigVer: sv, o: o, large: make(largeItems, maxLargeItems)}
-	v.reg = newRegistryClient(&countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger}, o.keychain, v.large)
+	v.reg = newRegistryClient(&countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger}, o.keychain, v.large, o.cache, o.stats)
 	if !o.noTLog {
 		v.rekor = &rekorTrust{given: o.logKeys(), url: o.rekorURL,
 			client: &http.Client{Transport: &countingTransport{inner: o.transport, stats: o.stats, kind: kindRekor, logger: o.logger}}}
@@ -105,6 +105,7 @@ func (v *Verifier) SignaturesRepository(repo name.Repository) name.Repository {
 // fetched holds what the first round trips read.
 type fetched struct {
 	digest v1.Hash // what the reference resolved to: its digest, or the hash of the tag's one GET
+	known  bool    // the image manifest was in the cache (sigReader)
 	img    *manifest
 	imgErr error
 	imgs   []platformImage // whose labels are checked (index.go)
@@ -201,7 +202,10 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	if !wantAtt {
 		checkProv = nil
 	}
-	fetchAll(ctx, func(ctx context.Context) { s = v.checkSignatures(ctx, refs, repo, digest, f.sig, f.sigErr) }, checkProv)
+	expected := expectedPayloads(repo, digest, p.Pin) // cosign CLI signatures: no blob read (signature.go)
+	fetchAll(ctx, func(ctx context.Context) {
+		s = v.checkSignaturesOf(ctx, refs, repo, digest, f.sig, f.sigErr, expected)
+	}, checkProv)
 	vd.Checks = append(vd.Checks, s.sig, s.tlog, labelChecks(f.imgs, f.cfgErr, p.Pin.Commit), claimCheck(s, p), prov)
 	return v.conclude(ctx, vd)
 }
@@ -209,24 +213,27 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 // fetch makes the first reads: by tag, the manifest (round trip 1) then the config, the
 // .sig and the .att manifests in parallel (round trip 2); by digest, the manifest, .sig and
 // .att in parallel, then the config. An index adds one round trip for the platforms'
-// manifests (read in parallel) before their configs.
+// manifests (read in parallel) before their configs. With a cache, each tag is resolved
+// by a HEAD and what the cache holds is not requested (cached.go).
 func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.Repository, wantAtt bool, plat *v1.Platform) (*fetched, error) {
 	repo := ref.Context()
 	f := &fetched{}
 	getSig := func(h v1.Hash) func(context.Context) {
+		read := v.reg.sigReader(f.known)
 		return func(ctx context.Context) {
-			f.sig, f.sigErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.SignatureSuffix), ocireg.AcceptImage)
+			f.sig, f.sigErr = read(ctx, sign.Tag(sigRepo, h, sign.SignatureSuffix), ocireg.AcceptImage)
 		}
 	}
 	getAtt := func(h v1.Hash) func(context.Context) {
 		if !wantAtt {
 			return nil
 		}
+		read := v.reg.sigReader(f.known)
 		return func(ctx context.Context) {
-			f.att, f.attErr = v.reg.getManifest(ctx, sign.Tag(sigRepo, h, sign.AttestationSuffix), ocireg.AcceptImage)
+			f.att, f.attErr = read(ctx, sign.Tag(sigRepo, h, sign.AttestationSuffix), ocireg.AcceptImage)
 		}
 	}
-	getImg := func(ctx context.Context) { f.img, f.imgErr = v.reg.getManifest(ctx, ref, ocireg.AcceptImageRef) }
+	getImg := func(ctx context.Context) { f.img, f.known, f.imgErr = v.reg.getImage(ctx, ref) }
 	getCfg := func(ctx context.Context) { f.imgs, f.cfgErr = v.images(ctx, repo, f.img, plat) }
 
 	if d, ok := ref.(name.Digest); ok {
@@ -235,6 +242,7 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 			return nil, fmt.Errorf("parsing digest of %s: %w", ref, err)
 		}
 		f.digest = h
+		f.known = v.reg.cache.has(h) // read in parallel: whether the cache holds it now
 		fetchAll(ctx, getImg, getSig(h), getAtt(h))
 		if f.imgErr == nil {
 			getCfg(ctx)

@@ -108,7 +108,7 @@ func TestVerifyWithProvenanceAndBlobPayload(t *testing.T) {
 	f := verifytest.New(t)
 	repo := f.Repo("mcp/beta")
 	img := f.PushImage(repo, "v1", verifytest.PinCommit)
-	f.Sign(img, verifytest.SigSpec{NoData: true}) // cosign-made: payload only as a blob
+	f.Sign(img, blobSig()) // payload only as a blob, not the one expected for the pin
 	f.Attest(img, verifytest.ProvSpec{})
 	v, st := newVerifier(f)
 	p := policy()
@@ -255,7 +255,7 @@ func TestOneGoodSignatureAmongBad(t *testing.T) {
 	f := verifytest.New(t)
 	repo := f.Repo("mcp/multi-sig")
 	img := f.PushImage(repo, "latest", verifytest.PinCommit)
-	f.Sign(img, verifytest.SigSpec{Key: verifytest.NewKey(t)}, verifytest.SigSpec{B64Sig: "bad"}, verifytest.SigSpec{NoData: true})
+	f.Sign(img, verifytest.SigSpec{Key: verifytest.NewKey(t)}, verifytest.SigSpec{B64Sig: "bad"}, blobSig())
 	v, _ := newVerifier(f)
 	vd, err := v.Verify(ctxT(t), img, policy())
 	if err != nil || !vd.Verified || !strings.HasPrefix(vd.Check(verify.CheckSignature).Detail, "signature 3 of 3 in ") {

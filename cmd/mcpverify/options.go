@@ -51,6 +51,7 @@ type registryOptions struct {
 	platform string
 	timeouts cliutil.Timeouts
 	stats    bool
+	cache    cacheOptions
 }
 
 // defaultTimeout bounds a whole mcpverify run: long enough for a catalog's audit, short
@@ -63,6 +64,7 @@ func (o *registryOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.platform, "platform", "", "os/arch[/variant]: check only this platform of a multi-platform index (its label, and that the provenance covers it), or require a single image to be of it (default: every platform of an index; the signature is always checked on the index digest)")
 	o.timeouts.AddFlags(f, defaultTimeout, cliutil.EnvVerifyTimeout)
 	f.BoolVar(&o.stats, "stats", false, "print registry requests and sequential round trips to stderr")
+	o.cache.AddFlags(f)
 }
 
 // policyOptions tighten the policy.
@@ -195,6 +197,11 @@ func (c *common) baseOptions(stats *verify.Stats) ([]verify.Option, error) {
 	}
 	opts := []verify.Option{verify.WithLogger(c.logger), verify.WithKeychain(authn.DefaultKeychain), verify.WithStats(stats),
 		verify.WithTransport(tr)}
+	cache, err := c.cacheOption()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, cache...)
 	if c.reg.platform != "" {
 		plat, err := v1.ParsePlatform(c.reg.platform)
 		if err != nil || plat.OS == "" || plat.Architecture == "" {

@@ -86,6 +86,17 @@ func TestE2EPublishedCatalogVerifies(t *testing.T) {
 	if audit.Totals["verified"] != 4 || audit.Totals["skipped"] != 1 {
 		t.Fatalf("audit totals = %v, want 4 verified and 1 skipped (remote)\n%s", audit.Totals, out)
 	}
+	// Audited again with the cache, the unchanged catalog makes no GET (HEADs only).
+	cacheDir := t.TempDir()
+	for range 2 {
+		code, out, errs = cli(t, nil, append(flags, "--cache-dir", cacheDir, "audit", "--catalog", e2eCatalog, "--tag", tag, "--stats")...)
+		if code != cliutil.ExitOK {
+			t.Fatalf("audit with the cache: exit %d\n%s\n%s", code, out, errs)
+		}
+	}
+	if !strings.Contains(errs, "manifest GETs: 0, blob GETs: 0") {
+		t.Errorf("warm audit stats: %s", errs)
+	}
 	var digestRef string
 	for _, r := range audit.Servers {
 		if r.Skipped != "" {

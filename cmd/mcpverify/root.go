@@ -26,6 +26,7 @@ type common struct {
 	verbose bool
 	logger  *slog.Logger
 	getenv  func(string) string // the only way the environment is read
+	cache   *verify.Cache       // opened once per run (cacheOption)
 }
 
 // newRootCmd returns a fresh command tree (no globals: tests run several in parallel).
@@ -70,8 +71,16 @@ parallel (by digest: manifest, .sig and .att, then the config). The .att read co
 request but no round trip. It is not skipped on what the .sig says: nothing in a
 signature tells whether an attestation exists, and reading the .sig first would add a
 round trip. --skip-provenance drops it (3 requests in 2 round trips). Signatures made by
-the cosign CLI cost one blob read (and round trip) more; a multi-platform index one
-round trip more.
+the cosign CLI cost nothing more when their payload is the one the pin predicts (no
+claims, or the revision claim), else one blob read (and round trip); a multi-platform
+index one round trip more.
+
+Cache: what is read by digest is kept under --cache-dir (default <user cache
+dir>/mcpverify; --no-cache: none), named by its digest and hashed again on every read.
+Tags are then resolved with HEAD: an unchanged image costs 3 HEADs in 2 round trips and
+no GET (registries count GETs against rate limits; --stats shows their rate-limit
+headers); an image not yet cached costs one round trip more than without a cache (the
+tag's HEAD, then a GET by digest).
 
 Output: per image "VERIFIED", "NOT VERIFIED: <first failing check>: <detail>" (exit 1)
 or "COULD NOT VERIFY: <check>: <error>" (exit 3: a failed lookup is never reported as

@@ -50,7 +50,7 @@ func New(base http.RoundTripper, keychain authn.Keychain) *Client {
 	return &Client{base: base, keychain: keychain, transports: map[string]http.RoundTripper{}}
 }
 
-// BeforeGet sets f to be called with the request's context right before each GET is sent
+// BeforeGet sets f to be called with the request's context right before each GET or HEAD is sent
 // (verify counts round trips with it). It returns c; set it before the first read.
 func (c *Client) BeforeGet(f func(context.Context)) *Client {
 	c.beforeGet = f

@@ -18,7 +18,9 @@
 //     also have its size and media type, embedded data (the OCI "data" field) must hash
 //     to its descriptor. A manifest read by tag is the bytes of that one GET: its digest
 //     is their hash. A Docker-Content-Digest header naming another sha256 digest is the
-//     registry contradicting itself, and refused; the header is never used otherwise.
+//     registry contradicting itself, and refused. Head returns the header's digest, as
+//     the registry's claim: a caller may use it only to choose content it holds under
+//     that digest (hashed) or to GET by it (verify's cache).
 //   - A manifest must be of a media type the caller accepts (sent as Accept and the only
 //     Content-Types taken) and a valid manifest of that type (Decode); Docker schema1,
 //     HTML and unknown types are refused.
