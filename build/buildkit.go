@@ -80,6 +80,15 @@ func NewBuildKit(ctx context.Context, addr string, plan PlanOptions, opts ...Opt
 // Version is the buildkitd version that answered.
 func (b *BuildKit) Version() string { return b.version }
 
+// Probe asks buildkitd whether it answers (Info); one that does not is an
+// *UnreachableError naming its address. The caller bounds it with ctx.
+func (b *BuildKit) Probe(ctx context.Context) error {
+	if _, err := b.c.Info(ctx); err != nil {
+		return &UnreachableError{Service: ServiceBuildKit, Addr: b.addr, Err: err}
+	}
+	return nil
+}
+
 // Close closes the connection to buildkitd.
 func (b *BuildKit) Close() error { return b.c.Close() }
 

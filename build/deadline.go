@@ -35,9 +35,25 @@ func NewDeadline(b Builder, d time.Duration) (*Deadline, error) {
 	return &Deadline{Builder: b, D: d}, nil
 }
 
+// DeadlineError says that a server's build did not finish within its deadline. It is the
+// server's own failure (a slow build: a long RUN, a slow fetch or push), not evidence that
+// the daemon is down: a Fleet neither takes the daemon out for it nor builds the server
+// again. Deadline reports it inside an *UnreachableError, so its fault kind stays
+// Unreachable (exit 3: the build could not finish, nothing about it was decided).
+type DeadlineError struct {
+	Server  string
+	Timeout time.Duration
+	Err     error // what the build returned when the deadline passed
+}
+
+func (e *DeadlineError) Error() string {
+	return fmt.Sprintf("build of server %s did not finish within %v: %v", e.Server, e.Timeout, e.Err)
+}
+func (e *DeadlineError) Unwrap() error { return e.Err }
+
 // Build builds s within the deadline. Exceeding it is reported as an *UnreachableError for
-// BuildKit naming the server and the deadline; the caller's own deadline or cancellation
-// is passed on as it is.
+// BuildKit (Addr "(build deadline)") wrapping a *DeadlineError that names the server and
+// the deadline; the caller's own deadline or cancellation is passed on as it is.
 func (b *Deadline) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
 	errLate := fmt.Errorf("build of server %s did not finish within %v", s.Name, b.D)
 	bctx, cancel := context.WithTimeoutCause(ctx, b.D, errLate)
@@ -47,7 +63,7 @@ func (b *Deadline) Build(ctx context.Context, s *catalog.Server) (*Result, error
 		awaitOwnDeadline(bctx, err)
 	}
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(bctx), errLate) {
-		return nil, &UnreachableError{Service: ServiceBuildKit, Addr: "(build deadline)", Err: fmt.Errorf("%w: %v", errLate, err)}
+		return nil, &UnreachableError{Service: ServiceBuildKit, Addr: "(build deadline)", Err: &DeadlineError{Server: s.Name, Timeout: b.D, Err: err}}
 	}
 	return r, err
 }

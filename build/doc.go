@@ -81,7 +81,13 @@
 //
 // BuildKit reports git and push failures as text only; classify (errors.go) maps them to
 // *UnreachableError (BuildKit, registry or git remote, with its address) and
-// *CommitNotFoundError (commit or directory missing, naming project and commit).
+// *CommitNotFoundError (commit or directory missing, naming project and commit). A RUN
+// whose process exited non-zero is a definite build failure whatever its command says:
+// classify recognizes it by BuildKit's typed *ExitError (frontend/gateway/pb, which
+// crosses gRPC: e2e test), and never matches its markers against the command BuildKit
+// quotes in the message ("process %q did not complete successfully"), which the server's
+// Dockerfile chooses. Deadline reports a build past its deadline as an *UnreachableError
+// (exit 3: it could not finish) wrapping a *DeadlineError.
 //
 // No SSH agent is forwarded to buildkitd (a Dockerfile's RUN --mount=type=ssh could use
 // it), so ssh:// and user@host:path projects are built through --source-mirror to an
@@ -96,12 +102,26 @@
 // repositories first, a repository never split), deterministic for a catalog and a set of
 // names. FleetParallelism bounds the builds per daemon. An error whose fault kind is
 // Unreachable, unless it is an *UnreachableError naming a git remote or a registry (which
-// no daemon would reach: one bad entry must not take them all out), says the daemon did
-// not answer (the build deadline included) and takes it out: the
-// server is built once more on another daemon, builds waiting for a slot of the dead one
-// move, and its repositories are reassigned to the live daemon with the fewest pending
-// builds. Any other error is the server's and is not retried, so nothing is built twice for
-// a definite failure. Result.Builder, and BuilderOf for a failure, name the daemon.
+// no daemon would reach: one bad entry must not take them all out) or a build past its
+// deadline, says the daemon did not answer (a refused connection, gRPC Unavailable) and
+// takes it out: the server is built once more on another daemon, builds waiting for a slot
+// of the dead one move, and its repositories are reassigned to the live daemon with the
+// fewest pending builds. Any other error is the server's and is not retried, so nothing is
+// built twice for a definite failure. A build past its deadline (*DeadlineError) is the
+// server's too (a hostile RUN sleep must not take out every daemon it is tried on): it
+// fails that server (exit 3) and is not retried; the daemon is then asked whether it
+// answers (Daemon.Probe: BuildKit.Probe, Info within FleetProbeTimeout) and taken out only
+// when it does not, so a hung daemon still leaves the fleet. Result.Builder, and BuilderOf
+// for a failure, name the daemon.
+//
+// A daemon taken out is not stopped: when only its answer was lost (the connection broke
+// while it built), it may still finish the first attempt and push the tag late, after the
+// retry on another daemon pushed it. Both builds are of one pin with one
+// SOURCE_DATE_EPOCH, so they normally push one digest. If they do not, the run converges
+// all the same: publish confirms before it signs (reads back the digest the retry returned
+// and the tag resolving to it), so a tag moved before that fails the server and nothing is
+// signed, and a tag moved after it is found unsigned by the next run's check, which
+// publishes it again.
 // Progress.Tagged gives each daemon a view of one display whose steps read "[name] step".
 //
 // Decorators of Builder: Limiter bounds concurrency, Deadline bounds each build, Lazy

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/util/grpcerrors"
 	"google.golang.org/grpc/codes"
 
@@ -62,8 +63,17 @@ func (e *CommitNotFoundError) Fault() fault.Kind { return fault.Failed }
 
 // BuildKit reports git and push failures only as text (the stderr of git, the error
 // of the pusher), so the classification below has to look at it; it is kept in this
-// one place. Markers are lower case.
+// one place. Markers are lower case. A failed RUN's error quotes its command, text the
+// server's Dockerfile chooses: classify decides such an error by its type (a process's
+// exit is a definite build failure) and never matches markers against the quoted
+// command (processCommand).
 var (
+	// processCommand is the quoted command of BuildKit's error for a process that failed
+	// (llbsolver/ops: process %q did not complete successfully), lower case.
+	processCommand = regexp.MustCompile(`process "(?:[^"\\]|\\.)*" did not complete successfully`)
+	// processExit is what is left of that error when the process ran and exited non-zero.
+	processExit = regexp.MustCompile(`process did not complete successfully: exit code: [0-9]+`)
+
 	missingCommitMarkers = []string{
 		"reference is not a tree", "not our ref", "unadvertised object",
 		"couldn't find remote ref", "bad object",
@@ -102,7 +112,13 @@ func classify(err error, server, project, commit, contextURL, registry, buildkit
 	case codes.Unavailable:
 		return &UnreachableError{Service: ServiceBuildKit, Addr: buildkitAddr, Err: err}
 	}
-	msg := strings.ToLower(err.Error())
+	if _, ok := errors.AsType[*gatewaypb.ExitError](err); ok { // a RUN ran and failed
+		return fmt.Errorf("building server %s: %w", server, err)
+	}
+	msg := processCommand.ReplaceAllLiteralString(strings.ToLower(err.Error()), "process did not complete successfully")
+	if processExit.MatchString(msg) { // the same, should the type not have crossed gRPC
+		return fmt.Errorf("building server %s: %w", server, err)
+	}
 	baseRegistry, base := unresolvedImageRegistry(msg) // a base image's registry, not ours
 	switch {
 	case strings.Contains(msg, missingDirMarker):

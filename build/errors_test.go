@@ -1,11 +1,13 @@
 package build
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/util/grpcerrors"
 	"google.golang.org/grpc/codes"
 )
@@ -45,6 +47,16 @@ func TestClassify(t *testing.T) {
 			}
 		}},
 		{"dockerfile error", errors.New("failed to solve: dockerfile parse error on line 1: unknown instruction: FORM"), wantPlain},
+		// A failed RUN is the server's build failing (exit 1), whatever its command says.
+		{"run quotes git failure", runFailed(`/bin/sh -c echo 'git fetch: connection refused'; exit 1`), wantPlain},
+		{"run quotes push failure", runFailed(`/bin/sh -c echo 'failed to push: connection reset'; exit 1`), wantPlain},
+		{"run quotes registry 503", runFailed(`/bin/sh -c echo 'unexpected status from HEAD request to x: 503'; exit 1`), wantPlain},
+		{"run quotes missing commit", runFailed(`/bin/sh -c echo 'reference is not a tree'; exit 1`), wantPlain},
+		{"run quotes missing dir", runFailed(`/bin/sh -c echo 'invalid subdir srv'; exit 1`), wantPlain},
+		{"run escapes its quote", runFailed(`/bin/sh -c echo "\\" did not complete successfully: failed to fetch remote: connection refused"; exit 1`), wantPlain},
+		{"run exit typed", fmt.Errorf("failed to solve: %w", &gatewaypb.ExitError{ExitCode: 7, Err: errors.New("failed to fetch remote x: connection refused")}), wantPlain},
+		{"run exit across grpc", grpcerrors.FromGRPC(grpcerrors.ToGRPC(context.Background(),
+			&gatewaypb.ExitError{ExitCode: 1, Err: errors.New("git fetch: unable to connect to x: connection refused")})), wantPlain},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,6 +70,12 @@ func TestClassify(t *testing.T) {
 	if classify(nil, "s", project, commit, ctxURL, reg, bk) != nil {
 		t.Error("classify(nil) != nil")
 	}
+}
+
+// runFailed is BuildKit's error for a RUN whose process cmd exited 1, as the client gets
+// it from buildkitd (the process's type lost: classify must not need it).
+func runFailed(cmd string) error {
+	return fmt.Errorf("failed to solve: process %q did not complete successfully: exit code: 1", cmd)
 }
 
 func wantPlain(t *testing.T, err error) {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/fault"
@@ -22,6 +23,11 @@ import (
 type Daemon struct {
 	Name    string
 	Builder Builder
+	// Probe, when set, asks the daemon whether it answers (BuildKit.Probe: Info under a
+	// short deadline). The Fleet calls it after a build ran past its deadline, which alone
+	// says nothing about the daemon: a daemon whose probe fails is taken out. Nil: never
+	// probed, and a build deadline never takes the daemon out.
+	Probe func(ctx context.Context) error
 }
 
 // Fleet builds on several daemons. Servers of one upstream repository (the remote of
@@ -296,11 +302,12 @@ func (f *Fleet) buildOn(ctx context.Context, d *daemon, s *catalog.Server) (*Res
 }
 
 // Build builds s on its repository's daemon. A build error that says the daemon did not
-// answer (daemonFault: an Unreachable kind, BuildKit's own or the build deadline, not a
-// git remote's or a registry's) takes that daemon out, and s is built once more on
-// another daemon; any other error is s's own and returned as it is, never retried. When every daemon
-// is taken out, s fails as an *UnreachableError. The result's Builder, and a failure's
-// BuilderOf, name the daemon.
+// answer (daemonFault: an Unreachable kind, BuildKit's own, not a git remote's or a
+// registry's, nor the build deadline) takes that daemon out, and s is built once more on
+// another daemon; any other error is s's own and returned as it is, never retried. A build
+// past its deadline (*DeadlineError) is s's own too, never retried; the daemon is taken
+// out only when its Probe then fails. When every daemon is taken out, s fails as an
+// *UnreachableError. The result's Builder, and a failure's BuilderOf, name the daemon.
 func (f *Fleet) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
 	repo, err := f.Repository(s)
 	if err != nil {
@@ -319,8 +326,13 @@ func (f *Fleet) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
 			return r, nil
 		case errors.Is(err, errTakenOut):
 			continue // never started: not an attempt
-		case ctx.Err() != nil || !daemonFault(err) || retried:
-			if daemonFault(err) && ctx.Err() == nil {
+		case ctx.Err() != nil:
+			return nil, &BuilderError{Builder: d.Name, Err: err}
+		case pastDeadline(err):
+			f.probe(ctx, d, err)
+			return nil, &BuilderError{Builder: d.Name, Err: err}
+		case !daemonFault(err) || retried:
+			if daemonFault(err) {
 				f.takeOut(d, err)
 			}
 			return nil, &BuilderError{Builder: d.Name, Err: err}
@@ -331,12 +343,40 @@ func (f *Fleet) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
 	}
 }
 
+// FleetProbeTimeout bounds a Daemon's Probe.
+const FleetProbeTimeout = 10 * time.Second
+
+// probe asks d whether it answers after a build on it, which failed with err, ran past its
+// deadline, and takes d out when it does not. Without a Probe, d stays in.
+func (f *Fleet) probe(ctx context.Context, d *daemon, err error) {
+	if d.Probe == nil {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, FleetProbeTimeout)
+	defer cancel()
+	perr := d.Probe(pctx)
+	switch {
+	case perr == nil:
+		f.log.Debug("a build ran past its deadline, its BuildKit daemon answers: it stays in", "builder", d.Name, "error", err)
+	case ctx.Err() == nil:
+		f.takeOut(d, fmt.Errorf("%w; then the daemon did not answer: %w", err, perr))
+	}
+}
+
+// pastDeadline reports whether err is a build that did not finish within its deadline
+// (a *DeadlineError): the server's own failure, which says nothing about the daemon.
+func pastDeadline(err error) bool {
+	_, ok := errors.AsType[*DeadlineError](err)
+	return ok
+}
+
 // daemonFault reports whether err says that the daemon did not answer: its kind is
 // Unreachable, and it is not an *UnreachableError naming a git remote or a registry (those
 // the other daemons would not reach either: one catalog entry with a dead remote must not
-// take every daemon out).
+// take every daemon out), nor a build past its deadline (a slow build, a hostile RUN sleep
+// included, must not take out every daemon it is tried on).
 func daemonFault(err error) bool {
-	if fault.KindOf(err) != fault.Unreachable {
+	if fault.KindOf(err) != fault.Unreachable || pastDeadline(err) {
 		return false
 	}
 	if ue, ok := errors.AsType[*UnreachableError](err); ok && ue.Service != ServiceBuildKit {

@@ -20,6 +20,14 @@ const MaxPlatforms = 16
 // (platform unknown/unknown): no platform runs them, so none is checked.
 const attestationManifestAnnotation = "vnd.docker.reference.type"
 
+// attestationManifest reports whether d is an attestation manifest as BuildKit writes
+// them: annotated, and for platform unknown/unknown. One annotated so but for a platform a
+// runtime could pick is a platform image like any other, and checked.
+func attestationManifest(d v1.Descriptor) bool {
+	return d.Annotations[attestationManifestAnnotation] == "attestation-manifest" &&
+		d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown"
+}
+
 // platformImage is one image whose label is checked: for an index, a platform's manifest
 // (platform and digest set), else the image itself (platform set only when the policy
 // asks for one).
@@ -75,7 +83,7 @@ func (v *Verifier) images(ctx context.Context, repo name.Repository, m *manifest
 			if d.Platform != nil && d.Platform.Satisfies(*want) {
 				entries = append(entries, d)
 			}
-		case d.Annotations[attestationManifestAnnotation] == "attestation-manifest":
+		case attestationManifest(d):
 		case d.Platform == nil || d.Platform.OS == "" || d.Platform.Architecture == "":
 			return nil, &contentError{fmt.Errorf("index %s names manifest %s with no platform", m.Digest, d.Digest)}
 		default:

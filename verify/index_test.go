@@ -140,8 +140,9 @@ func TestIndexPlatformPolicy(t *testing.T) {
 	}
 }
 
-// pushRawIndex pushes an index of the given entries (images labelled with the pin).
-func pushRawIndex(t *testing.T, repo name.Repository, tag string, n int, edit func(i int, d *v1.Descriptor)) name.Digest {
+// pushRawIndex pushes an index of n entries, images labelled with the pin; edit may change
+// entry i's descriptor and its image's revision label.
+func pushRawIndex(t *testing.T, repo name.Repository, tag string, n int, edit func(i int, d *v1.Descriptor, revision *string)) name.Digest {
 	t.Helper()
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	for i := range n {
@@ -149,13 +150,14 @@ func pushRawIndex(t *testing.T, repo name.Repository, tag string, n int, edit fu
 		if err != nil {
 			t.Fatal(err)
 		}
+		d := v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: fmt.Sprintf("arch%d", i)}}
+		revision := verifytest.PinCommit
+		edit(i, &d, &revision)
 		cf, _ := img.ConfigFile()
-		cf.Config.Labels = map[string]string{"org.opencontainers.image.revision": verifytest.PinCommit}
+		cf.Config.Labels = map[string]string{"org.opencontainers.image.revision": revision}
 		if img, err = mutate.ConfigFile(img, cf); err != nil {
 			t.Fatal(err)
 		}
-		d := v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: fmt.Sprintf("arch%d", i)}}
-		edit(i, &d)
 		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: d})
 	}
 	if err := remote.WriteIndex(repo.Tag(tag), idx); err != nil {
@@ -171,7 +173,7 @@ func TestIndexEntries(t *testing.T) {
 	f := verifytest.New(t)
 	repo := f.Repo("mcp/idxentries")
 	v, _ := newVerifier(f)
-	att := pushRawIndex(t, repo, "att", 2, func(i int, d *v1.Descriptor) {
+	att := pushRawIndex(t, repo, "att", 2, func(i int, d *v1.Descriptor, _ *string) {
 		if i == 1 {
 			d.Platform = &v1.Platform{OS: "unknown", Architecture: "unknown"}
 			d.Annotations = map[string]string{"vnd.docker.reference.type": "attestation-manifest"}
@@ -181,7 +183,21 @@ func TestIndexEntries(t *testing.T) {
 	if vd, err := v.Verify(ctxT(t), att, policy()); err != nil || !vd.Verified || vd.Check(verify.CheckLabel).Detail != "linux/arch0: org.opencontainers.image.revision="+verifytest.PinCommit {
 		t.Errorf("Verify(index with an attestation manifest) = %+v, %v", vd, err)
 	}
-	noPlat := pushRawIndex(t, repo, "noplat", 2, func(i int, d *v1.Descriptor) {
+	// An entry annotated as an attestation manifest but for a platform a runtime can pick
+	// is a platform image like any other: checked, here failing its label.
+	disguised := pushRawIndex(t, repo, "disguised", 2, func(i int, d *v1.Descriptor, revision *string) {
+		if i == 1 {
+			d.Platform = &v1.Platform{OS: "linux", Architecture: "amd64"}
+			d.Annotations = map[string]string{"vnd.docker.reference.type": "attestation-manifest"}
+			*revision = strings.Repeat("f", 40)
+		}
+	})
+	f.Sign(disguised)
+	if vd, err := v.Verify(ctxT(t), disguised, policy()); err != nil || vd.Verified || vd.Indeterminate ||
+		!strings.Contains(vd.Check(verify.CheckLabel).Detail, "linux/amd64") {
+		t.Errorf("Verify(index with a linux/amd64 entry annotated as an attestation) = %+v, %v; want a definite no naming linux/amd64", vd, err)
+	}
+	noPlat := pushRawIndex(t, repo, "noplat", 2, func(i int, d *v1.Descriptor, _ *string) {
 		if i == 1 {
 			d.Platform = nil
 		}
@@ -190,7 +206,7 @@ func TestIndexEntries(t *testing.T) {
 	if vd, err := v.Verify(ctxT(t), noPlat, policy()); err != nil || vd.Verified || vd.Indeterminate || !strings.Contains(vd.Reason, "with no platform") {
 		t.Errorf("Verify(index entry without platform) = %+v, %v; want a definite no", vd, err)
 	}
-	many := pushRawIndex(t, repo, "many", verify.MaxPlatforms+1, func(int, *v1.Descriptor) {})
+	many := pushRawIndex(t, repo, "many", verify.MaxPlatforms+1, func(int, *v1.Descriptor, *string) {})
 	f.Sign(many)
 	vd, err := v.Verify(ctxT(t), many, policy())
 	var ind *verify.Indeterminate

@@ -110,12 +110,14 @@ func (o *buildOptions) openFleet(stderr io.Writer, log *slog.Logger, po build.Pl
 	var daemons []build.Daemon
 	for _, c := range conns {
 		name := daemonName(c.addr)
+		var opened atomic.Pointer[build.BuildKit] // for Probe: set once the daemon is connected to
 		lazy, err := build.NewLazy(func(ctx context.Context) (build.Builder, error) {
 			bk, err := build.NewBuildKit(ctx, c.addr, po, append(c.opts, build.WithLogger(log.With("builder", name)),
 				build.WithProgress(progress.Tagged(name)), build.WithSession(auth), build.WithConnectTimeout(connect))...)
 			if err != nil {
 				return nil, err
 			}
+			opened.Store(bk)
 			return &closingDeadline{Deadline: build.Deadline{Builder: bk, D: o.buildTimeout}, bk: bk}, nil
 		})
 		if err != nil {
@@ -123,7 +125,13 @@ func (o *buildOptions) openFleet(stderr io.Writer, log *slog.Logger, po build.Pl
 			return nil, err
 		}
 		s.lazies = append(s.lazies, lazy)
-		daemons = append(daemons, build.Daemon{Name: name, Builder: lazy})
+		probe := func(ctx context.Context) error {
+			if bk := opened.Load(); bk != nil {
+				return bk.Probe(ctx)
+			}
+			return nil // never connected: no build ran on it
+		}
+		daemons = append(daemons, build.Daemon{Name: name, Builder: lazy, Probe: probe})
 	}
 	s.Fleet, err = build.NewFleet(daemons, build.FleetLogger(log), build.FleetMirrors(po.Mirrors),
 		build.FleetParallelism(o.jobs), build.FleetPlan(servers))
