@@ -191,26 +191,35 @@ func TestCompareLayerOtherBytes(t *testing.T) {
 	}
 	target, _ := ls[2].Digest()
 	size, _ := ls[2].Size()
-	lie := readAll(t, must(layer(t, file{name: "app/lie.py", body: "x"}).Compressed()))
-	lie = append(lie, make([]byte, int(size)-len(lie))...) // same size, other bytes
-	bc.swap = func(w http.ResponseWriter, r *http.Request) bool {
-		if !strings.HasSuffix(r.URL.Path, "/blobs/"+target.String()) {
-			return false
+	listed := readAll(t, must(layer(t, file{name: "app/lie.py", body: "x"}).Compressed()))
+	listed = append(listed, make([]byte, int(size)-len(listed))...) // same size, other files
+	for what, lie := range map[string][]byte{
+		"a layer of other files": listed,
+		"not gzip":               bytes.Repeat([]byte{'x'}, int(size)), // would be "files not listed"
+	} {
+		bc.swap = func(w http.ResponseWriter, r *http.Request) bool {
+			if !strings.HasSuffix(r.URL.Path, "/blobs/"+target.String()) {
+				return false
+			}
+			w.Write(lie)
+			return true
 		}
-		w.Write(lie)
-		return true
+		c, err := NewComparer(ocireg.New(nil, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Compare(context.Background(), pub, rebd)
+		var re *ocireg.Error
+		if d != nil || !errors.As(err, &re) || fault.KindOf(err) != fault.Unreachable || !strings.Contains(err.Error(), "hashing to") {
+			t.Errorf("Compare(%s) = %+v, %v; want could not check", what, d, err)
+		}
 	}
+	bc.swap = nil
 	c, err := NewComparer(ocireg.New(nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := c.Compare(context.Background(), pub, rebd)
-	var re *ocireg.Error
-	if d != nil || !errors.As(err, &re) || fault.KindOf(err) != fault.Unreachable || !strings.Contains(err.Error(), "hashing to") {
-		t.Errorf("Compare(other layer bytes) = %+v, %v; want could not check", d, err)
-	}
-	bc.swap = nil
-	if d, err = c.Compare(context.Background(), pub, rebd); err != nil || d == nil || d.Kind != KindLayer {
+	if d, err := c.Compare(context.Background(), pub, rebd); err != nil || d == nil || d.Kind != KindLayer {
 		t.Errorf("Compare = %+v, %v; want a layer difference", d, err)
 	}
 }
