@@ -23,7 +23,8 @@ func platformString(p v1.Platform) string {
 // Publisher builds (WithPlatforms): without platforms or with one, an image manifest (of
 // that platform); with several, an index of exactly those platforms, one image manifest
 // each (read by digest), each config passing verify's revision-label check. It returns
-// what differs ("" when nothing does); an error when a read fails.
+// what differs ("" when nothing does; a platform manifest answering 404 differs: it is
+// not published); an error when a read fails otherwise.
 func (p *Publisher) checkImages(ctx context.Context, repo name.Repository, m *ocireg.Manifest, pin string) (string, error) {
 	want := p.platforms
 	if len(want) <= 1 {
@@ -51,8 +52,8 @@ func (p *Publisher) checkImages(ctx context.Context, repo name.Repository, m *oc
 		switch {
 		case err != nil:
 			return "", fmt.Errorf("reading the %s manifest of index %s: %w", got[i], m.Digest, err)
-		case cm == nil:
-			return "", fmt.Errorf("the %s manifest %s of index %s: 404", got[i], d.Digest, m.Digest)
+		case cm == nil: // 404, the only proof of absence: not published (garbage-collected), rebuild
+			return fmt.Sprintf("the %s manifest %s of index %s is not in the registry (404)", got[i], d.Digest, m.Digest), nil
 		}
 		if why, err := p.checkImage(ctx, repo, cm, pin, []string{got[i]}); why != "" || err != nil {
 			return why, err

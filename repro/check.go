@@ -68,7 +68,7 @@ func NewChecker(b build.Builder, reg *ocireg.Client, opts ...Option) (*Checker, 
 }
 
 // Check resolves published (a tag: read once; or a digest) and, when the registry has
-// it, rebuilds s and compares. The Report is always set; the error, when not nil, is why
+// it, rebuilds s and compares; at most WithJobs checks run at once, the others wait. The Report is always set; the error, when not nil, is why
 // its Status is Failed (a read failing otherwise than with a 404 is an *ocireg.Error, an
 // unreachable BuildKit or registry a *build.UnreachableError).
 func (c *Checker) Check(ctx context.Context, s *catalog.Server, published name.Reference) (Report, error) {
@@ -78,6 +78,11 @@ func (c *Checker) Check(ctx context.Context, s *catalog.Server, published name.R
 		r.Status, r.Reason = Failed, err.Error()
 		return r, err
 	}
+	// One slot per check: what a comparison holds is bounded, and so is their number.
+	if err := c.cmp.acquire(ctx); err != nil {
+		return fail(fmt.Errorf("waiting for a slot: %w", err))
+	}
+	defer c.cmp.release()
 	m, err := c.reg.Manifest(ctx, published, ocireg.AcceptImageRef)
 	if errors.Is(err, ocireg.ErrNotFound) {
 		r.Status = NotPublished
@@ -100,7 +105,7 @@ func (c *Checker) Check(ctx context.Context, s *catalog.Server, published name.R
 		}
 	}
 	r.Rebuilt = reb.String()
-	d, err := c.cmp.Compare(ctx, pub, reb)
+	d, err := c.cmp.compareDigests(ctx, pub, reb)
 	if err != nil {
 		return fail(err)
 	}

@@ -3,6 +3,7 @@ package repro
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -50,11 +51,17 @@ type Difference struct {
 
 // Comparer finds the first difference between two images.
 type Comparer struct {
-	reg      *ocireg.Client
-	maxLayer int64
-	insecure bool
-	log      *slog.Logger
+	reg       *ocireg.Client
+	maxLayer  int64
+	maxListed int64
+	jobs      int
+	sem       chan struct{} // jobs slots: comparisons (a Checker's checks) at once
+	insecure  bool
+	log       *slog.Logger
 }
+
+// DefaultJobs is how many comparisons, or a Checker's checks, run at once (WithJobs).
+const DefaultJobs = 4
 
 // Option configures NewComparer.
 type Option func(*Comparer) error
@@ -68,6 +75,20 @@ func WithMaxLayer(n int64) Option {
 			return fmt.Errorf("WithMaxLayer: %d is not positive", n)
 		}
 		c.maxLayer = n
+		return nil
+	}
+}
+
+// WithJobs sets how many comparisons run at once (default DefaultJobs); a Checker runs
+// that many checks at once (resolve, build and compare), the others wait. What one
+// comparison holds is bounded (configs, MaxListed, read buffers: layers are streamed),
+// so n bounds the memory of them all.
+func WithJobs(n int) Option {
+	return func(c *Comparer) error {
+		if n < 1 {
+			return fmt.Errorf("WithJobs: %d, want at least 1", n)
+		}
+		c.jobs = n
 		return nil
 	}
 }
@@ -94,19 +115,44 @@ func NewComparer(reg *ocireg.Client, opts ...Option) (*Comparer, error) {
 	if reg == nil {
 		return nil, fmt.Errorf("new comparer: nil registry client")
 	}
-	c := &Comparer{reg: reg, maxLayer: DefaultMaxLayer, log: slog.New(slog.DiscardHandler)}
+	c := &Comparer{reg: reg, maxLayer: DefaultMaxLayer, maxListed: MaxListed, jobs: DefaultJobs, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
 		}
 	}
+	c.sem = make(chan struct{}, c.jobs)
 	return c, nil
 }
+
+// acquire waits for one of the jobs slots (or ctx); release gives it back.
+func (c *Comparer) acquire(ctx context.Context) error {
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (c *Comparer) release() { <-c.sem }
 
 // Compare reads the images published and rebuilt and returns their first difference; nil
 // when the digests are equal (nothing is read). An error means a read failed (an
 // *ocireg.Error: could not check) or the content is not an image.
 func (c *Comparer) Compare(ctx context.Context, published, rebuilt name.Digest) (*Difference, error) {
+	if published.DigestStr() == rebuilt.DigestStr() {
+		return nil, nil
+	}
+	if err := c.acquire(ctx); err != nil {
+		return nil, fmt.Errorf("comparing: waiting for a slot: %w", err)
+	}
+	defer c.release()
+	return c.compareDigests(ctx, published, rebuilt)
+}
+
+// compareDigests is Compare in a slot already held.
+func (c *Comparer) compareDigests(ctx context.Context, published, rebuilt name.Digest) (*Difference, error) {
 	if published.DigestStr() == rebuilt.DigestStr() {
 		return nil, nil
 	}
@@ -265,10 +311,11 @@ func (c *Comparer) fields(kind, platform string, a, b []byte, skip ...func(strin
 // compareLayer names layer i and lists the files that differ in it.
 func (c *Comparer) compareLayer(ctx context.Context, s side, i int, pd, rd v1.Descriptor, platform string) (*Difference, error) {
 	d := &Difference{Kind: KindLayer, Platform: platform, Layer: &i, Published: pd.Digest.String(), Rebuilt: rd.Digest.String()}
-	pf, err := c.files(ctx, s.pub, pd)
+	b := newBudget(c.maxListed)
+	pf, err := c.files(ctx, s.pub, pd, b)
 	if err == nil {
 		var rf map[string]fileInfo
-		if rf, err = c.files(ctx, s.reb, rd); err == nil {
+		if rf, err = c.files(ctx, s.reb, rd, b); err == nil {
 			d.Files, d.MoreFiles = diffFiles(pf, rf)
 			if len(d.Files) == 0 {
 				d.Note = "the files are equal: the layers differ in their compression or tar encoding only"
@@ -283,8 +330,10 @@ func (c *Comparer) compareLayer(ctx context.Context, s side, i int, pd, rd v1.De
 	return nil, err
 }
 
-// files reads layer d of repo (at most maxLayer bytes, hashed) and lists its entries.
-func (c *Comparer) files(ctx context.Context, repo name.Repository, d v1.Descriptor) (map[string]fileInfo, error) {
+// files streams layer d of repo (at most maxLayer bytes) and lists its entries; the
+// listing is returned only once the bytes are known to be the layer (their digest and
+// size checked at the end), else the read error.
+func (c *Comparer) files(ctx context.Context, repo name.Repository, d v1.Descriptor, b *budget) (map[string]fileInfo, error) {
 	mt := string(d.MediaType)
 	if !slices.Contains(gzipLayers, mt) && !slices.Contains(tarLayers, mt) {
 		return nil, &errNotListed{fmt.Sprintf("layer media type %q: only gzip and uncompressed tar layers are listed", cut(mt, 100))}
@@ -292,10 +341,16 @@ func (c *Comparer) files(ctx context.Context, repo name.Repository, d v1.Descrip
 	if d.Size > c.maxLayer {
 		return nil, &errNotListed{fmt.Sprintf("layer %s is %d bytes, more than the %d byte limit", d.Digest, d.Size, c.maxLayer)}
 	}
-	blob, err := c.reg.Content(ctx, repo, d, c.maxLayer)
+	rc, err := c.reg.ContentReader(ctx, repo, d, c.maxLayer)
 	if err != nil {
 		return nil, fmt.Errorf("comparing: reading layer %s@%s: %w", repo, d.Digest, err)
 	}
-	c.log.Debug("listing layer", "layer", d.Digest.String(), "bytes", len(blob))
-	return listLayer(blob, mt, 4*c.maxLayer)
+	defer rc.Close()
+	c.log.Debug("listing layer", "layer", d.Digest.String(), "bytes", d.Size)
+	files, lerr := listLayer(rc, mt, 4*c.maxLayer, b)
+	// Whatever listLayer made of them, the bytes count only once they hash to d.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return nil, fmt.Errorf("comparing: reading layer %s@%s: %w", repo, d.Digest, err)
+	}
+	return files, lerr
 }

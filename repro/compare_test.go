@@ -1,6 +1,7 @@
 package repro
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -203,12 +204,12 @@ func TestListLayerBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	blob := readAll(t, rc)
-	_, err = listLayer(blob, string(types.OCILayer), 64<<10)
+	_, err = listLayer(bytes.NewReader(blob), string(types.OCILayer), 64<<10, newBudget(MaxListed))
 	var nl *errNotListed
 	if !errors.As(err, &nl) || !strings.Contains(nl.why, "uncompressed bytes") {
 		t.Errorf("listLayer over the bound = %v, want a not-listed error", err)
 	}
-	if _, err := listLayer(blob, string(types.OCILayer), 4<<20); err != nil {
+	if _, err := listLayer(bytes.NewReader(blob), string(types.OCILayer), 4<<20, newBudget(MaxListed)); err != nil {
 		t.Errorf("listLayer within the bound: %v", err)
 	}
 }

@@ -22,6 +22,11 @@
 //
 // Every read is bounded: manifests and configs by ocireg's limits, layers by
 // WithMaxLayer (compressed) and 4 times that uncompressed, and MaxEntries tar entries.
+// Layers are streamed, hashed as they are read: a listing counts only once its bytes
+// proved to be the layer (a mismatch is "could not check", nothing of it is reported).
+// What a comparison holds is bounded (names and link targets of at most MaxName bytes,
+// MaxListed bytes for both listings; past them the layer is named, its files not
+// listed), and so is the number of checks and comparisons at once (WithJobs).
 // Only a 404 proves absence: the published image answering 404 is StatusNotPublished (a
 // definite answer); any other failed read is an error, which means "could not check".
 //

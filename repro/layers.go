@@ -2,7 +2,6 @@ package repro
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -23,6 +22,14 @@ const (
 	MaxEntries = 1 << 17
 	// DefaultMaxLayer is the largest compressed layer read (WithMaxLayer).
 	DefaultMaxLayer = 512 << 20
+	// MaxName is the longest entry name or link target listed (PAX headers allow a
+	// megabyte): a layer with a longer one is not listed.
+	MaxName = 4 << 10
+	// MaxListed is the most bytes the listings of one comparison hold (both layers:
+	// names, link targets and entryCost per entry): past it the layer is not listed.
+	MaxListed = 64 << 20
+	// entryCost is what one listed entry is counted for besides its name and link.
+	entryCost = 200
 )
 
 // The layer media types whose files are listed.
@@ -69,10 +76,24 @@ type errNotListed struct{ why string }
 
 func (e *errNotListed) Error() string { return e.why }
 
-// listLayer reads the tar entries of a layer of media type mt (gzip or uncompressed),
-// reading at most maxRaw uncompressed bytes and MaxEntries entries.
-func listLayer(blob []byte, mt string, maxRaw int64) (map[string]fileInfo, error) {
-	var r io.Reader = bytes.NewReader(blob)
+// budget is what the listings of one comparison may hold, in bytes (max), and still may.
+type budget struct{ max, left int64 }
+
+func newBudget(max int64) *budget { return &budget{max: max, left: max} }
+
+// take counts n more bytes held; an errNotListed past the budget.
+func (b *budget) take(n int64) error {
+	if b.left -= n; b.left < 0 {
+		return &errNotListed{fmt.Sprintf("the layers' listings need more than %d bytes", b.max)}
+	}
+	return nil
+}
+
+// listLayer reads the tar entries of a layer of media type mt (gzip or uncompressed) from
+// r, reading at most maxRaw uncompressed bytes and MaxEntries entries, names and links of
+// at most MaxName bytes, holding what b allows. r is not known to be the layer: the
+// caller checks its digest before it uses the listing.
+func listLayer(r io.Reader, mt string, maxRaw int64, b *budget) (map[string]fileInfo, error) {
 	switch {
 	case slices.Contains(gzipLayers, mt):
 		zr, err := gzip.NewReader(r)
@@ -97,6 +118,12 @@ func listLayer(blob []byte, mt string, maxRaw int64) (map[string]fileInfo, error
 		}
 		if err != nil {
 			return nil, notListed(err, "reading tar")
+		}
+		if len(h.Name) > MaxName || len(h.Linkname) > MaxName {
+			return nil, &errNotListed{fmt.Sprintf("an entry's name or link target is more than %d bytes", MaxName)}
+		}
+		if err := b.take(int64(len(h.Name)+len(h.Linkname)) + entryCost); err != nil {
+			return nil, err
 		}
 		fi := fileInfo{typ: h.Typeflag, link: h.Linkname, size: h.Size, mode: h.Mode, uid: h.Uid, gid: h.Gid, mtime: h.ModTime.UTC()}
 		if h.Typeflag == tar.TypeReg || h.Typeflag == 0 { // 0: the old regular-file flag

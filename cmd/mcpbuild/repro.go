@@ -196,7 +196,7 @@ func runRepro(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *repro
 	if err != nil {
 		return nil, cliutil.Usagef("%v", err)
 	}
-	copts := []repro.Option{repro.WithLogger(log)}
+	copts := []repro.Option{repro.WithLogger(log), repro.WithJobs(bo.jobs)}
 	if bo.insecure {
 		copts = append(copts, repro.WithInsecure())
 	}
@@ -210,7 +210,8 @@ func runRepro(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *repro
 // errNotReproducible is the definite "no" of repro (exit 1).
 var errNotReproducible = fault.New(fault.Failed, "not reproducible")
 
-// checkAll checks the targets concurrently (builds are bounded by the Limiter) and
+// checkAll checks the targets concurrently (at most --jobs checks at once: the Checker's
+// slots bound resolve, build and compare, and so the memory the comparisons hold) and
 // returns their reports in order. repoPath, when set, is where the rebuild goes
 // (--repro-repository: <registry>/<repoPath>/<repository>).
 func checkAll(ctx context.Context, c *repro.Checker, targets []reproTarget, repoPath string) ([]repro.Report, error) {

@@ -92,32 +92,11 @@ func (c *Client) Transport(ctx context.Context, repo name.Repository, also ...na
 // hook's own.
 func (c *Client) get(ctx context.Context, repo name.Repository, what, kind, id string, accept Accept, limit int64, limitWhy string) ([]byte, http.Header, func(int64), error) {
 	noop := func(int64) {}
-	t, err := c.Transport(ctx, repo)
+	resp, err := c.open(ctx, repo, what, kind, id, accept, limit, limitWhy)
 	if err != nil {
 		return nil, nil, noop, err
 	}
-	u := url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/" + kind + "/" + id}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, nil, noop, failed(what, err)
-	}
-	if len(accept) > 0 {
-		req.Header.Set("Accept", strings.Join(accept, ", "))
-	}
-	if c.beforeGet != nil {
-		c.beforeGet(ctx)
-	}
-	resp, err := (&http.Client{Transport: t}).Do(req)
-	if err != nil {
-		return nil, nil, noop, failed(what, err)
-	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, noop, statusError(what, resp)
-	}
-	if resp.ContentLength > limit {
-		return nil, nil, noop, badContent("reading %s: registry announces %d bytes, more than %s", what, resp.ContentLength, limitWhy)
-	}
 	var body io.Reader = io.LimitReader(resp.Body, limit+1)
 	done := noop
 	if kind == "manifests" {
@@ -146,6 +125,40 @@ func (c *Client) get(ctx context.Context, repo name.Repository, what, kind, id s
 		return nil, nil, noop, badContent("reading %s: registry sent more than %s", what, limitWhy)
 	}
 	return b, resp.Header, done, nil
+}
+
+// open makes one GET of /v2/<repo>/<kind>/<id> and returns the response of a 200 whose
+// Content-Length, when announced, is at most limit (the caller closes its body). Every
+// failure is an *Error.
+func (c *Client) open(ctx context.Context, repo name.Repository, what, kind, id string, accept Accept, limit int64, limitWhy string) (*http.Response, error) {
+	t, err := c.Transport(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	u := url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/" + kind + "/" + id}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, failed(what, err)
+	}
+	if len(accept) > 0 {
+		req.Header.Set("Accept", strings.Join(accept, ", "))
+	}
+	if c.beforeGet != nil {
+		c.beforeGet(ctx)
+	}
+	resp, err := (&http.Client{Transport: t}).Do(req)
+	if err != nil {
+		return nil, failed(what, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		return nil, statusError(what, resp)
+	}
+	if resp.ContentLength > limit {
+		resp.Body.Close()
+		return nil, badContent("reading %s: registry announces %d bytes, more than %s", what, resp.ContentLength, limitWhy)
+	}
+	return resp, nil
 }
 
 // jsonCounter fails a read once the document has more than MaxJSONValues values.
