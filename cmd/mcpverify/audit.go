@@ -32,6 +32,10 @@ entry is invalid or not verified; 3, first, when one could not be checked).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			dst, err := c.destination(cmd.Flags().Changed("registry"))
+			if err != nil {
+				return err
+			}
 			files, err := c.catalog.files()
 			if err != nil {
 				return err
@@ -49,7 +53,7 @@ entry is invalid or not verified; 3, first, when one could not be checked).`,
 				case !s.Buildable():
 					t.skip = "type " + s.Type
 				default:
-					if t.ref, err = c.serverRef(s); err != nil {
+					if t.ref, err = serverRef(s, dst); err != nil {
 						return cliutil.Usagef("catalog entry %s: image %q: %v", s.Name, s.Image, err)
 					}
 					if tag != "" {
