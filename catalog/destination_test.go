@@ -80,3 +80,16 @@ func TestDestinationBad(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckTag(t *testing.T) {
+	for _, bad := range []string{"", "-x", ".x", "a b", "a,b", "a:b", strings.Repeat("a", 129)} {
+		if CheckTag(bad) == nil {
+			t.Errorf("CheckTag(%q) = nil", bad)
+		}
+	}
+	for _, ok := range []string{"latest", "v1.2.3", "_x", "A-b_c.d", strings.Repeat("a", 128)} {
+		if err := CheckTag(ok); err != nil {
+			t.Errorf("CheckTag(%q) = %v", ok, err)
+		}
+	}
+}

@@ -98,6 +98,15 @@ func (s *Server) Repository() string {
 // DefaultTag is the tag an image is pushed with and looked up by when none is given.
 const DefaultTag = "latest"
 
+// CheckTag says why t is not a tag of the distribution grammar: 1 to 128 letters, digits,
+// '_', '.' or '-', not starting with '.' or '-'.
+func CheckTag(t string) error {
+	if !tagRE.MatchString(t) {
+		return fmt.Errorf("want 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+	}
+	return nil
+}
+
 // CheckRegistry says why r is not a registry to push images to or look them up in:
 // HOST[:PORT], without scheme or path.
 func CheckRegistry(r string) error {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/docker/cli/cli/config"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/spf13/cobra"
 
@@ -78,7 +77,7 @@ func (o *buildOptions) Validate() error {
 		if tag == "" {
 			return cliutil.Usagef("--tag must not be empty")
 		}
-		if _, err := name.NewTag("example.invalid/x:"+tag, name.StrictValidation); err != nil {
+		if err := catalog.CheckTag(tag); err != nil {
 			return cliutil.Usagef("--tag %q: %v", tag, err)
 		}
 		if seen[tag] {
