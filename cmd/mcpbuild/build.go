@@ -20,8 +20,8 @@ import (
 // buildOptions are the flags of `mcpbuild build` (and of commands that build first).
 type buildOptions struct {
 	registry     string
-	prefix       string   // --repository-prefix
-	tags         []string // -t/--tag: the first is the primary tag
+	prefix       string          // --repository-prefix
+	tags         []string        // -t/--tag: the first is the primary tag
 	buildkit     buildkitOptions // --buildkit-addr and the TLS flags
 	jobs         int
 	buildTimeout time.Duration
