@@ -248,6 +248,10 @@ func buildRows(ctx context.Context, b build.Builder, entries []entry) ([]buildRo
 			rows[i] = buildRow{name: f.Label(), err: f.Err(), reason: f.Reason()}
 			continue
 		}
+		if e.skipped != nil {
+			rows[i] = buildRow{name: e.skipped.Name, skipped: true, reason: e.skipReason()}
+			continue
+		}
 		rows[i].name = e.server.Name
 		wg.Go(func() {
 			rows[i].result, rows[i].err = b.Build(ctx, e.server)

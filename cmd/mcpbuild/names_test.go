@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/publish"
 )
 
 // Every bad --repository-prefix and -t/--tag is a usage error naming the flag, for build
@@ -55,5 +59,51 @@ func TestPrefixPlanOptions(t *testing.T) {
 	}
 	if got := registryOf(po); got != "127.0.0.1:15000" {
 		t.Errorf("registryOf(prefix) = %q, want the prefix's host", got)
+	}
+}
+
+// Every element of `publish -o json` carries its versioned media type before the
+// report's own fields, which are unchanged.
+func TestPublishJSONMediaType(t *testing.T) {
+	i := int64(7)
+	rs := []publish.Report{
+		{Name: "a", Image: "r.io/mcp/a@sha256:" + strings.Repeat("0a", 32), Commit: strings.Repeat("1", 40), Signature: "r.io/mcp/signatures:sha256-x.sig",
+			SignatureLogIndex: &i, Status: publish.Published},
+		{Name: "b", Commit: strings.Repeat("2", 40), Status: publish.Failed, Reason: "boom", Err: errors.New("boom")},
+	}
+	var b bytes.Buffer
+	if err := writeReports(&b, "json", rs); err != nil {
+		t.Fatal(err)
+	}
+	want := `[
+  {
+    "mediaType": "application/vnd.mcpbuild.publish.v1+json",
+    "name": "a",
+    "image": "r.io/mcp/a@sha256:` + strings.Repeat("0a", 32) + `",
+    "commit": "` + strings.Repeat("1", 40) + `",
+    "signature": "r.io/mcp/signatures:sha256-x.sig",
+    "signatureLogIndex": 7,
+    "status": "published"
+  },
+  {
+    "mediaType": "application/vnd.mcpbuild.publish.v1+json",
+    "name": "b",
+    "commit": "` + strings.Repeat("2", 40) + `",
+    "status": "failed",
+    "reason": "boom"
+  }
+]
+`
+	if b.String() != want {
+		t.Errorf("publish -o json:\n%s\nwant:\n%s", b.String(), want)
+	}
+	// Decoding into publish.Report, as before, still works.
+	var back []publish.Report
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || len(back) != 2 || back[0].Name != "a" || *back[0].SignatureLogIndex != 7 || back[1].Reason != "boom" {
+		t.Errorf("decoding = %+v, %v", back, err)
+	}
+	b.Reset()
+	if err := writeReports(&b, "json", nil); err != nil || b.String() != "[]\n" {
+		t.Errorf("no reports: %q, %v; want []", b.String(), err)
 	}
 }

@@ -296,6 +296,9 @@ func withInvalid(entries []entry, published []publish.Report) []publish.Report {
 			out = append(out, publish.Report{Name: f.Label(), Status: publish.Failed, Reason: f.Reason(), Err: f.Err()})
 			continue
 		}
+		if e.skipped != nil {
+			continue // publish reports only what it publishes (the note on stderr says why)
+		}
 		out = append(out, published[i])
 		i++
 	}
