@@ -15,13 +15,14 @@ import (
 const VersionMediaType = "application/vnd.mcpbuild.version.v1+json"
 
 // Version is what a binary knows of its own build, as Go's build info has it: `go
-// install module@v1.2.3` records the module version; a build from a checkout records
-// "(devel)" and the VCS revision, its commit time and whether the tree was modified.
+// install module@v1.2.3` records the module version; a build from a git checkout records
+// the VCS revision, its commit time and whether the tree was modified, and as version a
+// pseudo-version naming the commit (Go 1.24 and later) or "(devel)".
 type Version struct {
 	MediaType string `json:"mediaType"`
 	Binary    string `json:"binary"`
 	Module    string `json:"module"`             // module path
-	Version   string `json:"version"`            // module version, "(devel)" from a checkout
+	Version   string `json:"version"`            // module version (pseudo-version or "(devel)" from a checkout)
 	Revision  string `json:"revision,omitempty"` // vcs.revision: the commit built
 	Time      string `json:"time,omitempty"`     // vcs.time: its commit time (RFC 3339)
 	Modified  bool   `json:"modified"`           // vcs.modified: uncommitted changes were built
@@ -97,8 +98,8 @@ func AddVersion(root *cobra.Command) {
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the module version and commit this binary was built from",
-		Long: `version prints what Go's build info records: the module path and version ("(devel)"
-when built from a checkout), the VCS revision, its commit time, whether the tree had
+		Long: `version prints what Go's build info records: the module path and version (a
+pseudo-version or "(devel)" when built from a checkout), the VCS revision, its commit time, whether the tree had
 uncommitted changes, and the Go version. -o json prints one object (mediaType
 ` + VersionMediaType + `).`,
 		Args:              cobra.NoArgs,
