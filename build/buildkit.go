@@ -105,7 +105,7 @@ func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error
 
 	var status chan *client.SolveStatus
 	if b.opts.progress != nil {
-		status = b.opts.progress.channel()
+		status = b.opts.progress.channelFor(s.Name)
 	}
 	resp, err := b.c.Solve(ctx, nil, *so, status)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/containerd/console"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/progress/progressui"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -82,17 +83,68 @@ func (p *Progress) Line(msg string) bool {
 }
 
 // channel returns a status channel for one solve; Solve closes it, and its messages are
-// forwarded to the shared display until then.
-func (p *Progress) channel() chan *client.SolveStatus {
+// forwarded to the shared display until then, unchanged.
+func (p *Progress) channel() chan *client.SolveStatus { return p.channelFor("") }
+
+// channelFor is channel for the solve of server: each of its steps is shown as
+// "<server>: <step>" (prefixed), in plain and terminal displays alike. "" forwards
+// unchanged.
+func (p *Progress) channelFor(server string) chan *client.SolveStatus {
 	ch := make(chan *client.SolveStatus)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		for st := range ch {
-			p.ch <- st
+			p.ch <- prefixed(server, st)
 		}
 	}()
 	return ch
+}
+
+// prefixed returns st with every step named "<server>: <name>" and made the server's own:
+// its digests (and its inputs', statuses', logs' and warnings') and progress group are
+// derived from server, so that the same step of two servers' solves (the same base image
+// resolved, say), which BuildKit gives the same digest, shows twice, each under its own
+// server, in the one display. st is not changed.
+func prefixed(server string, st *client.SolveStatus) *client.SolveStatus {
+	if server == "" || st == nil {
+		return st
+	}
+	own := func(d digest.Digest) digest.Digest {
+		if d == "" {
+			return d
+		}
+		return digest.FromString("mcpbuild server " + server + " " + d.String())
+	}
+	out := &client.SolveStatus{}
+	for _, v := range st.Vertexes {
+		c := *v
+		c.Digest, c.Name = own(v.Digest), server+": "+v.Name
+		c.Inputs = make([]digest.Digest, len(v.Inputs))
+		for i, in := range v.Inputs {
+			c.Inputs[i] = own(in)
+		}
+		if g := v.ProgressGroup; g != nil {
+			c.ProgressGroup = &pb.ProgressGroup{Id: server + "/" + g.Id, Name: server + ": " + g.Name, Weak: g.Weak}
+		}
+		out.Vertexes = append(out.Vertexes, &c)
+	}
+	for _, s := range st.Statuses {
+		c := *s
+		c.Vertex = own(s.Vertex)
+		out.Statuses = append(out.Statuses, &c)
+	}
+	for _, l := range st.Logs {
+		c := *l
+		c.Vertex = own(l.Vertex)
+		out.Logs = append(out.Logs, &c)
+	}
+	for _, w := range st.Warnings {
+		c := *w
+		c.Vertex = own(w.Vertex)
+		out.Warnings = append(out.Warnings, &c)
+	}
+	return out
 }
 
 // Close stops the display once every forwarded message was shown and returns its error.
