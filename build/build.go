@@ -42,6 +42,9 @@ type Result struct {
 	Provenance []byte
 	// BuildRef is BuildKit's build history reference of the solve.
 	BuildRef string
+	// Builder names the BuildKit daemon that built the image when a Fleet chose it (its
+	// address as given, without credentials); empty for a single daemon.
+	Builder string
 }
 
 // PlatformImage is one platform's image in a multi-platform index.

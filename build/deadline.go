@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
 )
@@ -39,8 +43,34 @@ func (b *Deadline) Build(ctx context.Context, s *catalog.Server) (*Result, error
 	bctx, cancel := context.WithTimeoutCause(ctx, b.D, errLate)
 	defer cancel()
 	r, err := b.Builder.Build(bctx, s)
+	if err != nil && ctx.Err() == nil {
+		awaitOwnDeadline(bctx, err)
+	}
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(bctx), errLate) {
 		return nil, &UnreachableError{Service: ServiceBuildKit, Addr: "(build deadline)", Err: fmt.Errorf("%w: %v", errLate, err)}
 	}
 	return r, err
+}
+
+// awaitOwnDeadline waits, when err says a deadline passed and bctx's own is due within a
+// second, until bctx's timer has fired: gRPC sends the deadline to buildkitd, whose copy
+// can fire first, so the build's error may arrive a moment before bctx is done.
+func awaitOwnDeadline(bctx context.Context, err error) {
+	dl, ok := bctx.Deadline()
+	if !ok || time.Until(dl) > time.Second || !deadlineError(err) {
+		return
+	}
+	t := time.NewTimer(time.Until(dl) + 50*time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-bctx.Done():
+	case <-t.C:
+	}
+}
+
+// deadlineError reports whether err is a passed deadline, as the context package or
+// gRPC (buildkitd's side of the same deadline) reports it.
+func deadlineError(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded ||
+		strings.Contains(err.Error(), "DeadlineExceeded")
 }

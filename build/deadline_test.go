@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/mcpbuild/mcpbuild/catalog"
 )
 
@@ -53,5 +56,27 @@ func TestDeadlinePassesCallerCancellationAndResults(t *testing.T) {
 	}
 	if _, err := NewDeadline(quickBuilder{}, 0); err == nil {
 		t.Fatal("NewDeadline(0) accepted")
+	}
+}
+
+// earlyDeadlineBuilder answers as buildkitd does when its copy of the gRPC deadline fires
+// a moment before the client's: DeadlineExceeded while the caller's context is not done.
+type earlyDeadlineBuilder struct{ early time.Duration }
+
+func (b earlyDeadlineBuilder) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
+	dl, _ := ctx.Deadline()
+	time.Sleep(time.Until(dl) - b.early)
+	if ctx.Err() != nil {
+		return nil, errors.New("test setup: the context ended before the early answer")
+	}
+	return nil, status.Error(codes.DeadlineExceeded, "stream terminated by RST_STREAM")
+}
+
+func TestDeadlineFromBuildkitdFirstIsStillOurs(t *testing.T) {
+	d, _ := NewDeadline(earlyDeadlineBuilder{early: 30 * time.Millisecond}, 200*time.Millisecond)
+	_, err := d.Build(context.Background(), &catalog.Server{Name: "slow"})
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "server slow did not finish within 200ms") {
+		t.Fatalf("Build() error = %v, want the build deadline (BuildKit unreachable) naming the server", err)
 	}
 }

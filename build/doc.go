@@ -87,6 +87,23 @@
 // it), so ssh:// and user@host:path projects are built through --source-mirror to an
 // https:// or git:// mirror; without one the error says so.
 //
+// # Several daemons
+//
+// Fleet (fleet.go) is a Builder over several daemons, each typically Lazy(Deadline(BuildKit)).
+// Servers of one repository (the remote fetched, after mirrors) go to one daemon, so each
+// daemon keeps one clone of it: FleetPlan assigns the repositories up front by rendezvous
+// hashing of the daemon names with a bound of ceil(servers/daemons) per daemon (largest
+// repositories first, a repository never split), deterministic for a catalog and a set of
+// names. FleetParallelism bounds the builds per daemon. An error whose fault kind is
+// Unreachable, unless it is an *UnreachableError naming a git remote or a registry (which
+// no daemon would reach: one bad entry must not take them all out), says the daemon did
+// not answer (the build deadline included) and takes it out: the
+// server is built once more on another daemon, builds waiting for a slot of the dead one
+// move, and its repositories are reassigned to the live daemon with the fewest pending
+// builds. Any other error is the server's and is not retried, so nothing is built twice for
+// a definite failure. Result.Builder, and BuilderOf for a failure, name the daemon.
+// Progress.Tagged gives each daemon a view of one display whose steps read "[name] step".
+//
 // Decorators of Builder: Limiter bounds concurrency, Deadline bounds each build, Lazy
 // opens the wrapped Builder on the first Build only (mcpbuild publish contacts BuildKit
 // only when a server needs building), and Recorder records calls for tests.

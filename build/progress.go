@@ -28,6 +28,21 @@ type Progress struct {
 	mu     sync.Mutex // guards closed and n, and orders Line against Close
 	closed bool
 	n      int // lines sent by Line, for unique vertex digests
+
+	// A view made by Tagged: its solves go to display, tagged.
+	display *Progress
+	tag     string
+}
+
+// Tagged returns a view of p for one of several daemons sharing the display: give it to
+// that daemon's NewBuildKit (WithProgress). Its solves' steps are shown as "[tag] step",
+// with vertex digests of their own, so that the same step run by two daemons shows as
+// two steps rather than one. Line, Repaints and Close are p's.
+func (p *Progress) Tagged(tag string) *Progress {
+	if p.display != nil {
+		p = p.display
+	}
+	return &Progress{display: p, tag: tag}
 }
 
 // NewProgress starts a display writing to w in mode: "auto" (tty when w is a terminal,
@@ -61,11 +76,20 @@ func isConsole(w io.Writer) bool {
 
 // Repaints reports whether the display redraws a terminal in place. Anything else written
 // to that terminal while the display runs may be painted over: show it with Line instead.
-func (p *Progress) Repaints() bool { return p.repaints }
+func (p *Progress) Repaints() bool { return p.root().repaints }
+
+// root is the display p shows on: p, or the one p is a Tagged view of.
+func (p *Progress) root() *Progress {
+	if p.display != nil {
+		return p.display
+	}
+	return p
+}
 
 // Line shows msg as one finished step of the display, in order with the solves' own
 // steps. It reports false, showing nothing, once the display is closed.
 func (p *Progress) Line(msg string) bool {
+	p = p.root()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -83,18 +107,25 @@ func (p *Progress) Line(msg string) bool {
 }
 
 // channel returns a status channel for one solve; Solve closes it, and its messages are
-// forwarded to the shared display until then, unchanged.
+// forwarded to the shared display until then (tagged, for a Tagged view).
 func (p *Progress) channel() chan *client.SolveStatus { return p.channelFor("") }
 
 // channelFor is channel for the solve of server: each of its steps is shown as
-// "<server>: <step>" (prefixed), in plain and terminal displays alike. "" forwards
-// unchanged.
+// "<server>: <step>" (prefixed), in plain and terminal displays alike, after a Tagged
+// view's "[tag] ". "" forwards unprefixed.
 func (p *Progress) channelFor(server string) chan *client.SolveStatus {
+	tag := p.tag
+	if p.display != nil {
+		p = p.display
+	}
 	ch := make(chan *client.SolveStatus)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		for st := range ch {
+			if tag != "" {
+				tagStatus(st, tag)
+			}
 			p.ch <- prefixed(server, st)
 		}
 	}()
@@ -147,9 +178,30 @@ func prefixed(server string, st *client.SolveStatus) *client.SolveStatus {
 	return out
 }
 
+// tagStatus renames st's steps "[tag] step" and moves every vertex digest to one of tag's.
+func tagStatus(st *client.SolveStatus, tag string) {
+	re := func(d digest.Digest) digest.Digest { return digest.FromString(tag + "\x00" + d.String()) }
+	for _, v := range st.Vertexes {
+		v.Digest, v.Name = re(v.Digest), "["+tag+"] "+v.Name
+		for i := range v.Inputs {
+			v.Inputs[i] = re(v.Inputs[i])
+		}
+	}
+	for _, x := range st.Statuses {
+		x.Vertex = re(x.Vertex)
+	}
+	for _, x := range st.Logs {
+		x.Vertex = re(x.Vertex)
+	}
+	for _, x := range st.Warnings {
+		x.Vertex = re(x.Vertex)
+	}
+}
+
 // Close stops the display once every forwarded message was shown and returns its error.
 // Call it after the last Build returned.
 func (p *Progress) Close() error {
+	p = p.root()
 	p.once.Do(func() {
 		p.wg.Wait()
 		p.mu.Lock()

@@ -102,3 +102,22 @@ func TestPrefixedCopies(t *testing.T) {
 		t.Error(`prefixed("") is not the status itself`)
 	}
 }
+
+// A fleet daemon's Tagged view and the server prefix combine: "<server>: [daemon] step".
+func TestProgressPrefixTagged(t *testing.T) {
+	var buf bytes.Buffer
+	p, err := NewProgress(&buf, "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	solveOf(p.Tagged("bk-1").channelFor("alpha"), "alpha on bk-1")
+	solveOf(p.Tagged("bk-2").channelFor("alpha"), "alpha on bk-2")
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"bk-1", "bk-2"} {
+		if !regexp.MustCompile(`(?m)^#\d+ alpha: \[` + d + `\] \[2/2\] RUN make$`).MatchString(buf.String()) {
+			t.Errorf("no step \"alpha: [%s] [2/2] RUN make\" in:\n%s", d, buf.String())
+		}
+	}
+}

@@ -28,7 +28,7 @@ func TestLibrariesReadNoEnvironmentAndWriteNoStdout(t *testing.T) {
 	banFmt := map[string]bool{"Print": true, "Printf": true, "Println": true}
 	fset := token.NewFileSet()
 	checked := 0
-	for _, lib := range []string{"catalog", "build", "sign", "verify", "publish", "source"} {
+	for _, lib := range []string{"catalog", "build", "sign", "verify", "publish", "source", "trust"} {
 		err := filepath.WalkDir(filepath.Join("..", lib), func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -120,6 +120,7 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"verify":  {"build", "publish", "github.com/moby/buildkit"},
 		"publish": {},
 		"source":  {"build", "sign", "verify", "publish"},
+		"trust":   {"build", "publish", "github.com/moby/buildkit"},
 		"fault":   {}, // the standard library only (below)
 	}
 	for lib, bans := range forbidden {

@@ -156,8 +156,10 @@ func (p *Publisher) publishOne(ctx context.Context, job Job) Report {
 	p.step(s.Name, "building")
 	res, err := p.builder.Build(ctx, s)
 	if err != nil {
+		r.Builder = build.BuilderOf(err)
 		return fail(r, err)
 	}
+	r.Builder = res.Builder
 	if err := job.check(res); err != nil {
 		return fail(r, err)
 	}

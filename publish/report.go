@@ -24,6 +24,7 @@ type Report struct {
 	Attestation         string `json:"attestation,omitempty"` // <sigrepo>:sha256-<hex>.att
 	SignatureLogIndex   *int64 `json:"signatureLogIndex,omitempty"`
 	AttestationLogIndex *int64 `json:"attestationLogIndex,omitempty"`
+	Builder             string `json:"builder,omitempty"` // the BuildKit daemon that built it, with several (build.Result.Builder)
 	Status              Status `json:"status"`
 	Reason              string `json:"reason,omitempty"`
 	Err                 error  `json:"-"` // the failure, for exit-code mapping

@@ -3,7 +3,6 @@ package verify
 import (
 	"cmp"
 	"context"
-	"crypto"
 	"encoding/hex"
 	"fmt"
 	"maps"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
@@ -189,24 +187,20 @@ func (v *Verifier) keyMaterial() root.TrustedMaterial {
 	})
 }
 
-// trustedRoot is the key plus a trusted root holding only the Rekor log key.
+// trustedRoot is the key plus a trusted root holding only the Rekor log keys.
 func (v *Verifier) trustedRoot(ctx context.Context) (root.TrustedMaterial, error) {
-	_, pub, err := v.rekor.get(ctx)
+	_, tl, err := v.rekor.get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	id, err := cosign.GetTransparencyLogID(pub)
-	if err != nil {
-		return nil, fmt.Errorf("rekor log id: %w", err)
+	keys := make([]LogKey, len(tl))
+	for i, l := range tl {
+		keys[i] = l.LogKey
 	}
-	rawID, err := hex.DecodeString(id)
+	logs, err := rootLogs(keys)
 	if err != nil {
 		return nil, err
 	}
-	logs := map[string]*root.TransparencyLog{id: {
-		BaseURL: v.rekor.url, ID: rawID, ValidityPeriodStart: time.Unix(1, 0),
-		HashFunc: crypto.SHA256, PublicKey: pub, SignatureHashFunc: crypto.SHA256,
-	}}
 	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, nil, nil, nil, logs)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,12 @@
 // an algorithm it cannot hash: nothing was read, and the Verdict is neither verified nor
 // indeterminate. Image is the one-call form for gateways.
 //
+// A PolicyVerifier (NewPolicyVerifier) answers for several publishers (TrustPolicy): the
+// one whose image patterns cover an image most specifically (ImagePattern) gives the
+// keys, log, signatures repository and requirements, and the Verdict names it and its
+// TrustLevel; an image none covers is not verified. WithTrustedRoot trusts the Rekor keys
+// of a Sigstore trusted_root.json (ParseTrustedRoot), each within its validity period.
+//
 // The pin (catalog.Pin) is compared whole: the label and the signed revision claim with
 // Commit; the provenance's build context (externalParameters.configSource, required) must
 // be Project (or its mirror) at Commit in Directory ("" is the repository root), and every

@@ -31,6 +31,7 @@ type options struct {
 
 	rekorKey crypto.PublicKey
 	rekorURL string
+	tlogRoot *TrustedRoot
 	noTLog   bool
 
 	transportSet   bool
@@ -112,6 +113,20 @@ func WithRekorPublicKey(k crypto.PublicKey) Option {
 	}
 }
 
+// WithTrustedRoot trusts the transparency logs of a Sigstore trusted root (see
+// ParseTrustedRoot): an entry verifies when its log ID names one of the root's Rekor
+// keys and that key was valid at the entry's integrated time. Bundles are verified
+// offline.
+func WithTrustedRoot(t *TrustedRoot) Option {
+	return func(o *options) error {
+		if t == nil || len(t.logs) == 0 {
+			return errors.New("WithTrustedRoot: no transparency-log key")
+		}
+		o.tlogRoot = t
+		return nil
+	}
+}
+
 // WithRekorURL fetches the log's public key once from <url>/api/v1/log/publicKey, at the
 // first verification that needs it. Prefer WithRekorPublicKey when the key is known.
 func WithRekorURL(u string) Option {
@@ -170,16 +185,27 @@ func makeOptions(opts ...Option) (*options, error) {
 		o.transport = t
 	}
 	n := 0
-	for _, set := range []bool{o.rekorKey != nil, o.rekorURL != "", o.noTLog} {
+	for _, set := range []bool{o.rekorKey != nil, o.tlogRoot != nil, o.rekorURL != "", o.noTLog} {
 		if set {
 			n++
 		}
 	}
 	switch {
 	case n == 0:
-		return nil, errors.New("no transparency-log policy: use WithRekorPublicKey, WithRekorURL or WithoutTLogUnsafe")
+		return nil, errors.New("no transparency-log policy: use WithRekorPublicKey, WithTrustedRoot, WithRekorURL or WithoutTLogUnsafe")
 	case n > 1:
-		return nil, errors.New("conflicting transparency-log policies: choose one of WithRekorPublicKey, WithRekorURL, WithoutTLogUnsafe")
+		return nil, errors.New("conflicting transparency-log policies: choose one of WithRekorPublicKey, WithTrustedRoot, WithRekorURL, WithoutTLogUnsafe")
 	}
 	return o, nil
+}
+
+// logKeys is the transparency-log keys given (none: fetched from rekorURL).
+func (o *options) logKeys() []LogKey {
+	switch {
+	case o.rekorKey != nil:
+		return []LogKey{{Key: o.rekorKey}}
+	case o.tlogRoot != nil:
+		return o.tlogRoot.Logs()
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-openapi/runtime"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
@@ -25,42 +26,83 @@ import (
 	"github.com/mcpbuild/mcpbuild/sign"
 )
 
-// rekorTrust holds the transparency log's public key, given or fetched once.
+// rekorTrust holds the transparency log's public keys, given (WithRekorPublicKey,
+// WithTrustedRoot) or fetched once (WithRekorURL).
 type rekorTrust struct {
-	key    crypto.PublicKey
+	given  []LogKey
 	url    string
 	client *http.Client
 
 	mu   sync.Mutex
 	keys *cosign.TrustedTransparencyLogPubKeys
-	pub  crypto.PublicKey
+	logs []trustedLog
+}
+
+// trustedLog is a LogKey with the log ID cosign computes for it (what a legacy bundle's
+// SET names).
+type trustedLog struct {
+	LogKey
+	keyID string
 }
 
 // get returns the trusted log keys, fetching <url>/api/v1/log/publicKey the first time
 // when no key was given. A failed fetch is retried at the next call.
-func (r *rekorTrust) get(ctx context.Context) (*cosign.TrustedTransparencyLogPubKeys, crypto.PublicKey, error) {
+func (r *rekorTrust) get(ctx context.Context) (*cosign.TrustedTransparencyLogPubKeys, []trustedLog, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.keys != nil {
-		return r.keys, r.pub, nil
+		return r.keys, r.logs, nil
 	}
-	pub := r.key
-	if pub == nil {
-		var err error
-		if pub, err = r.fetch(ctx); err != nil {
+	given := r.given
+	if len(given) == 0 {
+		pub, err := r.fetch(ctx)
+		if err != nil {
 			return nil, nil, err
 		}
-	}
-	pemBytes, err := cryptoutils.MarshalPublicKeyToPEM(pub)
-	if err != nil {
-		return nil, nil, fmt.Errorf("encoding rekor public key: %w", err)
+		given = []LogKey{{Key: pub, BaseURL: r.url}}
 	}
 	keys := cosign.NewTrustedTransparencyLogPubKeys()
-	if err := keys.AddTransparencyLogPubKey(pemBytes, tuf.Active); err != nil {
-		return nil, nil, fmt.Errorf("loading rekor public key: %w", err)
+	var logs []trustedLog
+	for _, k := range given {
+		pemBytes, err := cryptoutils.MarshalPublicKeyToPEM(k.Key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encoding rekor public key: %w", err)
+		}
+		if err := keys.AddTransparencyLogPubKey(pemBytes, tuf.Active); err != nil {
+			return nil, nil, fmt.Errorf("loading rekor public key: %w", err)
+		}
+		id, err := cosign.GetTransparencyLogID(k.Key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rekor log id: %w", err)
+		}
+		if k.ID == "" {
+			k.ID = id
+		}
+		logs = append(logs, trustedLog{LogKey: k, keyID: id})
 	}
-	r.keys, r.pub = &keys, pub
-	return r.keys, r.pub, nil
+	r.keys, r.logs = &keys, logs
+	return r.keys, r.logs, nil
+}
+
+// validAt checks that a key of the log whose SET verified (cosign's log ID logID) was
+// valid at the entry's integrated time.
+func validAt(logs []trustedLog, logID string, integrated int64) error {
+	t := time.Unix(integrated, 0)
+	var periods []string
+	for _, l := range logs {
+		if l.keyID != logID {
+			continue
+		}
+		if l.validAt(t) {
+			return nil
+		}
+		periods = append(periods, l.period())
+	}
+	if len(periods) == 0 {
+		return fmt.Errorf("no trusted log key has log ID %.12s…", logID)
+	}
+	return fmt.Errorf("entry integrated at %s, outside the log key's validity (%s)",
+		t.UTC().Format(time.RFC3339), strings.Join(periods, "; "))
 }
 
 func (r *rekorTrust) fetch(ctx context.Context) (crypto.PublicKey, error) {
@@ -137,7 +179,7 @@ func (v *Verifier) verifyRekorBundle(ctx context.Context, b *bundle.RekorBundle,
 	if !slices.Contains(kinds, pe.Kind()) {
 		return fail(CheckTLog, fmt.Sprintf("Rekor entry kind is %q, want %s", pe.Kind(), strings.Join(kinds, " or ")))
 	}
-	keys, _, err := v.rekor.get(ctx)
+	keys, logs, err := v.rekor.get(ctx)
 	if err != nil {
 		return Check{Name: CheckTLog, Status: StatusError, Detail: err.Error()}
 	}
@@ -151,6 +193,9 @@ func (v *Verifier) verifyRekorBundle(ctx context.Context, b *bundle.RekorBundle,
 	}
 	if !verified {
 		return fail(CheckTLog, "Rekor bundle not verified")
+	}
+	if err := validAt(logs, b.Payload.LogID, b.Payload.IntegratedTime); err != nil {
+		return fail(CheckTLog, "Rekor bundle: "+err.Error())
 	}
 	return Check{Name: CheckTLog, Status: StatusPass, Detail: fmt.Sprintf(
 		"%s entry logIndex %d verified offline (SET by log %.12s…); body matches signature, payload hash and key",

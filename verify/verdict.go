@@ -50,6 +50,11 @@ type Verdict struct {
 	Pin       catalog.Pin `json:"pin"`
 	Checks    []Check     `json:"checks"`
 	Verified  bool        `json:"verified"`
+	// Publisher and TrustLevel name the publisher of a TrustPolicy whose image patterns
+	// cover the image, and its trust level (PolicyVerifier); empty for a Verifier's
+	// verdicts and for an image no publisher covers.
+	Publisher  string     `json:"publisher,omitempty"`
+	TrustLevel TrustLevel `json:"trustLevel,omitempty"`
 	// Indeterminate is set when no check failed but one could not be carried out
 	// (registry or Rekor unreachable, 5xx, 429, timeout, content that is not what was
 	// asked for): the image is not verified, and nothing is known against it either

@@ -71,7 +71,8 @@ type Verifier struct {
 
 // New returns a Verifier trusting key (the publisher's public key). It refuses an
 // incomplete configuration: key is required, and so is a transparency-log policy
-// (WithRekorPublicKey, WithRekorURL, or the explicit opt-out WithoutTLogUnsafe).
+// (WithRekorPublicKey, WithTrustedRoot, WithRekorURL, or the explicit opt-out
+// WithoutTLogUnsafe).
 func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 	if key == nil {
 		return nil, errors.New("no public key: the signing key to trust is required")
@@ -87,7 +88,7 @@ func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 	v := &Verifier{key: key, sigVer: sv, o: o, large: make(largeItems, maxLargeItems)}
 	v.reg = newRegistryClient(&countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger}, o.keychain, v.large)
 	if !o.noTLog {
-		v.rekor = &rekorTrust{key: o.rekorKey, url: o.rekorURL,
+		v.rekor = &rekorTrust{given: o.logKeys(), url: o.rekorURL,
 			client: &http.Client{Transport: &countingTransport{inner: o.transport, stats: o.stats, kind: kindRekor, logger: o.logger}}}
 	}
 	return v, nil

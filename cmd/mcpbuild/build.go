@@ -217,6 +217,9 @@ func runBuild(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *build
 	if len(buildable(entries)) == 0 {
 		return buildRows(ctx, nil, entries) // nothing to build: BuildKit is not contacted
 	}
+	if o.buildkit.several() { // several --buildkit-addr: buildkit_fleet.go
+		return o.buildOnFleet(ctx, stderr, log, po, ro.getenv, ro.timeouts.Request, entries)
+	}
 	bk, progress, err := o.openBuildKit(ctx, stderr, log, po, ro.getenv, ro.timeouts.Request)
 	if err != nil {
 		return nil, errors.Join(append(invalidErrs(entries), err)...)

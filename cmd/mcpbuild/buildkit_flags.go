@@ -21,7 +21,7 @@ const defaultBuildkitAddr = "unix:///run/buildkit/buildkitd.sock"
 // buildkitOptions say how to reach buildkitd: its address and TLS, with buildctl's flag
 // names. Each flag defaults to its environment variable.
 type buildkitOptions struct {
-	addr       string
+	addrs      []string // --buildkit-addr, repeatable: several build as a build.Fleet
 	caCert     string
 	cert       string
 	key        string
@@ -32,7 +32,8 @@ type buildkitOptions struct {
 // AddFlags registers the BuildKit connection flags on cmd.
 func (o *buildkitOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.addr, "buildkit-addr", "", "BuildKit address: unix://, tcp://, docker-container://, kube-pod:// or ssh:// (default $"+cliutil.EnvBuildkitHost+", else "+defaultBuildkitAddr+")")
+	f.StringArrayVar(&o.addrs, "buildkit-addr", nil, "BuildKit address: unix://, tcp://, docker-container://, kube-pod:// or ssh:// (default $"+cliutil.EnvBuildkitHost+", else "+defaultBuildkitAddr+"); "+
+		"repeat it to spread the servers over several daemons (--jobs then counts per daemon, the TLS flags apply to every tcp:// one)")
 	f.StringVar(&o.caCert, "tlscacert", "", "TLS to a tcp:// buildkitd: CA certificate that signed buildkitd's (default $"+cliutil.EnvBuildkitTLSCACert+"; none: the system's CAs)")
 	f.StringVar(&o.cert, "tlscert", "", "TLS client certificate, with --tlskey (default $"+cliutil.EnvBuildkitTLSCert+")")
 	f.StringVar(&o.key, "tlskey", "", "TLS client key, with --tlscert (default $"+cliutil.EnvBuildkitTLSKey+")")
@@ -43,25 +44,40 @@ func (o *buildkitOptions) AddFlags(cmd *cobra.Command) {
 // Validate checks the flags alone (the environment is read when connecting); every error
 // is a usage error. It does not change o.
 func (o *buildkitOptions) Validate() error {
-	if o.addr != "" {
-		if err := build.CheckAddress(o.addr); err != nil {
+	seen := map[string]bool{}
+	for _, a := range o.addrs {
+		if err := build.CheckAddress(a); err != nil {
 			return cliutil.Usagef("--buildkit-addr: %v", err)
 		}
+		if seen[a] {
+			return cliutil.Usagef("--buildkit-addr %s given twice", a)
+		}
+		seen[a] = true
 	}
 	tc, err := o.tlsConfig(func(string) string { return "" })
 	if err != nil {
 		return err
 	}
-	if tc != nil && o.addr != "" && !strings.HasPrefix(o.addr, "tcp://") {
-		return errTLSNeedsTCP(o.addr)
+	if tc != nil && len(o.addrs) > 0 && !o.anyTCP() {
+		return errTLSNeedsTCP(o.addrs[0])
 	}
 	return nil
+}
+
+// anyTCP reports whether one of the --buildkit-addr is tcp://: with several, TLS applies
+// to those.
+func (o *buildkitOptions) anyTCP() bool {
+	return slices.ContainsFunc(o.addrs, func(a string) bool { return strings.HasPrefix(a, "tcp://") })
 }
 
 // connection is the BuildKit address (buildkitAddress) and the library options for its
 // TLS settings.
 func (o *buildkitOptions) connection(getenv func(string) string) (string, []build.Option, error) {
-	addr := buildkitAddress(o.addr, getenv)
+	first := ""
+	if len(o.addrs) > 0 {
+		first = o.addrs[0]
+	}
+	addr := buildkitAddress(first, getenv)
 	if err := build.CheckAddress(addr); err != nil {
 		return "", nil, cliutil.Usagef("BuildKit address (--buildkit-addr or $%s): %v", cliutil.EnvBuildkitHost, err)
 	}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -91,4 +93,35 @@ func writeNew(path string, b []byte, mode os.FileMode) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// envKeyScheme prefixes a signing key given in an environment variable: env://VAR holds
+// the cosign-encrypted private key's PEM (its password still in $COSIGN_PASSWORD).
+const envKeyScheme = "env://"
+
+// openSigner opens the signing key --key names: env://VAR (read through getenv; unset or
+// empty is a usage error naming it), else as sign.OpenSigner (a KMS URI or a cosign key
+// file). password is called only for a private key.
+func openSigner(ctx context.Context, key string, getenv func(string) string, password func() ([]byte, error)) (sign.Signer, error) {
+	v, ok := strings.CutPrefix(key, envKeyScheme)
+	if !ok {
+		return sign.OpenSigner(ctx, key, password)
+	}
+	if v == "" {
+		return nil, cliutil.Usagef("--key %s: no variable named", key)
+	}
+	pemText := getenv(v)
+	if pemText == "" {
+		return nil, cliutil.Usagef("--key %s: $%s is unset or empty", key, v)
+	}
+	pw, err := password()
+	if err != nil {
+		return nil, &sign.KeyError{Key: key, Err: err}
+	}
+	s, err := sign.LoadKey([]byte(pemText), pw)
+	var ke *sign.KeyError
+	if errors.As(err, &ke) {
+		ke.Key = key
+	}
+	return s, err
 }

@@ -47,16 +47,19 @@ type resultJSON struct {
 	Context   string   `json:"context,omitempty"` // git context fetched (after --source-mirror)
 	// Platforms are the platform images of a multi-platform index (Image), by platform.
 	Platforms []build.PlatformImage `json:"platforms,omitempty"`
+	// Builder is the BuildKit daemon that built (or failed) it, with several --buildkit-addr.
+	Builder string `json:"builder,omitempty"`
 }
 
 // writeResults prints one line per row ("name image@digest commit" when built,
-// `name failed reason="..."` when not; skipped entries only have their note on stderr)
-// or a JSON array with a row for every entry, skipped ones included.
+// `name failed reason="..."` when not; " builder=ADDR" added with several daemons;
+// skipped entries only have their note on stderr) or a JSON array with a row for every
+// entry, skipped ones included.
 func writeResults(w io.Writer, format string, rows []buildRow) error {
 	if format == "json" {
 		out := make([]resultJSON, 0, len(rows))
 		for _, row := range rows {
-			j := resultJSON{MediaType: BuildMediaType, Name: row.name, Status: statusFailed, Reason: catalog.EscapeText(row.reason)}
+			j := resultJSON{MediaType: BuildMediaType, Name: row.name, Status: statusFailed, Reason: catalog.EscapeText(row.reason), Builder: build.BuilderOf(row.err)}
 			if row.skipped {
 				j.Status = statusSkipped
 			}
@@ -66,6 +69,7 @@ func writeResults(w io.Writer, format string, rows []buildRow) error {
 					Name:      row.name, Status: statusBuilt, Image: r.Image.String(), Digest: r.Image.DigestStr(), Tag: r.Tag.String(),
 					Tags:   tagNames(r),
 					Commit: r.Commit, Project: r.Project, Directory: r.Directory, Context: r.ContextURL, Platforms: r.Platforms,
+					Builder: r.Builder,
 				}
 			}
 			out = append(out, j)
@@ -80,9 +84,9 @@ func writeResults(w io.Writer, format string, rows []buildRow) error {
 		}
 		var err error
 		if r := row.result; row.err == nil && r != nil {
-			_, err = fmt.Fprintf(w, "%s %s %s\n", row.name, r.Image.String(), r.Commit)
+			_, err = fmt.Fprintf(w, "%s %s %s%s\n", row.name, r.Image.String(), r.Commit, builderField(r.Builder))
 		} else {
-			_, err = fmt.Fprintf(w, "%s %s reason=%q\n", row.name, statusFailed, row.reason)
+			_, err = fmt.Fprintf(w, "%s %s reason=%q%s\n", row.name, statusFailed, row.reason, builderField(build.BuilderOf(row.err)))
 		}
 		if err != nil {
 			return err
@@ -98,4 +102,12 @@ func tagNames(r *build.Result) []string {
 		out = append(out, t.String())
 	}
 	return out
+}
+
+// builderField is " builder=ADDR" for a build on one of several daemons, else nothing.
+func builderField(b string) string {
+	if b == "" {
+		return ""
+	}
+	return " builder=" + b
 }

@@ -33,7 +33,7 @@ type signOptions struct {
 // AddFlags registers the signing flags on cmd.
 func (o *signOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.key, "key", "", "signing key: a cosign key file (password in $"+cliutil.EnvCosignPassword+") or a KMS URI")
+	f.StringVar(&o.key, "key", "", "signing key: a cosign key file (password in $"+cliutil.EnvCosignPassword+"), env://VAR (that key file's PEM in $VAR) or a KMS URI")
 	f.StringVar(&o.sigRepo, "signatures-repo", "", "repository for signatures and attestations (default $"+cliutil.EnvCosignRepo+", then <registry>/mcp/signatures: with --repository-prefix, its host's)")
 	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor transparency log URL (default $"+cliutil.EnvRekorURL+", then "+sign.DefaultRekorURL+")")
 	f.BoolVar(&o.tlogUpload, "tlog-upload", true, "record signatures in the transparency log (false: push signatures without log entries)")
@@ -180,7 +180,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	if err != nil {
 		return nil, err
 	}
-	signer, err := sign.OpenSigner(ctx, so.key, func() ([]byte, error) {
+	signer, err := openSigner(ctx, so.key, ro.getenv, func() ([]byte, error) {
 		return []byte(ro.getenv(cliutil.EnvCosignPassword)), nil
 	})
 	if err != nil {
@@ -253,6 +253,9 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 
 	var display atomic.Pointer[build.Progress] // set once BuildKit is opened; statusLines reads it
 	lazy, err := build.NewLazy(func(ctx context.Context) (build.Builder, error) {
+		if bo.buildkit.several() { // several --buildkit-addr: buildkit_fleet.go
+			return bo.fleetBuilder(stderr, log, po, ro.getenv, ro.timeouts.Request, servers, &display)
+		}
 		return openSession(ctx, bo, stderr, log, po, ro.getenv, ro.timeouts.Request, &display)
 	})
 	if err != nil {
@@ -277,7 +280,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	if err := preflightRegistries(ctx, probes, ropts); err != nil {
 		return nil, err
 	}
-	pub, err := publish.New(lazy, svc, publish.WithParallelism(bo.jobs), publish.WithPlatforms(po.Platforms),
+	pub, err := publish.New(lazy, svc, publish.WithParallelism(bo.jobs*bo.buildkit.daemons()), publish.WithPlatforms(po.Platforms),
 		publish.WithProgress(&statusLines{w: stderr, display: &display}), publish.WithLogger(log))
 	if err != nil {
 		return nil, err

@@ -43,15 +43,24 @@ func writePublishMarkdown(w io.Writer, rs []publish.Report, limit int) error {
 	rank := map[publish.Status]int{publish.Failed: 0, publish.Published: 1, publish.Unchanged: 2}
 	sorted := slices.Clone(rs)
 	slices.SortStableFunc(sorted, func(a, b publish.Report) int { return cmp.Compare(rank[a.Status], rank[b.Status]) })
+	// A Builder column when several daemons built (before Reason, the widest).
+	builders := slices.ContainsFunc(rs, func(r publish.Report) bool { return r.Builder != "" })
+	if builders {
+		table.Header = slices.Insert(table.Header, 5, "Builder")
+	}
 	for _, r := range sorted {
-		table.Rows = append(table.Rows, []string{
+		row := []string{
 			cliutil.MarkdownCode(r.Name),
 			cliutil.MarkdownCode(shortImage(r.Image)),
 			cliutil.MarkdownCode(shortCommit(r.Commit)),
 			publishMarks[r.Status] + " " + string(r.Status),
 			logEntries(r),
 			cliutil.MarkdownCode(r.Reason),
-		})
+		}
+		if builders {
+			row = slices.Insert(row, 5, cliutil.MarkdownCode(r.Builder))
+		}
+		table.Rows = append(table.Rows, row)
 	}
 	return table.Write(w)
 }

@@ -45,8 +45,9 @@ type reportJSON struct {
 }
 
 // writeReports prints the publish report: one line per server, a JSON array of
-// publish.Report, each with mediaType PublishMediaType (fields name, image, commit, signature, attestation, signatureLogIndex,
-// attestationLogIndex, status, reason), or a Markdown report (writePublishMarkdown).
+// publish.Report, each with mediaType PublishMediaType (fields name, image, commit,
+// signature, attestation, signatureLogIndex, attestationLogIndex, builder, status,
+// reason), or a Markdown report (writePublishMarkdown).
 func writeReports(w io.Writer, format string, rs []publish.Report) error {
 	if format == "markdown" {
 		return writePublishMarkdown(w, rs, 0)
@@ -69,10 +70,10 @@ func writeReports(w io.Writer, format string, rs []publish.Report) error {
 	for _, r := range rs {
 		var err error
 		if r.Status == publish.Failed {
-			_, err = fmt.Fprintf(w, "%s %s %s commit=%s reason=%q\n", r.Name, r.Status, orDash(r.Image), r.Commit, r.Reason)
+			_, err = fmt.Fprintf(w, "%s %s %s commit=%s reason=%q%s\n", r.Name, r.Status, orDash(r.Image), r.Commit, r.Reason, builderField(r.Builder))
 		} else {
-			_, err = fmt.Fprintf(w, "%s %s %s commit=%s signature=%s sig-log-index=%s attestation=%s att-log-index=%s\n",
-				r.Name, r.Status, r.Image, r.Commit, r.Signature, idx(r.SignatureLogIndex), r.Attestation, idx(r.AttestationLogIndex))
+			_, err = fmt.Fprintf(w, "%s %s %s commit=%s signature=%s sig-log-index=%s attestation=%s att-log-index=%s%s\n",
+				r.Name, r.Status, r.Image, r.Commit, r.Signature, idx(r.SignatureLogIndex), r.Attestation, idx(r.AttestationLogIndex), builderField(r.Builder))
 		}
 		if err != nil {
 			return err

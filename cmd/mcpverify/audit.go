@@ -21,7 +21,9 @@ func newAuditCmd(c *common) *cobra.Command {
 		Long: `audit verifies the image of every "server" entry of the catalog against its pin
 and prints one table (server, pin, label, signed, tlog, provenance, verdict) with totals,
 or JSON with --output json, Markdown with --output markdown (for $GITHUB_STEP_SUMMARY or a
-pull-request comment), or one static HTML page with --output html. Remote and poci entries are listed as skipped. An invalid
+pull-request comment), or one static HTML page with --output html; with --policy, the text
+table has a PUBLISHER column naming the publisher covering each image and its trust level
+(JSON: the verdict's publisher and trustLevel). Remote and poci entries are listed as skipped. An invalid
 catalog entry is listed as INVALID with its problems (path:line:col) and counts as not
 verified; the others are verified all the same. Exit codes as for mcpverify (1 when an
 entry is invalid or not verified; 3, first, when one could not be checked).`,
@@ -116,9 +118,15 @@ func status(r result, check string) string {
 	return "-"
 }
 
-func writeAuditTable(w io.Writer, results []result) error {
+// writeAuditTable writes the table; with a trust policy (publishers), a PUBLISHER column
+// names the publisher covering each image and its trust level.
+func writeAuditTable(w io.Writer, results []result, publishers bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVER\tPIN\tLABEL\tSIGNED\tTLOG\tPROVENANCE\tVERDICT")
+	pubHead, pubCol := "", func(result) string { return "" }
+	if publishers {
+		pubHead, pubCol = "PUBLISHER\t", func(r result) string { return publisherText(r.verdict) + "\t" }
+	}
+	fmt.Fprintln(tw, "SERVER\t"+pubHead+"PIN\tLABEL\tSIGNED\tTLOG\tPROVENANCE\tVERDICT")
 	for _, r := range results {
 		pin := r.policy.Pin.Commit
 		if len(pin) > 12 {
@@ -138,7 +146,7 @@ func writeAuditTable(w io.Writer, results []result) error {
 		case !r.verdict.Verified:
 			verdict = "NOT VERIFIED: " + r.verdict.Reason
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.label, pin, status(r, verify.CheckLabel),
+		fmt.Fprintf(tw, "%s\t%s%s\t%s\t%s\t%s\t%s\t%s\n", r.label, pubCol(r), pin, status(r, verify.CheckLabel),
 			status(r, verify.CheckSignature), status(r, verify.CheckTLog), status(r, verify.CheckProvenance), verdict)
 	}
 	if err := tw.Flush(); err != nil {

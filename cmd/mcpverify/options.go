@@ -3,44 +3,44 @@ package main
 import (
 	"context"
 	"crypto"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/sigstore/sigstore/pkg/signature/kms"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
-	"github.com/mcpbuild/mcpbuild/internal/pemkey"
+	"github.com/mcpbuild/mcpbuild/trust"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
 
 // trustOptions say what to trust: the signing key, the log, where signatures live.
 type trustOptions struct {
-	key        string
-	sigRepo    string
-	rekorURL   string
-	rekorKey   string
-	offline    bool
-	ignoreTLog bool
+	key         string
+	sigRepo     string
+	rekorURL    string
+	rekorKey    string
+	rekorKeySrc string // "--rekor-key", or the environment variable it came from
+	trustedRoot string
+	policy      string // --policy FILE: the publishers, instead of the flags above
+	offline     bool
+	ignoreTLog  bool
 }
 
 func (o *trustOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&o.key, "key", "", "publisher's public key: PEM file, or KMS URI (its public key is fetched from the provider)")
+	f.StringVar(&o.key, "key", "", "publisher's public key: PEM file, env://VAR (the PEM in $VAR), or KMS URI (its public key is fetched from the provider)")
 	f.StringVar(&o.sigRepo, "signatures-repo", "", "signatures repository (default $"+cliutil.EnvCosignRepo+", else <registry>/mcp/signatures)")
 	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor URL to fetch the log's public key from, once: trust on first use, prefer --rekor-key (default $"+cliutil.EnvRekorURL+")")
-	f.StringVar(&o.rekorKey, "rekor-key", "", "Rekor log public key (PEM file); bundles are verified offline against it")
+	f.StringVar(&o.rekorKey, "rekor-key", "", "Rekor log public key (PEM file); bundles are verified offline against it (default $"+cliutil.EnvRekorPublicKey+", as cosign reads it)")
+	f.StringVar(&o.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json: its Rekor log keys, each within its validity period, verify bundles offline")
+	f.StringVar(&o.policy, "policy", "", "trust policy file (YAML, "+trust.APIVersion+" "+trust.Kind+"): the publishers, their keys, logs, trust levels, requirements and the images each covers; replaces --key, the log flags, --signatures-repo and the requirement flags")
 	f.BoolVar(&o.offline, "offline", false, "make no request to anything but the registry (needs --rekor-key or --insecure-ignore-tlog)")
 	f.BoolVar(&o.ignoreTLog, "insecure-ignore-tlog", false, "accept signatures without a verified Rekor bundle (unsafe)")
 }
@@ -121,14 +121,27 @@ func (o *outputOptions) Validate() error {
 // applyEnv fills unset flags from the environment (the only place env is read); fs holds
 // the parsed flags.
 func (c *common) applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
-	if c.trust.sigRepo == "" {
-		c.trust.sigRepo = getenv(cliutil.EnvCosignRepo)
-	}
 	if c.reg.registry == "" {
 		c.reg.registry = getenv(cliutil.EnvRegistry)
 	}
-	if c.trust.rekorURL == "" && c.trust.rekorKey == "" && !c.trust.ignoreTLog {
-		c.trust.rekorURL = getenv(cliutil.EnvRekorURL)
+	if c.trust.policy != "" { // the policy file is the whole trust configuration
+		return c.reg.timeouts.Resolve(fs, getenv)
+	}
+	if c.trust.sigRepo == "" {
+		c.trust.sigRepo = getenv(cliutil.EnvCosignRepo)
+	}
+	t := &c.trust
+	if t.rekorKey != "" {
+		t.rekorKeySrc = "--rekor-key"
+	}
+	// The environment gives the log key (preferred: verified offline), else where to
+	// fetch it, only when no flag says how the log is trusted.
+	if t.rekorURL == "" && t.rekorKey == "" && t.trustedRoot == "" && !t.ignoreTLog {
+		if k := getenv(cliutil.EnvRekorPublicKey); k != "" {
+			t.rekorKey, t.rekorKeySrc = k, "$"+cliutil.EnvRekorPublicKey
+		} else {
+			t.rekorURL = getenv(cliutil.EnvRekorURL)
+		}
 	}
 	return c.reg.timeouts.Resolve(fs, getenv)
 }
@@ -150,51 +163,19 @@ func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (cryp
 	if t.key == "" {
 		return nil, nil, cliutil.Usagef("--key is required: the publisher's public key (PEM)")
 	}
-	var key crypto.PublicKey
-	var err error
-	if strings.Contains(t.key, "://") {
-		if t.offline {
-			return nil, nil, cliutil.Usagef("--offline: the KMS key %s would be fetched from its provider; export the public key to a PEM file", t.key)
-		}
-		if key, err = kmsPublicKey(ctx, t.key); err != nil {
-			return nil, nil, err
-		}
-	} else if key, err = pemkey.ReadPublic(t.key); err != nil {
-		return nil, nil, cliutil.Usagef("--key: %v", err)
-	}
-	tr, err := c.transport()
+	key, err := c.publicKey(ctx, "--key", t.key)
 	if err != nil {
-		return nil, nil, cliutil.Usagef("%v", err)
+		return nil, nil, err
 	}
-	opts := []verify.Option{verify.WithLogger(c.logger), verify.WithKeychain(authn.DefaultKeychain), verify.WithStats(stats),
-		verify.WithTransport(tr)}
-	switch {
-	case t.rekorKey != "" && t.rekorURL != "":
-		return nil, nil, cliutil.Usagef("--rekor-key and --rekor-url exclude each other: give the log key, or where to fetch it")
-	case t.ignoreTLog && t.rekorKey != "":
-		return nil, nil, cliutil.Usagef("--insecure-ignore-tlog and --rekor-key exclude each other")
-	case t.ignoreTLog:
-		opts = append(opts, verify.WithoutTLogUnsafe())
-	case t.rekorKey != "":
-		rk, err := pemkey.ReadPublic(t.rekorKey)
-		if err != nil {
-			return nil, nil, cliutil.Usagef("--rekor-key: %v", err)
-		}
-		opts = append(opts, verify.WithRekorPublicKey(rk))
-	case t.rekorURL != "" && t.offline:
-		return nil, nil, cliutil.Usagef("--offline makes no request to Rekor: give the log key with --rekor-key (or --insecure-ignore-tlog)")
-	case t.rekorURL != "":
-		opts = append(opts, verify.WithRekorURL(t.rekorURL))
-	default:
-		return nil, nil, cliutil.Usagef("no transparency-log key: give --rekor-key PEM or --rekor-url URL (or --insecure-ignore-tlog)")
+	opts, err := c.baseOptions(stats)
+	if err != nil {
+		return nil, nil, err
 	}
-	if c.reg.platform != "" {
-		plat, err := v1.ParsePlatform(c.reg.platform)
-		if err != nil || plat.OS == "" || plat.Architecture == "" {
-			return nil, nil, cliutil.Usagef("--platform %q: want os/arch[/variant]", c.reg.platform)
-		}
-		opts = append(opts, verify.WithPlatform(*plat))
+	tlog, err := t.tlogOption()
+	if err != nil {
+		return nil, nil, err
 	}
+	opts = append(opts, tlog)
 	if t.sigRepo != "" {
 		r, err := name.NewRepository(t.sigRepo, c.nameOpts()...)
 		if err != nil {
@@ -205,28 +186,28 @@ func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (cryp
 	return key, opts, nil
 }
 
+// baseOptions are the library options of every Verifier: logging, registry credentials,
+// stats, the transport and --platform.
+func (c *common) baseOptions(stats *verify.Stats) ([]verify.Option, error) {
+	tr, err := c.transport()
+	if err != nil {
+		return nil, cliutil.Usagef("%v", err)
+	}
+	opts := []verify.Option{verify.WithLogger(c.logger), verify.WithKeychain(authn.DefaultKeychain), verify.WithStats(stats),
+		verify.WithTransport(tr)}
+	if c.reg.platform != "" {
+		plat, err := v1.ParsePlatform(c.reg.platform)
+		if err != nil || plat.OS == "" || plat.Architecture == "" {
+			return nil, cliutil.Usagef("--platform %q: want os/arch[/variant]", c.reg.platform)
+		}
+		opts = append(opts, verify.WithPlatform(*plat))
+	}
+	return opts, nil
+}
+
 func (c *common) nameOpts() []name.Option {
 	if c.reg.registry == "" {
 		return nil
 	}
 	return []name.Option{name.WithDefaultRegistry(c.reg.registry)}
-}
-
-// kmsPublicKey reads the public key of a KMS key through sigstore's kms package (the
-// providers compiled in, or a sigstore-kms-<name> plugin on PATH). An unknown provider is
-// a usage error; a provider that cannot be reached is "could not check".
-func kmsPublicKey(ctx context.Context, uri string) (crypto.PublicKey, error) {
-	sv, err := kms.Get(ctx, uri, crypto.SHA256)
-	if err != nil {
-		var pnf *kms.ProviderNotFoundError
-		if errors.As(err, &pnf) || errors.Is(err, exec.ErrNotFound) {
-			return nil, cliutil.Usagef("--key %s: %v", uri, err)
-		}
-		return nil, &cliutil.UnreachableError{Addr: uri, Err: err}
-	}
-	pub, err := sv.PublicKey()
-	if err != nil {
-		return nil, &cliutil.UnreachableError{Addr: uri, Err: fmt.Errorf("reading the public key: %w", err)}
-	}
-	return pub, nil
 }

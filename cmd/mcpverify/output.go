@@ -30,6 +30,9 @@ func (c *common) printResults(w io.Writer, results []result) error {
 	}
 	for _, r := range results {
 		fmt.Fprintf(w, "%s: %s\n", r.label, verdictLine(r))
+		if r.verdict != nil && r.verdict.Publisher != "" { // --policy
+			fmt.Fprintf(w, "  %-16s %s\n", "publisher", publisherText(r.verdict))
+		}
 		for _, ch := range r.verdict.Checks {
 			fmt.Fprintf(w, "  %-16s %-8s %s\n", ch.Name, ch.Status, ch.Detail)
 		}
@@ -72,7 +75,7 @@ func (c *common) writeAudit(w io.Writer, results []result) error {
 	case "html":
 		return writeHTML(w, title, results)
 	}
-	return writeAuditTable(w, results)
+	return writeAuditTable(w, results, c.trust.policy != "")
 }
 
 func errText(err error) string {

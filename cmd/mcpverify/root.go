@@ -25,11 +25,12 @@ type common struct {
 	catalog catalogOptions
 	verbose bool
 	logger  *slog.Logger
+	getenv  func(string) string // the only way the environment is read
 }
 
 // newRootCmd returns a fresh command tree (no globals: tests run several in parallel).
 func newRootCmd(getenv func(string) string) *cobra.Command {
-	c := &common{}
+	c := &common{getenv: getenv}
 	var commit string
 	var jobs int
 	cmd := &cobra.Command{
@@ -46,6 +47,14 @@ The pin comes from --commit, else from the catalog entry whose image matches
 (--catalog, default ./servers when it exists; the registry host is ignored in the match).
 With --commit and no matching catalog entry, the provenance's git source is compared by
 commit only (the project is unknown).
+
+Trust: --key (PEM file, env://VAR holding the PEM, or KMS URI) and the log's key
+(--rekor-key PEM, else $SIGSTORE_REKOR_PUBLIC_KEY; or --trusted-root, Sigstore's
+trusted_root.json, whose Rekor keys count within their validity; or --rekor-url) trust one
+publisher for every image. --policy FILE (apiVersion mcpbuild.dev/v1alpha1, kind
+TrustPolicy; see README) names several publishers, each with a trust level, keys, a log,
+a signatures repository, requirements and the images it covers (the most specific pattern
+wins); the verdict names the publisher, and an image none covers is NOT VERIFIED.
 
 Provenance: a stored SLSA provenance is always verified; a missing one is "skipped"
 unless --require-provenance (without it, whoever can delete the attestation turns the
@@ -83,6 +92,9 @@ With several images: 2 before 3 before 1.`,
 		Args:          cobra.ArbitraryArgs, // images, not subcommands
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if err := c.applyEnv(cmd.Flags(), getenv); err != nil {
+				return err
+			}
+			if err := c.checkPolicyFlags(cmd.Flags()); err != nil {
 				return err
 			}
 			c.logger = cliutil.NewLogger(cmd.ErrOrStderr(), c.verbose)
@@ -183,13 +195,9 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 	ctx, cancel := c.reg.timeouts.WithDeadline(ctx) // the KMS key fetch included
 	defer cancel()
 	stats := &verify.Stats{}
-	key, opts, err := c.verifierOptions(ctx, stats)
+	v, err := c.newVerifier(ctx, stats)
 	if err != nil {
 		return nil, c.reg.timeouts.Err(ctx, err)
-	}
-	v, err := verify.New(key, opts...)
-	if err != nil {
-		return nil, cliutil.Usagef("%v", err)
 	}
 	start := time.Now()
 	results := make([]result, len(targets))

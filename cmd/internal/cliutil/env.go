@@ -8,6 +8,8 @@ const (
 	EnvCosignPassword = "COSIGN_PASSWORD"    // password of an encrypted private key; never logged
 	EnvRegistry       = "MCPBUILD_REGISTRY"  // default registry host when none is given
 	EnvRekorURL       = "MCPBUILD_REKOR_URL" // default Rekor URL (local stack)
+	// EnvRekorPublicKey is the Rekor log's public key (a PEM file path), as cosign reads it.
+	EnvRekorPublicKey = "SIGSTORE_REKOR_PUBLIC_KEY"
 
 	// TLS to buildkitd, defaults of buildctl's flags of the same names (buildctl itself
 	// reads no variables for them): --tlscacert, --tlscert, --tlskey, --tlsservername, --tlsdir.
