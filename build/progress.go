@@ -123,10 +123,12 @@ func (p *Progress) channelFor(server string) chan *client.SolveStatus {
 	go func() {
 		defer p.wg.Done()
 		for st := range ch {
+			group := server + ": " // how the solve's progress groups (e.g. exporting) are named
 			if tag != "" {
-				tagStatus(st, tag)
+				tagStatus(st, tag) // steps: "[tag] step"
+				group += "[" + tag + "] "
 			}
-			p.ch <- prefixed(server, st)
+			p.ch <- prefixed(server, group, st)
 		}
 	}()
 	return ch
@@ -136,8 +138,9 @@ func (p *Progress) channelFor(server string) chan *client.SolveStatus {
 // its digests (and its inputs', statuses', logs' and warnings') and progress group are
 // derived from server, so that the same step of two servers' solves (the same base image
 // resolved, say), which BuildKit gives the same digest, shows twice, each under its own
-// server, in the one display. st is not changed.
-func prefixed(server string, st *client.SolveStatus) *client.SolveStatus {
+// server, in the one display. Progress groups (which tagStatus leaves alone) get group
+// before their ID and name: "<server>: " and a Tagged view's "[tag] ". st is not changed.
+func prefixed(server, group string, st *client.SolveStatus) *client.SolveStatus {
 	if server == "" || st == nil {
 		return st
 	}
@@ -156,7 +159,7 @@ func prefixed(server string, st *client.SolveStatus) *client.SolveStatus {
 			c.Inputs[i] = own(in)
 		}
 		if g := v.ProgressGroup; g != nil {
-			c.ProgressGroup = &pb.ProgressGroup{Id: server + "/" + g.Id, Name: server + ": " + g.Name, Weak: g.Weak}
+			c.ProgressGroup = &pb.ProgressGroup{Id: group + g.Id, Name: group + g.Name, Weak: g.Weak}
 		}
 		out.Vertexes = append(out.Vertexes, &c)
 	}

@@ -24,10 +24,9 @@ func solveOf(ch chan *client.SolveStatus, logLine string) {
 		ProgressGroup: &pb.ProgressGroup{Id: "g", Name: "exporting to image"}}
 	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{meta, run, push}}
 	ch <- &client.SolveStatus{Logs: []*client.VertexLog{{Vertex: run.Digest, Data: []byte(logLine + "\n"), Timestamp: now}}}
-	done := *run
-	end := time.Now()
-	done.Completed = &end
-	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{&done}}
+	end := time.Now() // a new message, as BuildKit sends it (a Tagged view renames in place)
+	done := &client.Vertex{Digest: digest.FromString("run"), Inputs: []digest.Digest{digest.FromString("meta")}, Name: "[2/2] RUN make", Started: &now, Completed: &end}
+	ch <- &client.SolveStatus{Vertexes: []*client.Vertex{done}}
 	close(ch)
 }
 
@@ -89,7 +88,7 @@ func TestPrefixedCopies(t *testing.T) {
 	d := digest.FromString("x")
 	st := &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: d, Name: "step", Inputs: []digest.Digest{d}}},
 		Statuses: []*client.VertexStatus{{ID: "s", Vertex: d}}, Warnings: []*client.VertexWarning{{Vertex: d}}}
-	a, b := prefixed("a", st), prefixed("b", st)
+	a, b := prefixed("a", "a: ", st), prefixed("b", "b: ", st)
 	if st.Vertexes[0].Name != "step" || st.Vertexes[0].Digest != d || st.Statuses[0].Vertex != d {
 		t.Errorf("prefixed changed its input: %+v", st.Vertexes[0])
 	}
@@ -98,7 +97,7 @@ func TestPrefixedCopies(t *testing.T) {
 		a.Statuses[0].Vertex != va.Digest || a.Warnings[0].Vertex != va.Digest {
 		t.Errorf("prefixed = %+v / %+v", va, vb)
 	}
-	if prefixed("", st) != st {
+	if prefixed("", "", st) != st {
 		t.Error(`prefixed("") is not the status itself`)
 	}
 }
@@ -116,8 +115,10 @@ func TestProgressPrefixTagged(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"bk-1", "bk-2"} {
-		if !regexp.MustCompile(`(?m)^#\d+ alpha: \[` + d + `\] \[2/2\] RUN make$`).MatchString(buf.String()) {
-			t.Errorf("no step \"alpha: [%s] [2/2] RUN make\" in:\n%s", d, buf.String())
+		for _, step := range []string{`\[2/2\] RUN make`, "exporting to image"} {
+			if !regexp.MustCompile(`(?m)^#\d+ alpha: \[` + d + `\] ` + step + `$`).MatchString(buf.String()) {
+				t.Errorf("no step \"alpha: [%s] %s\" in:\n%s", d, step, buf.String())
+			}
 		}
 	}
 }
