@@ -102,7 +102,8 @@
 // move, and its repositories are reassigned to the live daemon with the fewest pending
 // builds. Any other error is the server's and is not retried, so nothing is built twice for
 // a definite failure. Result.Builder, and BuilderOf for a failure, name the daemon.
-// Progress.Tagged gives each daemon a view of one display whose steps read "[name] step".
+// Progress.Tagged gives each daemon a view of one display whose steps read "[name] step";
+// every step of a server's solve is prefixed with the server: "<server>: [name] step".
 //
 // Decorators of Builder: Limiter bounds concurrency, Deadline bounds each build, Lazy
 // opens the wrapped Builder on the first Build only (mcpbuild publish contacts BuildKit

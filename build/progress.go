@@ -111,8 +111,8 @@ func (p *Progress) Line(msg string) bool {
 func (p *Progress) channel() chan *client.SolveStatus { return p.channelFor("") }
 
 // channelFor is channel for the solve of server: each of its steps is shown as
-// "<server>: <step>" (prefixed), in plain and terminal displays alike, after a Tagged
-// view's "[tag] ". "" forwards unprefixed.
+// "<server>: <step>" (on a Tagged view "<server>: [tag] <step>"), in plain and terminal
+// displays alike. "" forwards unprefixed.
 func (p *Progress) channelFor(server string) chan *client.SolveStatus {
 	tag := p.tag
 	if p.display != nil {
