@@ -28,7 +28,7 @@ func TestLibrariesReadNoEnvironmentAndWriteNoStdout(t *testing.T) {
 	banFmt := map[string]bool{"Print": true, "Printf": true, "Println": true}
 	fset := token.NewFileSet()
 	checked := 0
-	for _, lib := range []string{"catalog", "build", "sign", "verify", "publish", "source", "trust"} {
+	for _, lib := range []string{"catalog", "build", "sign", "verify", "publish", "source", "trust", "repro"} {
 		err := filepath.WalkDir(filepath.Join("..", lib), func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -122,6 +122,7 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"source":  {"build", "sign", "verify", "publish"},
 		"trust":   {"build", "publish", "github.com/moby/buildkit"},
 		"fault":   {}, // the standard library only (below)
+		"repro":   {"sign", "verify", "publish", "trust"},
 	}
 	for lib, bans := range forbidden {
 		p, ok := pkgs[lib]

@@ -25,8 +25,8 @@ func TestExampleWorkflow(t *testing.T) {
 	for _, c := range cmds {
 		seen[c.Args[0]]++
 	}
-	// validate, publish, and update-pins twice (plan, then apply per server).
-	if seen["validate"] != 1 || seen["publish"] != 1 || seen["update-pins"] != 2 {
+	// validate, publish, repro, and update-pins twice (plan, then apply per server).
+	if seen["validate"] != 1 || seen["publish"] != 1 || seen["repro"] != 1 || seen["update-pins"] != 2 {
 		t.Fatalf("mcpbuild commands found in %s: %v", exampleWorkflow, seen)
 	}
 	for _, c := range cmds {

@@ -81,6 +81,7 @@ Exit codes: 0 ok, 1 invalid input or a failed build, 2 usage error,
 	cmd.AddCommand(newUpdatePinsCmd(ro))
 	cmd.AddCommand(newBuildCmd(ro))
 	cmd.AddCommand(newPublishCmd(ro))
+	cmd.AddCommand(newReproCmd(ro))
 	cmd.AddCommand(newGenerateKeyPairCmd(ro))
 	cliutil.AddVersion(cmd)
 	return cmd

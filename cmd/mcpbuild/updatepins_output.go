@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/source"
 )
 
@@ -67,16 +68,30 @@ func writePinUpdates(w io.Writer, format string, dryRun bool, rows []pinUpdate) 
 	return err
 }
 
-// pinUpdatesMarkdown is the review report: a summary table, then per server that moves
-// (or would) its commits, files, Dockerfile and manifest changes and the diff. Text from
-// the remote (subjects, authors, paths, the diff) is escaped so that it renders as text.
+// pinUpdatesMarkdown is the review report: a summary table (cliutil.MarkdownTable), then
+// per server that moves (or would) its commits, files, Dockerfile and manifest changes and
+// the diff. Every value from the catalog or the remote (names, branches, paths, remotes,
+// notes, problems, hashes, authors, subjects) is a code span (cliutil.MarkdownCode), so
+// that it renders as text and GitHub links nothing in it (mentions, issue references,
+// commit SHAs); the diff is a fenced block longer than any run of backticks in it.
 func pinUpdatesMarkdown(dryRun bool, rows []pinUpdate) string {
 	var b strings.Builder
-	b.WriteString("# Pin updates\n\n")
-	if dryRun {
-		b.WriteString("Dry run: no file was changed.\n\n")
+	count := map[string]int{}
+	for _, r := range rows {
+		count[r.Status]++
 	}
-	b.WriteString("| Server | Status | Branch | Old | New | Commits | Dockerfile | Manifests |\n|---|---|---|---|---|---|---|---|\n")
+	var counts []string
+	for _, st := range []string{pinUpdated, pinWould, pinCurrent, pinLeft, pinSkipped, pinFailed, pinUnreadable} {
+		if n := count[st]; n > 0 {
+			counts = append(counts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	summary := fmt.Sprintf("**%d %s: %s**", len(rows), plural(len(rows), "server"), strings.Join(counts, ", "))
+	if dryRun {
+		summary += "\n\nDry run: no file was changed."
+	}
+	t := cliutil.MarkdownTable{Heading: "Pin updates", Summary: summary,
+		Header: []string{"Server", "Status", "Branch", "Old", "New", "Commits", "Dockerfile", "Manifests"}}
 	for _, r := range rows {
 		commits, df, man := "", "", ""
 		if rv := r.Review; rv != nil {
@@ -94,23 +109,23 @@ func pinUpdatesMarkdown(dryRun bool, rows []pinUpdate) string {
 		if r.New != "" && r.New != r.Old {
 			newSHA = code(shortSHA(r.New))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(orDash(r.Name)), r.Status, mdCell(r.Branch),
-			code(shortSHA(r.Old)), newSHA, commits, df, man)
+		t.Rows = append(t.Rows, []string{code(orDash(r.Name)), r.Status, code(r.Branch), code(shortSHA(r.Old)), newSHA, commits, df, man})
 	}
+	_ = t.Write(&b) // a strings.Builder does not fail
 	for _, r := range rows {
 		if r.Review == nil && r.Note == "" && len(r.Problems) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n## %s\n\n", mdText(orDash(r.Name)))
+		fmt.Fprintf(&b, "\n### %s\n\n", code(orDash(r.Name)))
 		fmt.Fprintf(&b, "- Catalog file: %s (%s)\n", code(r.Path), r.Status)
 		if r.Remote != "" {
 			fmt.Fprintf(&b, "- Remote: %s, branch %s\n", code(r.Remote), code(r.Branch))
 		}
 		if r.Note != "" {
-			fmt.Fprintf(&b, "- Note: %s\n", mdText(r.Note))
+			fmt.Fprintf(&b, "- Note: %s\n", code(r.Note))
 		}
 		for _, p := range r.Problems {
-			fmt.Fprintf(&b, "- Problem: %s\n", mdText(p))
+			fmt.Fprintf(&b, "- Problem: %s\n", code(p))
 		}
 		if r.Review != nil {
 			writeReviewMarkdown(&b, r.Review)
@@ -143,29 +158,29 @@ func writeReviewMarkdown(b *strings.Builder, rv *source.Review) {
 	} else {
 		b.WriteString("- Dependency manifests unchanged\n")
 	}
-	fmt.Fprintf(b, "\n### Commits (%d)\n\n", rv.CommitsTotal)
+	fmt.Fprintf(b, "\n#### Commits (%d)\n\n", rv.CommitsTotal)
 	if len(rv.Commits) == 0 {
 		b.WriteString("None.\n")
 	} else {
-		b.WriteString("| Commit | Date | Author | Subject |\n|---|---|---|---|\n")
+		b.WriteString("| Commit | Date | Author | Subject |\n| --- | --- | --- | --- |\n")
 		for _, c := range rv.Commits {
-			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", code(shortSHA(c.Hash)), c.Date.Format("2006-01-02 15:04Z"), mdCell(c.Author), mdCell(c.Subject))
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", code(shortSHA(c.Hash)), c.Date.Format("2006-01-02 15:04Z"), code(c.Author), code(c.Subject))
 		}
 	}
 	if n := rv.CommitsTotal - len(rv.Commits); n > 0 {
 		fmt.Fprintf(b, "\n%d older %s not listed (--max-commits).\n", n, plural(n, "commit"))
 	}
-	fmt.Fprintf(b, "\n### Files changed in the build context (%d)\n\n", len(rv.Files))
+	fmt.Fprintf(b, "\n#### Files changed in the build context (%d)\n\n", len(rv.Files))
 	if len(rv.Files) == 0 {
 		b.WriteString("None.\n")
 	}
 	for _, f := range rv.Files {
-		fmt.Fprintf(b, "- %s %s\n", f.Status, code(f.Path))
+		fmt.Fprintf(b, "- %s %s\n", code(f.Status), code(f.Path))
 	}
 	if rv.Diff == "" {
 		return
 	}
-	b.WriteString("\n### Diff\n\n")
+	b.WriteString("\n#### Diff\n\n")
 	if rv.DiffTruncated {
 		fmt.Fprintf(b, "Cut at %d bytes (--max-diff): read the rest in the repository.\n\n", len(rv.Diff))
 	}
@@ -198,27 +213,8 @@ func longestRun(s string, c byte) int {
 	return best
 }
 
-var mdEscaper = strings.NewReplacer("\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]",
-	"<", "&lt;", ">", "&gt;", "&", "&amp;", "#", "\\#", "|", "\\|")
-
-// mdText is s as Markdown text that renders literally, on one line.
-func mdText(s string) string { return mdEscaper.Replace(catalog.EscapeText(s)) }
-
-// mdCell is s for a table cell.
-func mdCell(s string) string { return mdText(s) }
-
-// code is s as an inline code span (empty for ""), its backticks made harmless.
-func code(s string) string {
-	if s == "" {
-		return ""
-	}
-	s = catalog.EscapeText(s)
-	fence := strings.Repeat("`", longestRun(s, '`')+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + strings.ReplaceAll(s, "|", "\\|") + fence
-}
+// code is s as an inline code span (cliutil.MarkdownCode): "" for "".
+func code(s string) string { return cliutil.MarkdownCode(s) }
 
 func esc(s string) string { return catalog.EscapeText(s) }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,10 +50,11 @@ func TestPinUpdatesMarkdownGolden(t *testing.T) {
 	rows := []pinUpdate{
 		{Name: "memory", Path: "servers/memory/server.yaml", Status: pinUpdated, Remote: "https://github.com/example/servers.git", Branch: "main",
 			Old: strings.Repeat("a", 40), New: strings.Repeat("b", 40),
-			Review: &source.Review{Old: strings.Repeat("a", 40), New: strings.Repeat("b", 40), Ancestor: true, CommitsTotal: 3,
+			Review: &source.Review{Old: strings.Repeat("a", 40), New: strings.Repeat("b", 40), Ancestor: true, CommitsTotal: 4,
 				Commits: []source.Commit{
 					{Hash: strings.Repeat("b", 40), Author: "Eve <eve@example.invalid>", Date: date, Subject: "fix | <script>alert(1)</script> `x` **bold**"},
 					{Hash: strings.Repeat("c", 40), Author: "Bob <bob@example.invalid>", Date: date.Add(-time.Hour), Subject: "deps: bump\x1b[31m red"},
+					{Hash: strings.Repeat("9", 40), Author: "@octocat", Date: date.Add(-2 * time.Hour), Subject: "fixes #123, cc @example/team, reverts 0123456789abcdef0123456789abcdef01234567 and GH-7"},
 				},
 				Context: "src/memory", Dockerfile: "src/memory/Dockerfile", DockerfileChanged: true,
 				Files:     []source.Change{{Status: "M", Path: "src/memory/Dockerfile"}, {Status: "M", Path: "src/memory/package-lock.json"}, {Status: "A", Path: "src/memory/a`b.ts"}},
@@ -62,6 +64,8 @@ func TestPinUpdatesMarkdownGolden(t *testing.T) {
 			Old: strings.Repeat("d", 40), New: strings.Repeat("e", 40),
 			Review: &source.Review{Old: strings.Repeat("d", 40), New: strings.Repeat("e", 40), Dockerfile: "Dockerfile"}},
 		{Name: "tagged", Path: "servers/tagged/server.yaml", Status: pinLeft, Branch: "v1", Old: strings.Repeat("f", 40), Note: `"v1" is a tag, not a branch: the pin is left alone`},
+		{Name: "evil @octocat #1", Path: "servers/evil/server.yaml", Status: pinFailed, Branch: "dev|#2",
+			Problems: []string{"servers/evil/server.yaml:3:1: name: \"evil @octocat #1\" @admins see #4 0123456789abcdef0123456789abcdef01234567 <img src=x>"}},
 		{Name: "current", Path: "servers/current/server.yaml", Status: pinCurrent, Branch: "main", Old: strings.Repeat("1", 40), New: strings.Repeat("1", 40)},
 		{Name: "broken", Path: "servers/broken/server.yaml", Status: pinFailed, Problems: []string{`servers/broken/server.yaml:9:11: source.branch: branch "dev" does not exist on the remote`}},
 	}
@@ -79,9 +83,23 @@ func TestPinUpdatesMarkdownGolden(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("pinUpdatesMarkdown() =\n%s\nwant (%s)\n%s", got, golden, want)
 	}
-	for _, bad := range []string{"<script>", "\x1b", "| <", "\n```\n+RUN curl"} {
+	// HTML ("<script>", "| <") is literal inside a code span: checked outside them below.
+	for _, bad := range []string{"\x1b", "\n```\n+RUN curl"} {
 		if strings.Contains(got, bad) {
 			t.Errorf("report contains %q unescaped", bad)
+		}
+	}
+	// Outside code spans and the diff block, nothing GitHub would link or render:
+	// mentions, issue references, commit SHAs, HTML.
+	inDiff := false
+	linked := regexp.MustCompile(`@|#[0-9]|GH-[0-9]|[0-9a-f]{7,}|<`)
+	for _, l := range strings.Split(got, "\n") {
+		if strings.HasPrefix(l, "````") {
+			inDiff = !inDiff
+			continue
+		}
+		if out := outsideCodeSpans(l); !inDiff && linked.MatchString(out) {
+			t.Errorf("line renders %q outside a code span: %q", linked.FindString(out), l)
 		}
 	}
 }

@@ -21,9 +21,9 @@ type validateOptions struct {
 // Validate checks the flags; every error is a usage error.
 func (o *validateOptions) Validate() error {
 	switch o.output {
-	case "text", "json", "github":
+	case "text", "json", "github", "markdown":
 	default:
-		return cliutil.Usagef("--output %q: want text, json or github", o.output)
+		return cliutil.Usagef("--output %q: want text, json, github or markdown", o.output)
 	}
 	if len(o.mirrors) > 0 && !o.remote {
 		return cliutil.Usagef("--source-mirror needs --remote")
@@ -37,13 +37,14 @@ func (o *validateOptions) Validate() error {
 func newValidateCmd(ro *rootOptions) *cobra.Command {
 	o := &validateOptions{}
 	cmd := &cobra.Command{
-		Use:   "validate [--strict] [--remote [--source-mirror FROM=TO]] [-o text|json|github] PATTERN...",
+		Use:   "validate [--strict] [--remote [--source-mirror FROM=TO]] [-o text|json|github|markdown] PATTERN...",
 		Short: "Check catalog entries and report every problem of every file",
 		Long: `Validate every server.yaml matched by PATTERN (servers/... recursively, servers/NAME,
 or a server.yaml path) and print every error and warning of every file on stdout, one per
 line as path:line:col: field: message (warnings as path:line:col: warning: field: message),
 or with -o json one document (mediaType application/vnd.mcpbuild.diagnostics.v1+json), or
-with -o github GitHub workflow annotations (::error file=...,line=...,col=...::...).
+with -o github GitHub workflow annotations (::error file=...,line=...,col=...::...), or
+with -o markdown one table (for $GITHUB_STEP_SUMMARY or a pull-request comment).
 A summary goes to stderr.
 
 Compatible with Docker's MCP registry: what its CI accepts is valid. What it only
@@ -105,7 +106,7 @@ PATTERN matching nothing), 3 a git remote could not be read (--remote).`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "treat warnings as errors (unknown keys, tagged images, what Docker's registry grandfathers)")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "diagnostics format on stdout: text, json or github (workflow annotations)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "diagnostics format on stdout: text, json, github (workflow annotations) or markdown")
 	cmd.Flags().BoolVar(&o.remote, "remote", false, "also check each pin on its git remote: commit, branch, directory, Dockerfile, target, COPY/ADD sources")
 	cmd.Flags().StringArrayVar(&o.mirrors, "source-mirror", nil, "FROM=TO: with --remote, read project URLs starting with FROM from TO instead (repeatable, like git insteadOf)")
 	return cmd

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
 // DiagnosticsMediaType identifies the JSON document of `mcpbuild validate -o json`.
@@ -70,11 +71,14 @@ func fileDiagnostics(f *catalog.File) []severeDiag {
 	return out
 }
 
-// writeDiagnostics prints every diagnostic of files in format text, json or github.
-// rc is nil without --remote.
+// writeDiagnostics prints every diagnostic of files in format text, json, github or
+// markdown. rc is nil without --remote.
 func writeDiagnostics(w io.Writer, format string, strict bool, files []*catalog.File, rc *remoteCheck) error {
-	if format == "json" {
+	switch format {
+	case "json":
 		return writeDiagnosticsJSON(w, strict, files, rc)
+	case "markdown":
+		return writeDiagnosticsMarkdown(w, strict, files, rc, 0)
 	}
 	var b strings.Builder
 	for _, f := range files {
@@ -142,3 +146,51 @@ var (
 
 func githubData(s string) string     { return githubDataEscaper.Replace(s) }
 func githubProperty(s string) string { return githubPropertyEscaper.Replace(s) }
+
+// Markers of the validate report: a symbol and a word, never colour alone.
+var severityMarks = map[string]string{"error": "❌ error", "warning": "⚠️ warning"}
+
+// writeDiagnosticsMarkdown writes a Markdown report for $GITHUB_STEP_SUMMARY or a
+// pull-request comment: a heading with the outcome, a summary line, and one table row per
+// diagnostic (location path:line:col, severity, field: message, and for --remote where in
+// the pinned repository). Everything from the files or the remotes is a code span
+// (cliutil.MarkdownCode). Capped at limit bytes (cliutil.MarkdownLimit when 0).
+func writeDiagnosticsMarkdown(w io.Writer, strict bool, files []*catalog.File, rc *remoteCheck, limit int) error {
+	t := countDiagnostics(files)
+	outcome := fmt.Sprintf("✅ %d %s valid", t.files, plural(t.files, "file"))
+	if t.errors > 0 {
+		outcome = fmt.Sprintf("❌ %d %s in %d of %d %s", t.errors, plural(t.errors, "error"), t.invalid, t.files, plural(t.files, "file"))
+	}
+	summary := fmt.Sprintf("**%d %s: %d %s, %d %s**", t.files, plural(t.files, "file"), t.errors, plural(t.errors, "error"),
+		t.warnings, plural(t.warnings, "warning"))
+	if strict {
+		summary += " (--strict: warnings are errors)"
+	}
+	if rs := rc.remotes(); len(rs) > 0 {
+		codes := make([]string, len(rs))
+		for i, r := range rs {
+			codes[i] = cliutil.MarkdownCode(r)
+		}
+		summary += fmt.Sprintf("\n\n**%d git %s could not be read**: %s", len(rs), plural(len(rs), "remote"), strings.Join(codes, ", "))
+	}
+	table := cliutil.MarkdownTable{
+		Heading: "mcpbuild validate: " + outcome,
+		Summary: summary,
+		Header:  []string{"Location", "Severity", "Problem"},
+		Limit:   limit,
+	}
+	for _, f := range files {
+		for _, d := range fileDiagnostics(f) {
+			problem := cliutil.MarkdownCode(d.Detail())
+			if loc, ok := rc.loc(d.Diagnostic); ok {
+				where := loc.File
+				if loc.Line > 0 {
+					where = fmt.Sprintf("%s:%d", loc.File, loc.Line)
+				}
+				problem += " in " + cliutil.MarkdownCode(where) + " of " + cliutil.MarkdownCode(loc.Remote) + " at " + cliutil.MarkdownCode(shortCommit(loc.Commit))
+			}
+			table.Rows = append(table.Rows, []string{cliutil.MarkdownCode(d.Location()), severityMarks[d.severity], problem})
+		}
+	}
+	return table.Write(w)
+}

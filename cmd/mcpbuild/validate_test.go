@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ func compareGolden(t *testing.T, path, got string) {
 
 // TestValidateGolden: every error and warning of every file, in each format, and exit 1.
 func TestValidateGolden(t *testing.T) {
-	for _, format := range []string{"text", "json", "github"} {
+	for _, format := range []string{"text", "json", "github", "markdown"} {
 		t.Run(format, func(t *testing.T) {
 			out, stderr, code, err := run(t, "validate", "-o", format, validateCatalog)
 			if code != cliutil.ExitFailed {
@@ -103,7 +104,7 @@ func TestValidateUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"validate"}, "no PATTERN"},
-		{[]string{"validate", "-o", "sarif", validateCatalog}, `--output "sarif": want text, json or github`},
+		{[]string{"validate", "-o", "sarif", validateCatalog}, `--output "sarif": want text, json, github or markdown`},
 		{[]string{"validate", "--nope", validateCatalog}, "unknown flag"},
 		{[]string{"validate", "testdata/validate/nowhere"}, "testdata/validate/nowhere: pattern matches nothing"},
 		{[]string{"validate", "-o", "json", validateCatalog, "testdata/validate/servers"}, "no server.yaml in this directory"},
@@ -136,5 +137,39 @@ func TestGithubAnnotationEscaping(t *testing.T) {
 	}
 	if strings.Count(out, "\n") != 1 || strings.ContainsAny(out, "\x1b\r\u202e") {
 		t.Errorf("annotation is not one escaped line: %q", out)
+	}
+}
+
+// TestValidateMarkdownHostile: a file whose path, key and message hold table breakers,
+// markup, mentions, issue references, SHAs and control characters gives one table row
+// per diagnostic in which all of it is inside code spans.
+func TestValidateMarkdownHostile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a|b @octocat #12", "servers", "x")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "name: x\nimage: ex/x\ntype: server\nsource:\n  project: https://example.com/x\n  commit: 0123456789abcdef0123456789abcdef01234567\n" +
+		"\"k|`@octocat` #1 [a](https://evil.example) 0123456789abcdef0123456789abcdef01234567 \\e]8;;\\u202e\\r\\n\": 1\n"
+	if err := os.WriteFile(filepath.Join(dir, "server.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code, err := run(t, "validate", "--strict", "-o", "markdown", dir)
+	if code != cliutil.ExitFailed {
+		t.Fatalf("exit %d (%v), want 1", code, err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 7 || lines[0] != "## mcpbuild validate: ❌ 1 error in 1 of 1 file" ||
+		lines[2] != "**1 file: 1 error, 0 warnings** (--strict: warnings are errors)" {
+		t.Fatalf("report:\n%s", out)
+	}
+	row := lines[6]
+	if n := len(regexp.MustCompile(`(^|[^\\])\|`).FindAllString(row, -1)); n != 4 {
+		t.Errorf("row has %d unescaped pipes, want 4: %q", n, row)
+	}
+	if outside := outsideCodeSpans(row); strings.ContainsAny(outside, "@#[0") {
+		t.Errorf("markup outside code spans: %q in %q", outside, row)
+	}
+	if !strings.Contains(row, ":7:1` | ❌ error | ") || strings.ContainsAny(out, "\x1b\r\u202e") {
+		t.Errorf("row %q", row)
 	}
 }
