@@ -26,6 +26,8 @@ type Result struct {
 	Platforms []PlatformImage
 	// Tag is the tag that was pushed along with the digest.
 	Tag name.Tag
+	// ExtraTags are the other tags pushed for the same digest (PlanOptions.ExtraTags).
+	ExtraTags []name.Tag
 	// Commit and Project are the pin the image was built from (what its labels say).
 	Commit  string
 	Project string

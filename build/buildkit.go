@@ -26,8 +26,8 @@ var _ Builder = (*BuildKit)(nil)
 
 // NewBuildKit connects to the buildkitd at addr and checks that it answers. addr is
 // unix:///path, tcp://host:port (TLS with WithTLS) or a BuildKit connection helper's
-// address (docker-container://, kube-pod://, ssh://; see Schemes). plan.Registry is
-// required. An unreachable daemon is an *UnreachableError naming addr; a failed TLS
+// address (docker-container://, kube-pod://, ssh://; see Schemes). plan.Registry or
+// plan.Prefix is required (not both). An unreachable daemon is an *UnreachableError naming addr; a failed TLS
 // handshake is one too, wrapping a *TLSError that says what failed.
 func NewBuildKit(ctx context.Context, addr string, plan PlanOptions, opts ...Option) (*BuildKit, error) {
 	o := defaultOptions()
@@ -36,8 +36,10 @@ func NewBuildKit(ctx context.Context, addr string, plan PlanOptions, opts ...Opt
 			return nil, err
 		}
 	}
-	if plan.Registry == "" {
+	if dst := (catalog.Destination{Registry: plan.Registry, Prefix: plan.Prefix}); dst.IsZero() {
 		return nil, fmt.Errorf("new buildkit builder: no registry given")
+	} else if err := dst.Check(); err != nil {
+		return nil, fmt.Errorf("new buildkit builder: %w", err)
 	}
 	ps, err := ParsePlatforms(plan.Platforms)
 	if err != nil {
@@ -98,10 +100,11 @@ func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	tag, err := imageTag(s, b.plan.Registry, b.plan.Tag)
+	tags, err := imageTags(s, b.plan)
 	if err != nil {
 		return nil, err
 	}
+	tag := tags[0]
 	ref := identity.NewID()
 	so.Ref = ref
 	so.Session = append(so.Session, b.opts.attachables...)
@@ -111,11 +114,11 @@ func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error
 
 	var status chan *client.SolveStatus
 	if b.opts.progress != nil {
-		status = b.opts.progress.channel()
+		status = b.opts.progress.channelFor(s.Name)
 	}
 	resp, err := b.c.Solve(ctx, nil, *so, status)
 	if err != nil {
-		return nil, classify(err, s.Name, s.Source.Project, s.Source.Commit, ctxURL, b.plan.Registry, b.addr)
+		return nil, classify(err, s.Name, s.Source.Project, s.Source.Commit, ctxURL, tag.RegistryStr(), b.addr)
 	}
 	dgst := resp.ExporterResponse[exptypes.ExporterImageDigestKey]
 	if dgst == "" {
@@ -129,6 +132,7 @@ func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error
 		Server:     s.Name,
 		Image:      img,
 		Tag:        tag,
+		ExtraTags:  tags[1:],
 		Commit:     s.Source.Commit,
 		Project:    s.Source.Project,
 		Directory:  s.Source.Directory,
@@ -137,13 +141,13 @@ func (b *BuildKit) Build(ctx context.Context, s *catalog.Server) (*Result, error
 	}
 	if len(b.plan.Platforms) > 1 {
 		if res.Platforms, err = platformImages(ctx, b.c, resp.ExporterResponse, img, b.plan.Platforms); err != nil {
-			return nil, classify(fmt.Errorf("building server %s: %w", s.Name, err), s.Name, s.Source.Project, s.Source.Commit, ctxURL, b.plan.Registry, b.addr)
+			return nil, classify(fmt.Errorf("building server %s: %w", s.Name, err), s.Name, s.Source.Project, s.Source.Commit, ctxURL, tag.RegistryStr(), b.addr)
 		}
 	}
 	if b.opts.provenance {
 		if res.Provenance, err = readProvenance(ctx, b.c, ref, img, res.Platforms); err != nil {
 			// classify: buildkitd gone after the solve is unreachable too (exit 3).
-			return nil, classify(err, s.Name, s.Source.Project, s.Source.Commit, ctxURL, b.plan.Registry, b.addr)
+			return nil, classify(err, s.Name, s.Source.Project, s.Source.Commit, ctxURL, tag.RegistryStr(), b.addr)
 		}
 	}
 	log.Debug("pushed", slog.String("image", img.String()), slog.Int("platforms", len(res.Platforms)))

@@ -122,7 +122,8 @@
 // and the tag resolving to it), so a tag moved before that fails the server and nothing is
 // signed, and a tag moved after it is found unsigned by the next run's check, which
 // publishes it again.
-// Progress.Tagged gives each daemon a view of one display whose steps read "[name] step".
+// Progress.Tagged gives each daemon a view of one display whose steps read "[name] step";
+// every step of a server's solve is prefixed with the server: "<server>: [name] step".
 //
 // Decorators of Builder: Limiter bounds concurrency, Deadline bounds each build, Lazy
 // opens the wrapped Builder on the first Build only (mcpbuild publish contacts BuildKit

@@ -25,10 +25,17 @@ const (
 
 // PlanOptions are the inputs of Plan other than the catalog entry.
 type PlanOptions struct {
-	// Registry is the registry host[:port] to push to (required).
+	// Registry is the registry host[:port] to push to; one of Registry and Prefix is
+	// required (catalog.Destination).
 	Registry string
-	// Tag is pushed along with the digest; catalog.DefaultTag when empty.
+	// Prefix is the repository prefix HOST[:PORT][/PATH] to push under instead
+	// (catalog.Destination.Prefix: the image's path, its registry host dropped).
+	Prefix string
+	// Tag is pushed along with the digest; catalog.DefaultTag when empty. It is the
+	// primary tag: Result.Tag.
 	Tag string
+	// ExtraTags are pushed too, for the same digest, in one export (Result.ExtraTags).
+	ExtraTags []string
 	// Mirrors rewrite the project URL before it is fetched.
 	Mirrors catalog.Mirrors
 	// Insecure pushes over plain HTTP. Loopback and localhost registries always are
@@ -57,10 +64,11 @@ func Plan(s *catalog.Server, opts PlanOptions) (*client.SolveOpt, error) {
 	if err != nil {
 		return nil, err
 	}
-	tag, err := imageTag(s, opts.Registry, opts.Tag)
+	tags, err := imageTags(s, opts)
 	if err != nil {
 		return nil, err
 	}
+	tag := tags[0]
 	attrs := map[string]string{
 		"context": ctxURL,
 		// Set on every image, overriding any inherited from a base image or the Dockerfile.
@@ -95,7 +103,7 @@ func Plan(s *catalog.Server, opts PlanOptions) (*client.SolveOpt, error) {
 		attrs[k] = v
 	}
 	exp := map[string]string{
-		"name":              tag.String(),
+		"name":              joinTags(tags), // every tag, one digest
 		"push":              "true",
 		"oci-mediatypes":    "true",
 		"rewrite-timestamp": "true",
@@ -110,17 +118,37 @@ func Plan(s *catalog.Server, opts PlanOptions) (*client.SolveOpt, error) {
 	}, nil
 }
 
-// imageTag is where s is pushed: catalog.Server.ImageRef with a registry, which a
-// build requires, and strict validation.
-func imageTag(s *catalog.Server, registry, tag string) (name.Tag, error) {
-	if registry == "" {
-		return name.Tag{}, fmt.Errorf("planning build for server %s: no registry given", s.Name)
+// imageTags are where s is pushed: catalog.Server.ImageRef under the registry or prefix,
+// which a build requires, with strict validation; Tag first, then ExtraTags (no two the
+// same).
+func imageTags(s *catalog.Server, opts PlanOptions) ([]name.Tag, error) {
+	dst := catalog.Destination{Registry: opts.Registry, Prefix: opts.Prefix}
+	if dst.IsZero() {
+		return nil, fmt.Errorf("planning build for server %s: no registry given", s.Name)
 	}
-	t, err := s.ImageRef(registry, tag, name.StrictValidation)
-	if err != nil {
-		return name.Tag{}, fmt.Errorf("planning build for server %s: %w", s.Name, err)
+	var out []name.Tag
+	seen := map[string]bool{}
+	for _, tag := range append([]string{opts.Tag}, opts.ExtraTags...) {
+		t, err := s.ImageRef(dst, tag, name.StrictValidation)
+		if err != nil {
+			return nil, fmt.Errorf("planning build for server %s: %w", s.Name, err)
+		}
+		if seen[t.TagStr()] {
+			return nil, fmt.Errorf("planning build for server %s: tag %q given twice", s.Name, t.TagStr())
+		}
+		seen[t.TagStr()] = true
+		out = append(out, t)
 	}
-	return t, nil
+	return out, nil
+}
+
+// joinTags is the image exporter's name attribute: several names, comma-separated.
+func joinTags(tags []name.Tag) string {
+	names := make([]string, len(tags))
+	for i, t := range tags {
+		names[i] = t.String()
+	}
+	return strings.Join(names, ",")
 }
 
 // ContextURL returns the git context BuildKit fetches for s: the (mirrored) project URL,

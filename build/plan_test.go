@@ -150,9 +150,9 @@ func TestPlanTaggedImage(t *testing.T) {
 		if got := so.Exports[0].Attrs["name"]; got != want {
 			t.Errorf("image %s: pushed as %q, want %q", image, got, want)
 		}
-		tag, err := imageTag(s, "registry.example.com", "")
-		if err != nil || tag.String() != strings.TrimSuffix(want, ":v9")+":latest" {
-			t.Errorf("ImageTag(%s) = %v, %v", image, tag, err)
+		tags, err := imageTags(s, PlanOptions{Registry: "registry.example.com"})
+		if err != nil || len(tags) != 1 || tags[0].String() != strings.TrimSuffix(want, ":v9")+":latest" {
+			t.Errorf("imageTags(%s) = %v, %v", image, tags, err)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/containerd/console"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/progress/progressui"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -106,8 +107,13 @@ func (p *Progress) Line(msg string) bool {
 }
 
 // channel returns a status channel for one solve; Solve closes it, and its messages are
-// forwarded to the shared display until then.
-func (p *Progress) channel() chan *client.SolveStatus {
+// forwarded to the shared display until then (tagged, for a Tagged view).
+func (p *Progress) channel() chan *client.SolveStatus { return p.channelFor("") }
+
+// channelFor is channel for the solve of server: each of its steps is shown as
+// "<server>: <step>" (on a Tagged view "<server>: [tag] <step>"), in plain and terminal
+// displays alike. "" forwards unprefixed.
+func (p *Progress) channelFor(server string) chan *client.SolveStatus {
 	tag := p.tag
 	if p.display != nil {
 		p = p.display
@@ -117,13 +123,62 @@ func (p *Progress) channel() chan *client.SolveStatus {
 	go func() {
 		defer p.wg.Done()
 		for st := range ch {
+			group := server + ": " // how the solve's progress groups (e.g. exporting) are named
 			if tag != "" {
-				tagStatus(st, tag)
+				tagStatus(st, tag) // steps: "[tag] step"
+				group += "[" + tag + "] "
 			}
-			p.ch <- st
+			p.ch <- prefixed(server, group, st)
 		}
 	}()
 	return ch
+}
+
+// prefixed returns st with every step named "<server>: <name>" and made the server's own:
+// its digests (and its inputs', statuses', logs' and warnings') and progress group are
+// derived from server, so that the same step of two servers' solves (the same base image
+// resolved, say), which BuildKit gives the same digest, shows twice, each under its own
+// server, in the one display. Progress groups (which tagStatus leaves alone) get group
+// before their ID and name: "<server>: " and a Tagged view's "[tag] ". st is not changed.
+func prefixed(server, group string, st *client.SolveStatus) *client.SolveStatus {
+	if server == "" || st == nil {
+		return st
+	}
+	own := func(d digest.Digest) digest.Digest {
+		if d == "" {
+			return d
+		}
+		return digest.FromString("mcpbuild server " + server + " " + d.String())
+	}
+	out := &client.SolveStatus{}
+	for _, v := range st.Vertexes {
+		c := *v
+		c.Digest, c.Name = own(v.Digest), server+": "+v.Name
+		c.Inputs = make([]digest.Digest, len(v.Inputs))
+		for i, in := range v.Inputs {
+			c.Inputs[i] = own(in)
+		}
+		if g := v.ProgressGroup; g != nil {
+			c.ProgressGroup = &pb.ProgressGroup{Id: group + g.Id, Name: group + g.Name, Weak: g.Weak}
+		}
+		out.Vertexes = append(out.Vertexes, &c)
+	}
+	for _, s := range st.Statuses {
+		c := *s
+		c.Vertex = own(s.Vertex)
+		out.Statuses = append(out.Statuses, &c)
+	}
+	for _, l := range st.Logs {
+		c := *l
+		c.Vertex = own(l.Vertex)
+		out.Logs = append(out.Logs, &c)
+	}
+	for _, w := range st.Warnings {
+		c := *w
+		c.Vertex = own(w.Vertex)
+		out.Warnings = append(out.Warnings, &c)
+	}
+	return out
 }
 
 // tagStatus renames st's steps "[tag] step" and moves every vertex digest to one of tag's.

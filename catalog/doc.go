@@ -33,8 +33,9 @@
 // The rules mcpbuild and mcpverify share are defined here, once: IsCommit (a pin's
 // commit), Mirror and Mirrors (--source-mirror FROM=TO: ParseMirror, Validate, Rewrite),
 // GitContext (a BuildKit git context: Server.ContextURL makes it, ParseGitContext reads
-// it), CheckRegistry, Server.ImageRef and FindByImage (where an entry's image is pushed,
-// and which entry an image reference is), and RevisionLabel and SourceLabel (the labels
+// it), CheckRegistry, CheckPrefix and CheckTag, Destination (a registry or a repository
+// prefix), Server.ImageRef and FindByImage (where an entry's image is pushed, and which
+// entry an image reference is), and RevisionLabel and SourceLabel (the labels
 // and signed claims naming the pin).
 //
 // The package does no network I/O and reads no environment variables.

@@ -104,12 +104,12 @@ func TestRepositoryAndImageRef(t *testing.T) {
 		if got := s.Repository(); got != tt.repo {
 			t.Errorf("Repository(%q) = %q, want %q", tt.image, got, tt.repo)
 		}
-		ref, err := s.ImageRef(tt.registry, tt.tag)
+		ref, err := s.ImageRef(Destination{Registry: tt.registry}, tt.tag)
 		if err != nil || ref.String() != tt.ref {
 			t.Errorf("ImageRef(%q, %q, %q) = %v, %v; want %s", tt.image, tt.registry, tt.tag, ref, err, tt.ref)
 		}
 	}
-	if _, err := (&Server{Image: "mcp/x"}).ImageRef("r.io", "a b"); err == nil || !strings.Contains(err.Error(), `tag "a b"`) {
+	if _, err := (&Server{Image: "mcp/x"}).ImageRef(Destination{Registry: "r.io"}, "a b"); err == nil || !strings.Contains(err.Error(), `tag "a b"`) {
 		t.Errorf("ImageRef with a bad tag: %v", err)
 	}
 	// Two entries whose images differ only by tag share a repository: a duplicate.

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -97,6 +98,15 @@ func (s *Server) Repository() string {
 // DefaultTag is the tag an image is pushed with and looked up by when none is given.
 const DefaultTag = "latest"
 
+// CheckTag says why t is not a tag of the distribution grammar: 1 to 128 letters, digits,
+// '_', '.' or '-', not starting with '.' or '-'.
+func CheckTag(t string) error {
+	if !tagRE.MatchString(t) {
+		return fmt.Errorf("want 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+	}
+	return nil
+}
+
 // CheckRegistry says why r is not a registry to push images to or look them up in:
 // HOST[:PORT], without scheme or path.
 func CheckRegistry(r string) error {
@@ -109,23 +119,91 @@ func CheckRegistry(r string) error {
 	return nil
 }
 
-// ImageRef is where mcpbuild pushes the entry's image and mcpverify looks for it, and the
-// one place that reference is made: <registry>/<repository>:<tag>. registry is
-// HOST[:PORT] (CheckRegistry); "" leaves the repository on its own registry (Docker Hub
-// when it names none). tag "" is DefaultTag. The image's own tag, if any, is not used
-// (see Repository). FindByImage finds the entry again from the result.
-func (s *Server) ImageRef(registry, tag string, opts ...name.Option) (name.Tag, error) {
-	if registry != "" {
-		if err := CheckRegistry(registry); err != nil {
-			return name.Tag{}, fmt.Errorf("registry %q: %w", registry, err)
+// Destination is where mcpbuild pushes a catalog's images, and so where mcpverify looks
+// for them: at most one of Registry and Prefix. The zero Destination leaves every image
+// on its own registry (Docker Hub when it names none).
+type Destination struct {
+	// Registry is a registry HOST[:PORT] (CheckRegistry): the image I goes to
+	// <Registry>/I, I kept whole, its own registry host included.
+	Registry string
+	// Prefix is a repository prefix HOST[:PORT][/PATH] (CheckPrefix), like ko's
+	// KO_DOCKER_REPO: the image I goes to <Prefix>/<I's path>, I's registry host dropped
+	// (mcp/fetch and ghcr.io/mcp/fetch both go to <Prefix>/mcp/fetch).
+	Prefix string
+}
+
+// Check says why d is not a destination: both fields set, or one invalid.
+func (d Destination) Check() error {
+	switch {
+	case d.Registry != "" && d.Prefix != "":
+		return fmt.Errorf("registry %q and repository prefix %q exclude each other", d.Registry, d.Prefix)
+	case d.Registry != "":
+		if err := CheckRegistry(d.Registry); err != nil {
+			return fmt.Errorf("registry %q: %w", d.Registry, err)
+		}
+	case d.Prefix != "":
+		if err := CheckPrefix(d.Prefix); err != nil {
+			return fmt.Errorf("repository prefix %q: %w", d.Prefix, err)
 		}
 	}
-	ref := s.Repository()
+	return nil
+}
+
+// IsZero reports whether d names neither a registry nor a prefix.
+func (d Destination) IsZero() bool { return d == Destination{} }
+
+// CheckPrefix says why p is not a repository prefix: HOST[:PORT] then optional path
+// components (the repository grammar), without scheme, tag, digest or trailing '/'. The
+// host is required, so that where images go is never Docker Hub by omission.
+func CheckPrefix(p string) error {
+	if strings.Contains(p, "://") {
+		return fmt.Errorf("want HOST[:PORT][/PATH] without scheme, e.g. ghcr.io/acme/mcp")
+	}
+	host, path := splitHost(p)
+	if host == "" {
+		if strings.Contains(p, "/") || (!strings.ContainsAny(p, ".:") && p != "localhost") {
+			return fmt.Errorf("want HOST[:PORT][/PATH]: the first component must be a registry host (containing '.' or ':', or localhost), e.g. ghcr.io/acme/mcp")
+		}
+		if msg := checkHost(p); msg != "" { // a host alone
+			return errors.New(msg)
+		}
+		return nil
+	}
+	if strings.ContainsAny(path, ":@") {
+		return fmt.Errorf("want HOST[:PORT][/PATH] without tag or digest")
+	}
+	if msg := checkRepository(p); msg != "" {
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// pushedRepository is the repository the entry's image goes to under d (see Destination).
+func (s *Server) pushedRepository(d Destination) string {
+	repo := s.Repository()
+	switch {
+	case repo == "":
+		return ""
+	case d.Prefix != "":
+		_, path := splitHost(repo)
+		return d.Prefix + "/" + path
+	case d.Registry != "":
+		return d.Registry + "/" + repo
+	}
+	return repo
+}
+
+// ImageRef is where mcpbuild pushes the entry's image and mcpverify looks for it, and the
+// one place that reference is made: under d (Destination: <registry>/<repository> or
+// <prefix>/<repository path>), tagged tag. tag "" is DefaultTag. The image's own tag, if
+// any, is not used (see Repository). FindByImage finds the entry again from the result.
+func (s *Server) ImageRef(d Destination, tag string, opts ...name.Option) (name.Tag, error) {
+	if err := d.Check(); err != nil {
+		return name.Tag{}, err
+	}
+	ref := s.pushedRepository(d)
 	if ref == "" {
 		return name.Tag{}, fmt.Errorf("image is empty")
-	}
-	if registry != "" {
-		ref = registry + "/" + ref
 	}
 	if tag == "" {
 		tag = DefaultTag
@@ -145,9 +223,11 @@ func (s *Server) ImageRef(registry, tag string, opts ...name.Option) (name.Tag, 
 // image matches the repository it names on ref's registry when it names no registry
 // (ghcr.io/mcp/fetch and 127.0.0.1:5000/mcp/fetch are both mcp/fetch), and on its own
 // registry when it does; and, since mcpbuild --registry R pushes image I to R/I, an image
-// naming a registry of its own is also found at any R/I (ImageRef with a registry). The
-// catalog's tag is ignored (Repository). Two matching entries are an error.
-func FindByImage(servers []*Server, ref name.Reference) (*Server, error) {
+// naming a registry of its own is also found at any R/I (ImageRef with a registry). With
+// a Destination prefix, the entry is also found where ImageRef puts it under that prefix
+// (mcpbuild --repository-prefix). The catalog's tag is ignored (Repository). Two matching
+// entries are an error.
+func FindByImage(servers []*Server, ref name.Reference, d Destination) (*Server, error) {
 	var match *Server
 	for _, s := range servers {
 		repo := s.Repository()
@@ -158,7 +238,13 @@ func FindByImage(servers []*Server, ref name.Reference) (*Server, error) {
 		if err != nil {
 			continue
 		}
-		if sr.Context().Name() == ref.Context().Name() || ref.Context().RepositoryStr() == repo {
+		found := sr.Context().Name() == ref.Context().Name() || ref.Context().RepositoryStr() == repo
+		if d.Prefix != "" && !found {
+			if pr, err := name.NewRepository(s.pushedRepository(d)); err == nil {
+				found = pr.Name() == ref.Context().Name()
+			}
+		}
+		if found {
 			if match != nil {
 				return nil, fmt.Errorf("image %s matches two catalog entries: %s and %s", ref.Context(), match.Name, s.Name)
 			}

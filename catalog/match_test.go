@@ -14,7 +14,7 @@ func mustFindByImage(t *testing.T, servers []*Server, ref string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := FindByImage(servers, r)
+	s, err := FindByImage(servers, r, Destination{})
 	if err != nil {
 		t.Fatalf("FindByImage(%s): %v", ref, err)
 	}
@@ -33,7 +33,7 @@ func TestFindByImageRoundTrip(t *testing.T) {
 	}
 	for _, s := range servers[:4] {
 		for _, reg := range []string{"", "127.0.0.1:15000", "registry.example.com"} {
-			ref, err := s.ImageRef(reg, "v1")
+			ref, err := s.ImageRef(Destination{Registry: reg}, "v1")
 			if err != nil && s.Name == "d" && reg != "" {
 				continue // a host:port is not a repository path component
 			}
@@ -58,7 +58,7 @@ func TestFindByImageRoundTrip(t *testing.T) {
 func TestFindByImageAmbiguous(t *testing.T) {
 	servers := []*Server{{Name: "exact", Image: "r.io/ex/a"}, {Name: "prefixed", Image: "ex/a"}}
 	ref, _ := name.ParseReference("r.io/ex/a")
-	s, err := FindByImage(servers, ref)
+	s, err := FindByImage(servers, ref, Destination{})
 	if err == nil || s != nil || !strings.Contains(err.Error(), "matches two catalog entries: exact and prefixed") {
 		t.Errorf("FindByImage(r.io/ex/a) = %v, %v; want an error naming both entries", s, err)
 	}
@@ -79,7 +79,7 @@ func TestImageRefBadInputs(t *testing.T) {
 		{&Server{Image: "mcp/x"}, "r.io", "a b", `tag "a b"`},
 		{&Server{Image: "MCP/x"}, "r.io", "", `image "MCP/x"`},
 	} {
-		if ref, err := c.s.ImageRef(c.registry, c.tag); err == nil || !strings.Contains(err.Error(), c.want) {
+		if ref, err := c.s.ImageRef(Destination{Registry: c.registry}, c.tag); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ImageRef(%q, %q) of %q = %v, %v; want error containing %q", c.registry, c.tag, c.s.Image, ref, err, c.want)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // current returns the report of an already published job, from what it reads: the tag
-// exists and is what the Publisher builds (checkImages: an image manifest, or for several
+// exists (and every extra tag holds the same digest) and is what the Publisher builds (checkImages: an image manifest, or for several
 // platforms an index of exactly those platforms; anything else is rebuilt), every
 // platform's config passes verify's revision-label check against the pin, and this key's signature (payload with the job's
 // claims) and provenance attestation for that digest (the hash of the manifest read) are
@@ -26,6 +26,17 @@ func (p *Publisher) current(ctx context.Context, job Job) (*Report, error) {
 			p.log.Debug("published image differs; rebuilding", "server", s.Name, "why", why)
 		}
 		return nil, err
+	}
+	// Every extra tag must hold the same digest; one missing or elsewhere is rebuilt (the
+	// build is reproducible: the same digest, which gets no new signature).
+	for _, t := range job.ExtraTags {
+		tm, err := st.ReadManifest(ctx, t, ocireg.AcceptImageRef)
+		if err != nil || tm == nil || tm.Digest != m.Digest {
+			if err == nil {
+				p.log.Debug("a tag does not hold the published digest; rebuilding", "server", s.Name, "tag", t.String())
+			}
+			return nil, err
+		}
 	}
 	dig := job.Image.Context().Digest(m.Digest.String())
 	sig, err := p.svc.FindSignature(ctx, dig, job.claims())

@@ -23,7 +23,7 @@ var readBackWaits = []time.Duration{100 * time.Millisecond, 300 * time.Milliseco
 // confirmImage reads back what the build pushed before anything is signed: the manifest
 // at img's digest (its bytes hashed here, as are its configs), what the Publisher builds
 // (checkImages: an image, or an index of exactly the platforms asked for, each platform's
-// manifest read by digest) passing verify's revision-label check against the pin, and job's tag resolving to that digest. A read
+// manifest read by digest) passing verify's revision-label check against the pin, and job's tags (Image, ExtraTags) resolving to that digest. A read
 // that is not yet right is repeated after readBackWaits (a lagging replica); a read that
 // fails is an error (could not check).
 func (p *Publisher) confirmImage(ctx context.Context, job Job, img name.Digest) error {
@@ -39,14 +39,16 @@ func (p *Publisher) confirmImage(ctx context.Context, job Job, img name.Digest) 
 	} else if why != "" {
 		return fmt.Errorf("%s: %s", img, why)
 	}
-	t, err := p.readBack(ctx, job.Image, func(t *ocireg.Manifest) bool { return t != nil && t.Digest == m.Digest })
-	switch {
-	case err != nil:
-		return fmt.Errorf("reading back %s: %w", job.Image, err)
-	case t == nil:
-		return fmt.Errorf("%s: 404 after the build pushed %s to it: %w", job.Image, img.DigestStr(), ErrImageNotStored)
-	case t.Digest != m.Digest:
-		return fmt.Errorf("%s resolves to %s, not to %s that the build pushed: %w", job.Image, t.Digest, img.DigestStr(), ErrImageNotStored)
+	for _, tag := range append([]name.Tag{job.Image}, job.ExtraTags...) {
+		t, err := p.readBack(ctx, tag, func(t *ocireg.Manifest) bool { return t != nil && t.Digest == m.Digest })
+		switch {
+		case err != nil:
+			return fmt.Errorf("reading back %s: %w", tag, err)
+		case t == nil:
+			return fmt.Errorf("%s: 404 after the build pushed %s to it: %w", tag, img.DigestStr(), ErrImageNotStored)
+		case t.Digest != m.Digest:
+			return fmt.Errorf("%s resolves to %s, not to %s that the build pushed: %w", tag, t.Digest, img.DigestStr(), ErrImageNotStored)
+		}
 	}
 	p.log.Debug("image confirmed", "server", job.Server.Name, "image", img.String(), "tag", job.Image.String())
 	return nil

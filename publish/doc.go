@@ -16,8 +16,10 @@
 //
 // # One image reference
 //
-// NewJob computes the image tag of a server once (catalog.Server.ImageRef, the rule
-// build.Plan pushes by). The tag is what the check reads before building, and the build's Result must name it (Result.Tag, and the
+// NewJob computes the image tags of a server once (catalog.Server.ImageRef under a
+// catalog.Destination, the rule build.Plan pushes by): Image, the primary tag, and
+// ExtraTags, which must hold the same digest (checked before building, read back after;
+// one missing or elsewhere rebuilds the server). The tag is what the check reads before building, and the build's Result must name it (Result.Tag, and the
 // repository of Result.Image): a builder that pushed anywhere else fails that server,
 // naming it, before anything is read back or signed.
 //

@@ -27,7 +27,7 @@ func server(name, commit string) *catalog.Server {
 // job returns the Job publishing server(name, commit) to host.
 func job(t *testing.T, host, name, commit string) publish.Job {
 	t.Helper()
-	j, err := publish.NewJob(server(name, commit), host, "", false)
+	j, err := publish.NewJob(server(name, commit), catalog.Destination{Registry: host}, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,14 +67,14 @@ func TestNewJob(t *testing.T) {
 		{"registry.example.com", "v1", true, "registry.example.com/mcp/alpha:v1", "http"},
 		{"127.0.0.1:5000", "", false, "127.0.0.1:5000/mcp/alpha:latest", "http"},
 	} {
-		j, err := publish.NewJob(s, tc.registry, tc.tag, tc.insecure)
+		j, err := publish.NewJob(s, catalog.Destination{Registry: tc.registry}, []string{tc.tag}, tc.insecure)
 		if err != nil {
 			t.Fatalf("NewJob(%s, %q) = %v", tc.registry, tc.tag, err)
 		}
 		if j.Server != s || j.Image.String() != tc.want || j.Image.Scheme() != tc.scheme {
 			t.Errorf("NewJob(%s, %q, %v) = %v (%s), want %s (%s)", tc.registry, tc.tag, tc.insecure, j.Image, j.Image.Scheme(), tc.want, tc.scheme)
 		}
-		want, err := s.ImageRef(tc.registry, tc.tag)
+		want, err := s.ImageRef(catalog.Destination{Registry: tc.registry}, tc.tag)
 		if err != nil || want.String() != j.Image.String() {
 			t.Errorf("ImageRef = %v, %v; NewJob = %v", want, err, j.Image)
 		}
@@ -83,7 +83,7 @@ func TestNewJob(t *testing.T) {
 			t.Errorf("build.Plan pushes to %v (%v), NewJob to %v", so.Exports[0].Attrs["name"], err, j.Image)
 		}
 	}
-	if _, err := publish.NewJob(s, "", "", false); err == nil {
+	if _, err := publish.NewJob(s, catalog.Destination{}, nil, false); err == nil {
 		t.Error("NewJob without a registry succeeded")
 	}
 }

@@ -18,28 +18,49 @@ import (
 // Job is one catalog server to publish to Image.
 type Job struct {
 	Server *catalog.Server
-	// Image is <registry>/<image>:<tag>: the tag checked before building, where the
-	// build must push (its Result.Tag), and read back before signing. NewJob computes it.
+	// Image is <registry>/<image>:<tag> (or <prefix>/<image path>:<tag>): the tag checked
+	// before building, where the build must push (its Result.Tag), and read back before
+	// signing. NewJob computes it.
 	Image name.Tag
+	// ExtraTags are the other tags of the same repository that must hold the digest too
+	// (the build's Result.ExtraTags): checked, pushed and read back as Image is.
+	ExtraTags []name.Tag
 }
 
-// NewJob returns the Job publishing s to registry under tag (build.DefaultTag when
-// empty). insecure reads the image over plain HTTP (loopback registries always are). This
-// is the one place publish computes an image reference; Publish checks every build
-// against it.
-func NewJob(s *catalog.Server, registry, tag string, insecure bool) (Job, error) {
-	if registry == "" {
+// NewJob returns the Job publishing s under dst (a registry or a repository prefix:
+// catalog.Destination) with tags: the first is the primary tag (Image), the others
+// ExtraTags; no tags is build.DefaultTag. insecure reads the image over plain HTTP
+// (loopback registries always are). This is the one place publish computes an image
+// reference (catalog.Server.ImageRef); Publish checks every build against it.
+func NewJob(s *catalog.Server, dst catalog.Destination, tags []string, insecure bool) (Job, error) {
+	if dst.IsZero() {
 		return Job{}, fmt.Errorf("image of server %s: no registry given", s.Name)
 	}
 	opts := []name.Option{name.StrictValidation}
 	if insecure {
 		opts = append(opts, name.Insecure)
 	}
-	t, err := s.ImageRef(registry, tag, opts...)
-	if err != nil {
-		return Job{}, fmt.Errorf("image of server %s: %w", s.Name, err)
+	if len(tags) == 0 {
+		tags = []string{""}
 	}
-	return Job{Server: s, Image: t}, nil
+	job := Job{Server: s}
+	seen := map[string]bool{}
+	for i, tag := range tags {
+		t, err := s.ImageRef(dst, tag, opts...)
+		if err != nil {
+			return Job{}, fmt.Errorf("image of server %s: %w", s.Name, err)
+		}
+		if seen[t.TagStr()] {
+			return Job{}, fmt.Errorf("image of server %s: tag %q given twice", s.Name, t.TagStr())
+		}
+		seen[t.TagStr()] = true
+		if i == 0 {
+			job.Image = t
+		} else {
+			job.ExtraTags = append(job.ExtraTags, t)
+		}
+	}
+	return job, nil
 }
 
 // claims are the claims signed with the image: the pin and, when known, the project.
@@ -177,8 +198,22 @@ func (j Job) check(res *build.Result) error {
 	case res.Tag.Name() != j.Image.Name() || res.Image.Context().Name() != j.Image.Context().Name():
 		return fmt.Errorf("build of server %s pushed %s (tag %q), not to %s that publish checked",
 			s.Name, res.Image, res.Tag.Name(), j.Image)
+	case !sameTags(res.ExtraTags, j.ExtraTags):
+		return fmt.Errorf("build of server %s pushed the tags %v, not %v that publish checked", s.Name, res.ExtraTags, j.ExtraTags)
 	case res.Provenance == nil:
 		return fmt.Errorf("build of server %s returned no provenance", s.Name)
 	}
 	return nil
+}
+
+func sameTags(a, b []name.Tag) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name() != b[i].Name() {
+			return false
+		}
+	}
+	return true
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/docker/cli/cli/config"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/spf13/cobra"
 
@@ -21,7 +20,8 @@ import (
 // buildOptions are the flags of `mcpbuild build` (and of commands that build first).
 type buildOptions struct {
 	registry     string
-	tag          string
+	prefix       string          // --repository-prefix
+	tags         []string        // -t/--tag: the first is the primary tag
 	buildkit     buildkitOptions // --buildkit-addr and the TLS flags
 	jobs         int
 	buildTimeout time.Duration
@@ -39,7 +39,8 @@ type buildOptions struct {
 func (o *buildOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.registry, "registry", "", "registry HOST[:PORT] to push to (default $"+cliutil.EnvRegistry+")")
-	f.StringVar(&o.tag, "tag", catalog.DefaultTag, "tag pushed along with the digest")
+	f.StringVar(&o.prefix, "repository-prefix", "", "HOST[:PORT][/PATH] to push under instead of a registry, like ko's KO_DOCKER_REPO: image I goes to PREFIX/<I's path> (mcp/fetch and ghcr.io/mcp/fetch: PREFIX/mcp/fetch); excludes --registry")
+	f.StringArrayVarP(&o.tags, "tag", "t", []string{catalog.DefaultTag}, "tag pushed along with the digest (repeatable: every tag names the one digest; the first is checked by publish)")
 	o.buildkit.AddFlags(cmd)
 	f.IntVarP(&o.jobs, "jobs", "j", 4, "number of servers built in parallel")
 	f.DurationVar(&o.buildTimeout, "build-timeout", build.DefaultBuildTimeout, "longest one server's build (fetch, solve, push) may take; exceeded: that server fails, exit 3")
@@ -71,15 +72,33 @@ func (o *buildOptions) Validate() error {
 	default:
 		return cliutil.Usagef("--output %q: want text or json", o.output)
 	}
-	if o.tag == "" {
+	seen := map[string]bool{}
+	for _, tag := range o.tags {
+		if tag == "" {
+			return cliutil.Usagef("--tag must not be empty")
+		}
+		if err := catalog.CheckTag(tag); err != nil {
+			return cliutil.Usagef("--tag %q: %v", tag, err)
+		}
+		if seen[tag] {
+			return cliutil.Usagef("--tag %q given twice", tag)
+		}
+		seen[tag] = true
+	}
+	if len(o.tags) == 0 {
 		return cliutil.Usagef("--tag must not be empty")
 	}
-	if _, err := name.NewTag("example.invalid/x:"+o.tag, name.StrictValidation); err != nil {
-		return cliutil.Usagef("--tag %q: %v", o.tag, err)
+	if o.registry != "" && o.prefix != "" {
+		return cliutil.Usagef("--registry and --repository-prefix exclude each other: --repository-prefix HOST[:PORT][/PATH] says where images go")
 	}
 	if o.registry != "" {
 		if err := catalog.CheckRegistry(o.registry); err != nil {
 			return cliutil.Usagef("--registry %q: %v", o.registry, err)
+		}
+	}
+	if o.prefix != "" {
+		if err := catalog.CheckPrefix(o.prefix); err != nil {
+			return cliutil.Usagef("--repository-prefix %q: %v", o.prefix, err)
 		}
 	}
 	if _, err := catalog.ParseMirrors(o.mirrors); err != nil {
@@ -97,10 +116,10 @@ func (o *buildOptions) Validate() error {
 // planOptions resolves defaults from the environment and returns the library options.
 func (o *buildOptions) planOptions(getenv func(string) string) (build.PlanOptions, error) {
 	reg := o.registry
-	if reg == "" {
+	if reg == "" && o.prefix == "" { // $MCPBUILD_REGISTRY is the default of both flags
 		reg = getenv(cliutil.EnvRegistry)
 		if reg == "" {
-			return build.PlanOptions{}, cliutil.Usagef("no registry: use --registry HOST[:PORT] or set %s", cliutil.EnvRegistry)
+			return build.PlanOptions{}, cliutil.Usagef("no registry: use --registry HOST[:PORT], --repository-prefix HOST[:PORT][/PATH] or set %s", cliutil.EnvRegistry)
 		}
 		if err := catalog.CheckRegistry(reg); err != nil {
 			return build.PlanOptions{}, cliutil.Usagef("$%s %q: %v", cliutil.EnvRegistry, reg, err)
@@ -118,7 +137,7 @@ func (o *buildOptions) planOptions(getenv func(string) string) (build.PlanOption
 	if err != nil {
 		return build.PlanOptions{}, err
 	}
-	return build.PlanOptions{Registry: reg, Tag: o.tag, Mirrors: mirrors, Platforms: plats, BaseImages: bases, Insecure: o.insecure, NoCache: o.noCache}, nil
+	return build.PlanOptions{Registry: reg, Prefix: o.prefix, Tag: o.tags[0], ExtraTags: o.tags[1:], Mirrors: mirrors, Platforms: plats, BaseImages: bases, Insecure: o.insecure, NoCache: o.noCache}, nil
 }
 
 // parseBaseImages reads --base-image; with --strict every REF must be pinned by digest.
@@ -143,8 +162,9 @@ func newBuildCmd(ro *rootOptions) *cobra.Command {
 		Long: `Build every "server" entry matched by PATTERN (servers/... recursively, servers/NAME,
 or a server.yaml path) from exactly source.commit and source.directory with BuildKit,
 label it org.opencontainers.image.revision=<commit>, and push it to
-<registry>/<repository>:<tag> (a tag the catalog's image carries is dropped: a warning,
-an error with --strict). Prints "name image@digest commit" per server built and
+<registry>/<repository>:<tag>, or with --repository-prefix to <prefix>/<path>:<tag> (the
+image's path without its registry host), once per -t tag, all naming the one digest (a
+tag the catalog's image carries is dropped: a warning, an error with --strict). Prints "name image@digest commit" per server built and
 "name failed reason=..." per server that failed (or JSON, one object per server with
 status built or failed). An invalid entry is a failed row naming its problems
 (path:line:col); the others are built all the same. Remote and poci entries are skipped
@@ -229,6 +249,10 @@ func buildRows(ctx context.Context, b build.Builder, entries []entry) ([]buildRo
 	for i, e := range entries {
 		if f := e.invalid; f != nil {
 			rows[i] = buildRow{name: f.Label(), err: f.Err(), reason: f.Reason()}
+			continue
+		}
+		if e.skipped != nil {
+			rows[i] = buildRow{name: e.skipped.Name, skipped: true, reason: e.skipReason()}
 			continue
 		}
 		rows[i].name = e.server.Name

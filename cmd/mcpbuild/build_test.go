@@ -199,6 +199,7 @@ func TestBuildRowsAndOutput(t *testing.T) {
 	pattern := writeCatalog(t, map[string]string{
 		"a": serverYAML("a"), "b": "name: b\nimage: mcp/b\ntype: server\nsource:\n  project: git://h/b.git\n  commit: main\n",
 		"c": serverYAML("c"), "d": serverYAML("d"),
+		"e": "name: e\ntype: remote\nremote:\n  url: https://mcp.example.com/mcp\n  transport_type: streamable-http\n",
 	})
 	var stderr bytes.Buffer
 	entries, err := loadEntries(&stderr, []string{pattern}, false)
@@ -223,8 +224,8 @@ func TestBuildRowsAndOutput(t *testing.T) {
 	for _, r := range rows {
 		names = append(names, r.name)
 	}
-	if strings.Join(names, ",") != "a,b,c,d" {
-		t.Errorf("rows %v, want a,b,c,d in order", names)
+	if strings.Join(names, ",") != "a,b,c,d,e" {
+		t.Errorf("rows %v, want a,b,c,d,e in order", names)
 	}
 
 	var text bytes.Buffer
@@ -248,24 +249,27 @@ func TestBuildRowsAndOutput(t *testing.T) {
 	if err := writeResults(&js, "json", rows); err != nil {
 		t.Fatal(err)
 	}
-	var got []map[string]string
+	var got []map[string]any
 	if err := json.Unmarshal(js.Bytes(), &got); err != nil {
 		t.Fatalf("json output %q: %v", js.String(), err)
 	}
-	if len(got) != 4 {
-		t.Fatalf("json has %d entries, want 4", len(got))
+	if len(got) != 5 {
+		t.Fatalf("json has %d entries, want 5", len(got))
 	}
-	wantJSON := []map[string]string{{
-		"name": "a", "status": "built", "image": "127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32), "digest": "sha256:" + strings.Repeat("0a", 32),
-		"tag": "127.0.0.1:15000/mcp/a:latest", "commit": strings.Repeat("1", 40), "project": "git://h/a.git",
+	const mt = "application/vnd.mcpbuild.build.v1+json"
+	wantJSON := []map[string]any{{
+		"mediaType": mt, "name": "a", "status": "built", "image": "127.0.0.1:15000/mcp/a@sha256:" + strings.Repeat("0a", 32), "digest": "sha256:" + strings.Repeat("0a", 32),
+		"tag": "127.0.0.1:15000/mcp/a:latest", "tags": []any{"127.0.0.1:15000/mcp/a:latest"}, "commit": strings.Repeat("1", 40), "project": "git://h/a.git",
 		"directory": "d", "context": "git://h/a.git#" + strings.Repeat("1", 40),
 	}, {
-		"name": "b", "status": "failed", "reason": dir + `/b/server.yaml:6:11: source.commit: "main" looks like a branch or tag name; pin a commit (40 lowercase hex)`,
+		"mediaType": mt, "name": "b", "status": "failed", "reason": dir + `/b/server.yaml:6:11: source.commit: "main" looks like a branch or tag name; pin a commit (40 lowercase hex)`,
 	}, {
-		"name": "c", "status": "failed", "reason": `boom\x1b[2J`,
+		"mediaType": mt, "name": "c", "status": "failed", "reason": `boom\x1b[2J`,
+	}, 3: nil, 4: {
+		"mediaType": mt, "name": "e", "status": "skipped", "reason": `type "remote" is not built from source`,
 	}}
 	for i, w := range wantJSON {
-		if !reflect.DeepEqual(got[i], w) {
+		if w != nil && !reflect.DeepEqual(got[i], w) {
 			t.Errorf("json[%d] = %v\nwant %v", i, got[i], w)
 		}
 	}
@@ -292,10 +296,19 @@ func TestBuildStrict(t *testing.T) {
 }
 
 // A catalog of only remote entries builds nothing and needs no BuildKit: exit 0, a note
-// per skipped entry on stderr, and an empty result (an empty JSON array with -o json).
+// per skipped entry on stderr, and no result line (with -o json, a skipped row per entry).
 func TestBuildOnlyRemote(t *testing.T) {
 	p := writeEntry(t, "hosted", "name: hosted\ntype: remote\nremote:\n  url: https://mcp.example.com/mcp\n  transport_type: streamable-http\n")
-	for format, wantOut := range map[string]string{"text": "", "json": "[]\n"} {
+	skipped := `[
+  {
+    "mediaType": "application/vnd.mcpbuild.build.v1+json",
+    "name": "hosted",
+    "status": "skipped",
+    "reason": "type \"remote\" is not built from source"
+  }
+]
+`
+	for format, wantOut := range map[string]string{"text": "", "json": skipped} {
 		out, stderr, code, err := run(t, "build", "-o", format, "--registry", "127.0.0.1:1", "--buildkit-addr", "unix:///nonexistent.sock", p)
 		if code != cliutil.ExitOK || out != wantOut || !strings.Contains(stderr, `note: skipping server hosted: type "remote" is not built from source`) {
 			t.Errorf("-o %s: exit %d (%v), stdout %q, stderr %q; want 0, %q and a note", format, code, err, out, stderr, wantOut)

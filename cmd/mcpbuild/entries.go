@@ -8,11 +8,18 @@ import (
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 )
 
-// entry is one catalog file that build or publish goes through: a buildable server, or an
-// invalid file, reported as a failed row while the others proceed.
+// entry is one catalog file that build or publish goes through: a buildable server, an
+// invalid file, reported as a failed row while the others proceed, or a valid entry that
+// is not built from source (build reports it as skipped; publish leaves it out).
 type entry struct {
 	server  *catalog.Server // set for a valid, buildable entry
 	invalid *catalog.File   // set for a file with errors
+	skipped *catalog.Server // set for a valid entry of a type not built from source
+}
+
+// skipReason says why a skipped entry is not built.
+func (e entry) skipReason() string {
+	return fmt.Sprintf("type %q is not built from source", e.skipped.Type)
 }
 
 // loadEntries loads the catalog for build and publish, in path order. A pattern that
@@ -33,7 +40,9 @@ func loadEntries(stderr io.Writer, patterns []string, strict bool) ([]entry, err
 		case !f.Valid():
 			out = append(out, entry{invalid: f})
 		case !f.Server.Buildable():
-			fmt.Fprintf(stderr, "note: skipping server %s: type %q is not built from source\n", f.Server.Name, f.Server.Type)
+			e := entry{skipped: f.Server}
+			fmt.Fprintf(stderr, "note: skipping server %s: %s\n", f.Server.Name, e.skipReason())
+			out = append(out, e)
 		default:
 			out = append(out, entry{server: f.Server})
 		}

@@ -132,8 +132,15 @@ func TestE2EBuildFleetPlainProgress(t *testing.T) {
 	want := pins(t, pattern)
 	out, stderr, code, err := run(t, "build", "--registry", s.registry, "--progress", "plain", "-o", "json", s.mirror(),
 		"--buildkit-addr", tlsAddr, "--buildkit-addr", unix, "--tlsdir", dir, pattern)
-	var rows []resultJSON
-	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != len(want) {
+	var all, rows []resultJSON
+	if code == 0 && json.Unmarshal([]byte(out), &all) == nil {
+		for _, r := range all {
+			if r.Status != statusSkipped { // entries not built from source
+				rows = append(rows, r)
+			}
+		}
+	}
+	if code != 0 || len(rows) != len(want) {
 		t.Fatalf("build over two daemons: exit %d, %v, stdout %q\n%s", code, err, out, stderr)
 	}
 	used := map[string]bool{}

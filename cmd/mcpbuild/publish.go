@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpbuild/mcpbuild/build"
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
@@ -32,7 +34,7 @@ type signOptions struct {
 func (o *signOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.key, "key", "", "signing key: a cosign key file (password in $"+cliutil.EnvCosignPassword+"), env://VAR (that key file's PEM in $VAR) or a KMS URI")
-	f.StringVar(&o.sigRepo, "signatures-repo", "", "repository for signatures and attestations (default $"+cliutil.EnvCosignRepo+", then <registry>/mcp/signatures)")
+	f.StringVar(&o.sigRepo, "signatures-repo", "", "repository for signatures and attestations (default $"+cliutil.EnvCosignRepo+", then <registry>/mcp/signatures: with --repository-prefix, its host's)")
 	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor transparency log URL (default $"+cliutil.EnvRekorURL+", then "+sign.DefaultRekorURL+")")
 	f.BoolVar(&o.tlogUpload, "tlog-upload", true, "record signatures in the transparency log (false: push signatures without log entries)")
 }
@@ -66,6 +68,16 @@ func (o *signOptions) signaturesRepo(getenv func(string) string, registry string
 		return name.Repository{}, cliutil.Usagef("signatures repository %q (%s): %v", repo, src, err)
 	}
 	return r, nil
+}
+
+// registryOf is the registry host images go to: --registry, or --repository-prefix's host
+// (the default signatures repository is on it, where mcpverify looks by default).
+func registryOf(po build.PlanOptions) string {
+	if po.Prefix != "" {
+		host, _, _ := strings.Cut(po.Prefix, "/")
+		return host
+	}
+	return po.Registry
 }
 
 // rekor resolves --rekor-url, $MCPBUILD_REKOR_URL, cosign's default log; a URL that is not
@@ -114,7 +126,10 @@ One report at the end (text, --output json or markdown); progress lines on stder
 does not stop the others. An invalid catalog entry is a failed report naming its problems
 (path:line:col; nothing is built or signed for it) and the others are published. A tag the
 catalog's image carries is dropped (a warning; an error with --strict): the image goes to
-<registry>/<repository>:<tag>.
+<registry>/<repository>:<tag> (--repository-prefix: <prefix>/<path>:<tag>). With several
+-t tags, "unchanged" needs every tag at the signed digest; a tag missing or elsewhere
+rebuilds the server (reproducible: the same digest, pushed under every tag, and no new
+signature or log entry).
 
 Exit codes: 0 all published or unchanged, 1 a server failed or is invalid, 2 usage or key
 error (missing key file, wrong $COSIGN_PASSWORD, a PATTERN matching nothing), 3 BuildKit,
@@ -161,7 +176,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	if err != nil {
 		return nil, err
 	}
-	sigRepo, err := so.signaturesRepo(ro.getenv, po.Registry, bo.insecure)
+	sigRepo, err := so.signaturesRepo(ro.getenv, registryOf(po), bo.insecure)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +270,7 @@ func runPublish(ctx context.Context, cmd *cobra.Command, ro *rootOptions, bo *bu
 	jobs := make([]publish.Job, 0, len(servers))
 	probes := []name.Reference{sigRepo.Tag("latest")}
 	for _, s := range servers {
-		job, err := publish.NewJob(s, po.Registry, po.Tag, bo.insecure)
+		job, err := publish.NewJob(s, catalog.Destination{Registry: po.Registry, Prefix: po.Prefix}, append([]string{po.Tag}, po.ExtraTags...), bo.insecure)
 		if err != nil {
 			return nil, err
 		}
@@ -283,6 +298,9 @@ func withInvalid(entries []entry, published []publish.Report) []publish.Report {
 		if f := e.invalid; f != nil {
 			out = append(out, publish.Report{Name: f.Label(), Status: publish.Failed, Reason: f.Reason(), Err: f.Err()})
 			continue
+		}
+		if e.skipped != nil {
+			continue // publish reports only what it publishes (the note on stderr says why)
 		}
 		out = append(out, published[i])
 		i++

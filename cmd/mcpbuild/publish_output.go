@@ -33,20 +33,33 @@ func validatePublish(bo *buildOptions) error {
 	return cliutil.Usagef("--output %q: want %s", bo.output, publishOutputs)
 }
 
+// PublishMediaType identifies version 1 of an element of `mcpbuild publish -o json`.
+// Fields are only ever added to it; changing what one means needs a new media type.
+const PublishMediaType = "application/vnd.mcpbuild.publish.v1+json"
+
+// reportJSON is one element of `publish -o json`: the report's fields (publish.Report,
+// whose names are a contract: publish/report_test.go) after its media type.
+type reportJSON struct {
+	MediaType string `json:"mediaType"`
+	publish.Report
+}
+
 // writeReports prints the publish report: one line per server, a JSON array of
-// publish.Report (fields name, image, commit, signature, attestation, signatureLogIndex,
-// attestationLogIndex, builder, status, reason), or a Markdown report (writePublishMarkdown).
+// publish.Report, each with mediaType PublishMediaType (fields name, image, commit,
+// signature, attestation, signatureLogIndex, attestationLogIndex, builder, status,
+// reason), or a Markdown report (writePublishMarkdown).
 func writeReports(w io.Writer, format string, rs []publish.Report) error {
 	if format == "markdown" {
 		return writePublishMarkdown(w, rs, 0)
 	}
 	if format == "json" {
-		if rs == nil {
-			rs = []publish.Report{}
+		out := make([]reportJSON, len(rs))
+		for i, r := range rs {
+			out[i] = reportJSON{MediaType: PublishMediaType, Report: r}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rs)
+		return enc.Encode(out)
 	}
 	idx := func(i *int64) string {
 		if i == nil {

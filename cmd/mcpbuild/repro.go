@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,7 +63,7 @@ func (o *reproOptions) Validate(cmd *cobra.Command) error {
 	if _, err := name.NewTag("example.invalid/x:"+o.reproTag, name.StrictValidation); err != nil || o.reproTag == "" {
 		return cliutil.Usagef("--repro-tag %q: not a tag", o.reproTag)
 	}
-	if o.reproTag == o.build.tag && o.reproRep == "" {
+	if slices.Contains(o.build.tags, o.reproTag) && o.reproRep == "" {
 		return cliutil.Usagef("--repro-tag %q is the published --tag: the rebuild must not move it", o.reproTag)
 	}
 	if o.reproRep != "" {
@@ -154,8 +155,8 @@ func runRepro(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *repro
 	}
 	bo := o.build
 	bo.noCache = true
-	bo.tag = o.reproTag
-	if bo.registry == "" && ro.getenv(cliutil.EnvRegistry) == "" {
+	bo.tags = []string{o.reproTag}
+	if bo.registry == "" && bo.prefix == "" && ro.getenv(cliutil.EnvRegistry) == "" {
 		bo.registry = imageReg // IMAGE arguments only: push where they are
 	}
 	published, err := bo.planOptions(ro.getenv) // where the PATTERNs' images were published
@@ -165,13 +166,14 @@ func runRepro(ctx context.Context, cmd *cobra.Command, ro *rootOptions, o *repro
 	po, repoPath := published, ""
 	if o.reproRep != "" {
 		bo.registry, repoPath, _ = o.reproRepository()
+		bo.prefix = "" // --repro-repository replaces --repository-prefix for the rebuild
 		if po, err = bo.planOptions(ro.getenv); err != nil {
 			return nil, err
 		}
 	}
 	for i, t := range targets {
 		if t.server != nil && t.published == nil {
-			if targets[i].published, err = t.server.ImageRef(published.Registry, o.build.tag, nameOpts(bo.insecure)...); err != nil {
+			if targets[i].published, err = t.server.ImageRef(catalog.Destination{Registry: published.Registry, Prefix: published.Prefix}, o.build.tags[0], nameOpts(bo.insecure)...); err != nil {
 				return nil, cliutil.Usagef("server %s: %v", t.server.Name, err)
 			}
 		}
@@ -289,7 +291,7 @@ func (o *reproOptions) targets(cmd *cobra.Command, args []string) ([]reproTarget
 		if err != nil {
 			return nil, "", cliutil.Usagef("%q is neither a catalog path nor an image reference: %v", img, err)
 		}
-		s, err := catalog.FindByImage(servers, ref)
+		s, err := catalog.FindByImage(servers, ref, catalog.Destination{Prefix: o.build.prefix})
 		switch {
 		case err != nil:
 			return nil, "", cliutil.Usagef("%v", err)

@@ -83,5 +83,6 @@ Exit codes: 0 ok, 1 invalid input or a failed build, 2 usage error,
 	cmd.AddCommand(newPublishCmd(ro))
 	cmd.AddCommand(newReproCmd(ro))
 	cmd.AddCommand(newGenerateKeyPairCmd(ro))
+	cliutil.AddVersion(cmd)
 	return cmd
 }

@@ -25,7 +25,9 @@ pull-request comment), or one static HTML page with --output html; with --policy
 table has a PUBLISHER column naming the publisher covering each image and its trust level
 (JSON: the verdict's publisher and trustLevel). Remote and poci entries are listed as skipped. An invalid
 catalog entry is listed as INVALID with its problems (path:line:col) and counts as not
-verified; the others are verified all the same. Exit codes as for mcpverify (1 when an
+verified; the others are verified all the same. Each entry's image is looked up where
+mcpbuild pushed it: <registry>/<image> with --registry, <prefix>/<image path> with
+--repository-prefix (the same value given to mcpbuild; it excludes --registry). Exit codes as for mcpverify (1 when an
 entry is invalid or not verified; 3, first, when one could not be checked).`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -34,6 +36,10 @@ entry is invalid or not verified; 3, first, when one could not be checked).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			dst, err := c.destination(cmd.Flags().Changed("registry"))
+			if err != nil {
+				return err
+			}
 			files, err := c.catalog.files()
 			if err != nil {
 				return err
@@ -51,7 +57,7 @@ entry is invalid or not verified; 3, first, when one could not be checked).`,
 				case !s.Buildable():
 					t.skip = "type " + s.Type
 				default:
-					if t.ref, err = c.serverRef(s); err != nil {
+					if t.ref, err = serverRef(s, dst); err != nil {
 						return cliutil.Usagef("catalog entry %s: image %q: %v", s.Name, s.Image, err)
 					}
 					if tag != "" {

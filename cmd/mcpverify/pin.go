@@ -16,10 +16,31 @@ import (
 // defaultCatalog is used when --catalog is not given and it exists.
 const defaultCatalog = "servers"
 
-type catalogOptions struct{ dir string }
+type catalogOptions struct {
+	dir    string
+	prefix string // --repository-prefix, as given to mcpbuild
+}
 
 func (o *catalogOptions) AddFlags(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&o.dir, "catalog", "", "catalog directory of <name>/server.yaml (default ./"+defaultCatalog+" when it exists)")
+	cmd.PersistentFlags().StringVar(&o.prefix, "repository-prefix", "", "HOST[:PORT][/PATH] the images were published under (mcpbuild --repository-prefix): catalog entries are found there too, and audit looks there")
+}
+
+// destination is where mcpbuild put the catalog's images: --repository-prefix (checked),
+// else the registry (--registry or $MCPBUILD_REGISTRY, possibly empty). registryGiven:
+// --registry was given on the command line, which a prefix excludes.
+func (c *common) destination(registryGiven bool) (catalog.Destination, error) {
+	p := c.catalog.prefix
+	if p == "" {
+		return catalog.Destination{Registry: c.reg.registry}, nil
+	}
+	if registryGiven {
+		return catalog.Destination{}, cliutil.Usagef("--registry and --repository-prefix exclude each other: audit looks for the images under --repository-prefix")
+	}
+	if err := catalog.CheckPrefix(p); err != nil {
+		return catalog.Destination{}, cliutil.Usagef("--repository-prefix %q: %v", p, err)
+	}
+	return catalog.Destination{Prefix: p}, nil
 }
 
 // dirOrDefault is --catalog, else ./servers when it exists. required: no catalog at all
@@ -66,21 +87,26 @@ func (o *catalogOptions) files() ([]*catalog.File, error) {
 	return files, nil
 }
 
-// serverRef is where a catalog entry's image was published: with --registry, at
-// <registry>/<repository> exactly as mcpbuild pushes it (even when the image names a
-// registry of its own); without, at the repository's own reference. Tag latest; a tag the
-// catalog's image carries is not used (catalog.Server.ImageRef, as mcpbuild).
-func (c *common) serverRef(s *catalog.Server) (name.Reference, error) {
-	return s.ImageRef(c.reg.registry, "")
+// serverRef is where a catalog entry's image was published under dst: with a registry,
+// at <registry>/<repository> exactly as mcpbuild pushes it (even when the image names a
+// registry of its own); with a prefix, at <prefix>/<path>; else at the repository's own
+// reference. Tag latest; a tag the catalog's image carries is not used
+// (catalog.Server.ImageRef, as mcpbuild).
+func serverRef(s *catalog.Server, dst catalog.Destination) (name.Reference, error) {
+	return s.ImageRef(dst, "")
 }
 
 // pinFor finds ref's pin: --commit (the project still comes from a matching catalog
 // entry, for the provenance check), else the catalog entry ref is the image of
 // (catalog.FindByImage: a catalog image without a registry host matches that repository
 // on any registry, the host coming from the argument, or --registry for arguments without
-// one; two matching entries are a usage error).
+// one, or under --repository-prefix; two matching entries are a usage error).
 func (c *common) pinFor(ref name.Reference, servers []*catalog.Server, commit string) (catalog.Pin, error) {
-	match, err := catalog.FindByImage(servers, ref)
+	dst, err := c.destination(false)
+	if err != nil {
+		return catalog.Pin{}, err
+	}
+	match, err := catalog.FindByImage(servers, ref, catalog.Destination{Prefix: dst.Prefix})
 	if err != nil {
 		return catalog.Pin{}, cliutil.Usagef("%v", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -57,7 +58,7 @@ func TestPinForAndServerRefFollowMcpbuildPushes(t *testing.T) {
 		{servers[1], "127.0.0.1:15000/ghcr.io/org/b:latest"},
 		{servers[2], "127.0.0.1:15000/ghcr.io/org/c:latest"},
 	} {
-		ref, err := c.serverRef(tc.s)
+		ref, err := serverRef(tc.s, catalog.Destination{Registry: c.reg.registry})
 		if err != nil || ref.Name() != tc.want {
 			t.Errorf("serverRef(%s) = %v, %v; want %s", tc.s.Name, ref, err, tc.want)
 		}
@@ -66,8 +67,42 @@ func TestPinForAndServerRefFollowMcpbuildPushes(t *testing.T) {
 			t.Errorf("pinFor(serverRef(%s)) = %+v, %v", tc.s.Name, pin, err)
 		}
 	}
-	noReg := &common{}
-	if ref, err := noReg.serverRef(servers[1]); err != nil || ref.Name() != "ghcr.io/org/b:latest" {
+	if ref, err := serverRef(servers[1], catalog.Destination{}); err != nil || ref.Name() != "ghcr.io/org/b:latest" {
 		t.Errorf("serverRef without --registry = %v, %v", ref, err)
+	}
+}
+
+// With --repository-prefix, audit looks where mcpbuild --repository-prefix pushed (the
+// image's path under the prefix) and the pin is found again from that reference; a bad
+// prefix, or one with --registry on audit's command line, is a usage error.
+func TestPinForPrefix(t *testing.T) {
+	servers := []*catalog.Server{
+		{Name: "a", Image: "mcp/a", Type: catalog.TypeServer, Source: catalog.Source{Commit: strings.Repeat("a", 40)}},
+		{Name: "b", Image: "ghcr.io/org/b", Type: catalog.TypeServer, Source: catalog.Source{Commit: strings.Repeat("b", 40)}},
+	}
+	c := &common{catalog: catalogOptions{prefix: "127.0.0.1:15000/team"}}
+	c.reg.registry = "127.0.0.1:15000" // e.g. $MCPBUILD_REGISTRY: only a default
+	dst, err := c.destination(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"127.0.0.1:15000/team/mcp/a:latest", "127.0.0.1:15000/team/org/b:latest"} {
+		ref, err := serverRef(servers[i], dst)
+		if err != nil || ref.Name() != want {
+			t.Errorf("serverRef(%s) = %v, %v; want %s", servers[i].Name, ref, err, want)
+			continue
+		}
+		if pin, err := c.pinFor(ref, servers, ""); err != nil || pin.Commit != servers[i].Source.Commit {
+			t.Errorf("pinFor(%s) = %+v, %v", ref, pin, err)
+		}
+	}
+	if _, err := c.destination(true); err == nil || !strings.Contains(err.Error(), "exclude each other") {
+		t.Errorf("--registry with --repository-prefix: %v", err)
+	}
+	for _, bad := range []string{"team/mcp", "https://r.io/x", "r.io/x:v1", "r.io/X"} {
+		c.catalog.prefix = bad
+		if _, err := c.destination(false); err == nil || !strings.Contains(err.Error(), "--repository-prefix") {
+			t.Errorf("--repository-prefix %q: %v", bad, err)
+		}
 	}
 }

@@ -130,6 +130,7 @@ With several images: 2 before 3 before 1.`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cliutil.UsageError{Err: err} })
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	cmd.AddCommand(newAuditCmd(c))
+	cliutil.AddVersion(cmd)
 	return cmd
 }
 
