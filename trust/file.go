@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 
@@ -13,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/internal/trustsrc"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
 
@@ -141,6 +141,9 @@ func Parse(path string, data []byte) (*File, error) {
 				d.errorf(v, fl, "want a non-empty list of publishers, got %s", kind(v))
 				return
 			}
+			if len(v.Content) > verify.MaxPublishers {
+				d.errorf(v, fl, "%d publishers, at most %d", len(v.Content), verify.MaxPublishers)
+			}
 			for i, p := range v.Content {
 				f.Publishers = append(f.Publishers, d.publisher(p, fmt.Sprintf("%s[%d]", fl, i)))
 			}
@@ -196,7 +199,11 @@ func (d *decoder) publisher(n *yaml.Node, field string) *Publisher {
 			}
 			p.TrustLevel = verify.TrustLevel(s)
 		},
-		"keys":   func(v *yaml.Node, fl string) { p.Keys = d.strings(v, fl) },
+		"keys": func(v *yaml.Node, fl string) {
+			if p.Keys = d.strings(v, fl); len(p.Keys) > verify.MaxPublisherKeys {
+				d.errorf(v, fl, "%d keys, at most %d (each may mean one more verification of an image)", len(p.Keys), verify.MaxPublisherKeys)
+			}
+		},
 		"images": func(v *yaml.Node, fl string) { p.Images = d.strings(v, fl) },
 		"signaturesRepository": func(v *yaml.Node, fl string) {
 			if s, ok := d.str(v, fl); ok {
@@ -242,8 +249,8 @@ func (d *decoder) tlog(n *yaml.Node, field string) *TransparencyLog {
 		"url": func(v *yaml.Node, fl string) {
 			set++
 			if s, ok := d.str(v, fl); ok {
-				if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-					d.errorf(v, fl, "%q is not an http(s) URL", s)
+				if err := trustsrc.CheckRekorURL(s); err != nil {
+					d.errorf(v, fl, "%v", err)
 				}
 				t.URL = s
 			}
