@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -76,20 +75,15 @@ type TransparencyLog struct {
 	field string
 }
 
-// Load reads and validates the policy file at path. Every problem is reported, as a
-// *catalog.Diagnostic "path:line:col: field: message", joined with errors.Join.
+// Load reads (a regular file of at most 1 MiB) and validates the policy file at path.
+// Every problem is reported, as a *catalog.Diagnostic "path:line:col: field: message",
+// joined with errors.Join. The key and trusted-root files it names are read the same way
+// (regular files, at most trustsrc.MaxKeyFile and MaxTrustedRootFile bytes) by
+// File.Policy.
 func Load(path string) (*File, error) {
-	f, err := os.Open(path)
+	b, err := trustsrc.ReadFile(path, maxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading trust policy: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading trust policy %s: %w", path, err)
-	}
-	if len(b) > maxFileSize {
-		return nil, fmt.Errorf("reading trust policy %s: larger than %d bytes", path, maxFileSize)
 	}
 	return Parse(path, b)
 }
