@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/mcpbuild/mcpbuild/internal/pemkey"
+	"github.com/mcpbuild/mcpbuild/internal/trustsrc"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
 
@@ -90,7 +90,7 @@ func (f *File) tlogOption(tl *TransparencyLog) (verify.Option, error) {
 		}
 		return verify.WithRekorPublicKey(k), nil
 	}
-	b, err := os.ReadFile(f.Resolve(tl.TrustedRoot))
+	b, err := trustsrc.ReadFile(f.Resolve(tl.TrustedRoot), trustsrc.MaxTrustedRootFile)
 	if err == nil {
 		var tr *verify.TrustedRoot
 		if tr, err = verify.ParseTrustedRoot(b); err == nil {

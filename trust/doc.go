@@ -10,12 +10,12 @@
 //	transparencyLog:             # default for publishers without their own; exactly one of:
 //	  trustedRoot: trusted_root.json   # Sigstore trusted root: its Rekor keys, each within its validity
 //	  # publicKey: rekor.pub           # the log's PEM public key
-//	  # url: https://rekor.example     # fetch the log's key once (trust on first use)
+//	  # url: https://rekor.example     # fetch the log's key once (trust on first use); http only to loopback
 //	  # insecureIgnore: true           # no transparency-log check (unsafe)
 //	publishers:
 //	  - name: mcp                      # required, unique
 //	    trustLevel: official           # required: official, verified or community
-//	    keys:                          # required; a signature by any of them passes
+//	    keys:                          # required, at most 8; one of them must sign (and attest)
 //	      - keys/mcp.pub               # PEM file (relative to this file), KMS URI, or env://VAR
 //	    images:                        # required: image patterns (verify.ImagePattern)
 //	      - mcp/*
@@ -28,7 +28,8 @@
 // Which publisher covers an image: the most specific pattern wins (an exact repository
 // over a glob, then a pattern naming a registry over one that does not, then the longest
 // literal prefix); patterns of two publishers that could tie are an error. An image no
-// publisher covers is not verified.
+// publisher covers is not verified. At most 64 publishers. Key and trusted-root files are
+// read as regular files of at most 1 MiB and 4 MiB.
 //
 // Every problem of a file is reported as a *catalog.Diagnostic, "path:line:col: field:
 // message", all of them joined; problems found while loading keys and log material are

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"os"
 	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"gopkg.in/yaml.v3"
 
 	"github.com/mcpbuild/mcpbuild/catalog"
+	"github.com/mcpbuild/mcpbuild/internal/trustsrc"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
 
@@ -76,20 +75,15 @@ type TransparencyLog struct {
 	field string
 }
 
-// Load reads and validates the policy file at path. Every problem is reported, as a
-// *catalog.Diagnostic "path:line:col: field: message", joined with errors.Join.
+// Load reads (a regular file of at most 1 MiB) and validates the policy file at path.
+// Every problem is reported, as a *catalog.Diagnostic "path:line:col: field: message",
+// joined with errors.Join. The key and trusted-root files it names are read the same way
+// (regular files, at most trustsrc.MaxKeyFile and MaxTrustedRootFile bytes) by
+// File.Policy.
 func Load(path string) (*File, error) {
-	f, err := os.Open(path)
+	b, err := trustsrc.ReadFile(path, maxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading trust policy: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading trust policy %s: %w", path, err)
-	}
-	if len(b) > maxFileSize {
-		return nil, fmt.Errorf("reading trust policy %s: larger than %d bytes", path, maxFileSize)
 	}
 	return Parse(path, b)
 }
@@ -140,6 +134,9 @@ func Parse(path string, data []byte) (*File, error) {
 			if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
 				d.errorf(v, fl, "want a non-empty list of publishers, got %s", kind(v))
 				return
+			}
+			if len(v.Content) > verify.MaxPublishers {
+				d.errorf(v, fl, "%d publishers, at most %d", len(v.Content), verify.MaxPublishers)
 			}
 			for i, p := range v.Content {
 				f.Publishers = append(f.Publishers, d.publisher(p, fmt.Sprintf("%s[%d]", fl, i)))
@@ -196,7 +193,11 @@ func (d *decoder) publisher(n *yaml.Node, field string) *Publisher {
 			}
 			p.TrustLevel = verify.TrustLevel(s)
 		},
-		"keys":   func(v *yaml.Node, fl string) { p.Keys = d.strings(v, fl) },
+		"keys": func(v *yaml.Node, fl string) {
+			if p.Keys = d.strings(v, fl); len(p.Keys) > verify.MaxPublisherKeys {
+				d.errorf(v, fl, "%d keys, at most %d (each may mean one more verification of an image)", len(p.Keys), verify.MaxPublisherKeys)
+			}
+		},
 		"images": func(v *yaml.Node, fl string) { p.Images = d.strings(v, fl) },
 		"signaturesRepository": func(v *yaml.Node, fl string) {
 			if s, ok := d.str(v, fl); ok {
@@ -242,8 +243,8 @@ func (d *decoder) tlog(n *yaml.Node, field string) *TransparencyLog {
 		"url": func(v *yaml.Node, fl string) {
 			set++
 			if s, ok := d.str(v, fl); ok {
-				if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-					d.errorf(v, fl, "%q is not an http(s) URL", s)
+				if err := trustsrc.CheckRekorURL(s); err != nil {
+					d.errorf(v, fl, "%v", err)
 				}
 				t.URL = s
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,6 +68,19 @@ func TestParseRejects(t *testing.T) {
 				`p.yaml:6:5: publishers[1].name: "a" is also the name of publishers[0] (line 5)`,
 				`p.yaml:6:62: publishers[1].images[0]: "mcp/**" is as specific as "mcp/*" of publisher "a" (p.yaml:5:61)`,
 			}},
+		{"hostile patterns", head + "publishers:\n  - {name: a, trustLevel: official, keys: [a.pub], transparencyLog: {insecureIgnore: true}, images: [\"mcp**\", \"nginx\", \"mcp/../acme/*\", \"mcp/x**\"]}\n",
+			[]string{
+				`p.yaml:4:102: publishers[0].images[0]: image pattern "mcp**": '**' only as a whole path segment`,
+				`p.yaml:4:111: publishers[0].images[1]: image pattern "nginx": one path segment without a registry is ambiguous`,
+				`p.yaml:4:120: publishers[0].images[2]: image pattern "mcp/../acme/*": path segment ".."`,
+				`p.yaml:4:137: publishers[0].images[3]: image pattern "mcp/x**": '**' only as a whole path segment`,
+			}},
+		{"plain http log", head + "transparencyLog: {url: \"http://rekor.example\"}\n" + okPublisher,
+			[]string{`p.yaml:3:24: transparencyLog.url: "http://rekor.example": the log key would be fetched in plaintext`}},
+		{"too many keys", head + strings.Replace(okPublisher, "keys: [a.pub]", "keys: [a, b, c, d, e, f, g, h, i]", 1),
+			[]string{"p.yaml:6:11: publishers[0].keys: 9 keys, at most 8"}},
+		{"too many publishers", head + "publishers:\n" + manyPublishers(65),
+			[]string{"p.yaml:4:3: publishers: 65 publishers, at most 64"}},
 		{"repeated key", head + okPublisher + "publishers: []\n", []string{"p.yaml:9:1: publishers: repeated key"}},
 		{"alias", head + "x: &a 1\n" + okPublisher, []string{"p.yaml:3:1: x: unknown field"}},
 		{"anchor", head + "transparencyLog: &t {insecureIgnore: true}\n" + okPublisher, []string{"p.yaml:3:18: transparencyLog: anchors and aliases are not allowed"}},
@@ -140,5 +155,47 @@ func TestPolicyLoadsKeys(t *testing.T) {
 	}
 	if len(asked) != 1 || asked[0] != filepath.Join(dir, "a.pub") {
 		t.Errorf("loader asked for %v, want %s", asked, filepath.Join(dir, "a.pub"))
+	}
+}
+
+// manyPublishers is n valid publishers of distinct names and patterns.
+func manyPublishers(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: p%d, trustLevel: official, keys: [a.pub], images: [\"mcp/p%d\"], transparencyLog: {insecureIgnore: true}}\n", i, i)
+	}
+	return b.String()
+}
+
+// Hostile: the key and trusted-root files a policy names are read as regular files within
+// a bound: /dev/zero or an oversized file is an error at the field naming the file, not
+// memory growing without end.
+func TestPolicyBoundedFiles(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, make([]byte, 4<<20+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ tlog, want string }{
+		{"{trustedRoot: /dev/zero}", ":3:18: transparencyLog.trustedRoot: /dev/zero is not a regular file"},
+		{"{trustedRoot: big.json}", ":3:18: transparencyLog.trustedRoot: " + big + " is larger than 4194304 bytes"},
+		{"{publicKey: /dev/zero}", ":3:18: transparencyLog.publicKey: reading public key: /dev/zero is not a regular file"},
+	} {
+		path := filepath.Join(dir, "policy.yaml")
+		f, err := trust.Parse(path, []byte(head+"transparencyLog: "+c.tlog+"\n"+strings.Replace(okPublisher, "    transparencyLog: {publicKey: rekor.pub}\n", "", 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Policy(context.Background(), func(context.Context, string) (crypto.PublicKey, error) { return nil, nil })
+		if err == nil || !strings.HasPrefix(err.Error(), path+c.want) {
+			t.Errorf("%s: Policy = %v, want %s%s", c.tlog, err, path, c.want)
+		}
+	}
+	if _, err := trust.Load("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Load(/dev/zero) = %v", err)
+	}
+	// A loopback log may be plain http (the local stack).
+	if _, err := trust.Parse("p.yaml", []byte(head+"transparencyLog: {url: \"http://127.0.0.1:13000\"}\n"+strings.Replace(okPublisher, "    transparencyLog: {publicKey: rekor.pub}\n", "", 1))); err != nil {
+		t.Errorf("Parse(loopback http log) = %v", err)
 	}
 }

@@ -18,8 +18,10 @@
 //
 // A PolicyVerifier (NewPolicyVerifier) answers for several publishers (TrustPolicy): the
 // one whose image patterns cover an image most specifically (ImagePattern) gives the
-// keys, log, signatures repository and requirements, and the Verdict names it and its
-// TrustLevel; an image none covers is not verified. WithTrustedRoot trusts the Rekor keys
+// keys, log, signatures repository and requirements, and a verified Verdict names it and
+// its TrustLevel (any other names it in its Reason only); an image none covers is not
+// verified. Patterns and images are matched in one canonical spelling of the registry; a
+// reference without one is an InputError. WithTrustedRoot trusts the Rekor keys
 // of a Sigstore trusted_root.json (ParseTrustedRoot), each within its validity period.
 //
 // The pin (catalog.Pin) is compared whole: the label and the signed revision claim with

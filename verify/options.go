@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -14,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
+	"github.com/mcpbuild/mcpbuild/internal/trustsrc"
 )
 
 // Option configures a Verifier.
@@ -142,12 +142,12 @@ func WithTrustedRoot(t *TrustedRoot) Option {
 }
 
 // WithRekorURL fetches the log's public key once from <url>/api/v1/log/publicKey, at the
-// first verification that needs it. Prefer WithRekorPublicKey when the key is known.
+// first verification that needs it: https, or http to a loopback host only (a local log).
+// Prefer WithRekorPublicKey when the key is known.
 func WithRekorURL(u string) Option {
 	return func(o *options) error {
-		p, err := url.Parse(u)
-		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return fmt.Errorf("WithRekorURL: %q is not an http(s) URL", u)
+		if err := trustsrc.CheckRekorURL(u); err != nil {
+			return fmt.Errorf("WithRekorURL: %w", err)
 		}
 		o.rekorURL = u
 		return nil

@@ -22,7 +22,7 @@ type boundPublisher struct {
 }
 
 // NewPolicyVerifier returns a PolicyVerifier for tp. It refuses an invalid policy: no
-// publisher; a publisher without a name (or a name used twice), a valid trust level, a
+// publisher, or more than MaxPublishers; more than MaxPublisherKeys keys; a publisher without a name (or a name used twice), a valid trust level, a
 // key, an image pattern or a transparency-log policy among its Options; an invalid
 // pattern; two publishers' patterns that could tie (see ImagePattern). opts apply to
 // every publisher (logger, transport, keychain, stats, platform), before its own.
@@ -47,21 +47,27 @@ func NewPolicyVerifier(tp TrustPolicy, opts ...Option) (*PolicyVerifier, error) 
 }
 
 // Publisher returns the publisher covering repo, and the pattern that decided it; false
-// when none does.
+// when none does, or when repo has no canonical spelling (see ImagePattern).
 func (pv *PolicyVerifier) Publisher(repo name.Repository) (Publisher, string, bool) {
-	bp, pat := pv.match(repo)
+	key, err := canonicalRepo(repo)
+	if err != nil {
+		return Publisher{}, "", false
+	}
+	bp, pat := pv.match(key)
 	if bp == nil {
 		return Publisher{}, "", false
 	}
 	return bp.pub, pat.String(), true
 }
 
-func (pv *PolicyVerifier) match(repo name.Repository) (*boundPublisher, ImagePattern) {
+// match returns the publisher whose pattern covers the canonical repository key most
+// specifically (nil: none).
+func (pv *PolicyVerifier) match(key string) (*boundPublisher, ImagePattern) {
 	var best *boundPublisher
 	var bestPat ImagePattern
 	for i := range pv.pubs {
 		for _, p := range pv.pubs[i].patterns {
-			if p.Matches(repo) && (best == nil || p.MoreSpecific(bestPat)) {
+			if p.matches(key) && (best == nil || p.MoreSpecific(bestPat)) {
 				best, bestPat = &pv.pubs[i], p
 			}
 		}
@@ -71,27 +77,73 @@ func (pv *PolicyVerifier) match(repo name.Repository) (*boundPublisher, ImagePat
 
 // Verify verifies ref as Verifier.Verify does, with the covering publisher's keys, log,
 // signatures repository and requirements (Publisher.Provenance replaces p.Provenance;
-// RequireSignedRevision adds to it); the Verdict names the publisher and its trust level.
-// With several keys, each is tried in turn until one verifies, except when a check that
-// does not depend on the key (digest, label) failed; a verdict decided by no key is the
-// first key's, unless another key's could not be decided (then that one's, indeterminate).
-// An image no publisher covers is not verified (Reason "no publisher in the policy
-// covers <repository>"), and nothing is read for it.
+// RequireSignedRevision adds to it).
+//
+// The publisher is matched on ref's canonical spelling (see ImagePattern); a reference
+// without one is an InputError (Reason "reference: ..."), and nothing is read for it.
+//
+// With several keys, each is tried in turn until one verifies; one key must verify both
+// the signature and the attestation (a signature by one key and provenance by another do
+// not pass). A tag is resolved once, by the first key's verification: the others verify
+// that digest. A failure that does not depend on the key (the digest could not be
+// resolved, or the label) stops at once. A verdict decided by no key is the first key's,
+// unless another key's could not be decided (then that one's, indeterminate).
+//
+// Only a verified verdict names the publisher and its trust level (Verdict.Publisher,
+// TrustLevel); any other verdict of a covered image names the covering publisher in its
+// Reason, "... (covered by publisher <name>)", and is no claim about who published it.
+// An image no publisher covers is not verified (Reason "no publisher in the policy covers
+// <repository>"), and nothing is read for it.
 func (pv *PolicyVerifier) Verify(ctx context.Context, ref name.Reference, p Policy) (*Verdict, error) {
 	if ref == nil {
 		return pv.pubs[0].verifiers[0].Verify(ctx, ref, p)
 	}
-	bp, _ := pv.match(ref.Context())
+	key, err := canonicalRepo(ref.Context())
+	if err != nil {
+		vd := skippedVerdict(ref, p, "reference not in a canonical spelling")
+		vd.Reason = "reference: " + err.Error()
+		return vd, &InputError{Image: ref.Name(), Err: fmt.Errorf("matching %s against the trust policy: %w", ref.Context().Name(), err)}
+	}
+	bp, _ := pv.match(key)
 	if bp == nil {
-		return uncovered(ref, p), nil
+		vd := skippedVerdict(ref, p, "no publisher covers the image")
+		vd.Reason = "no publisher in the policy covers " + ref.Context().Name()
+		return vd, nil
 	}
 	p.Provenance = bp.pub.Provenance
 	p.RequireSignedRevision = p.RequireSignedRevision || bp.pub.RequireSignedRevision
+	vd, err := bp.verify(ctx, ref, p)
+	if vd != nil {
+		if vd.Verified && err == nil {
+			vd.Publisher, vd.TrustLevel = bp.pub.Name, bp.pub.TrustLevel
+		} else {
+			vd.Publisher, vd.TrustLevel = "", ""
+			vd.Reason += fmt.Sprintf(" (covered by publisher %q)", bp.pub.Name)
+		}
+	}
+	return vd, err
+}
+
+// verify tries the publisher's keys in turn (see PolicyVerifier.Verify).
+func (bp *boundPublisher) verify(ctx context.Context, ref name.Reference, p Policy) (*Verdict, error) {
 	var first, undecided *Verdict
 	var undecidedErr error
+	var resolved name.Reference // the digest the first key's verification resolved a tag to
+	var digestCheck Check
 	for i, v := range bp.verifiers {
-		vd, err := v.Verify(ctx, ref, p)
-		vd.Publisher, vd.TrustLevel = bp.pub.Name, bp.pub.TrustLevel
+		at := ref
+		if resolved != nil {
+			at = resolved
+		}
+		vd, err := v.Verify(ctx, at, p)
+		if resolved != nil && vd != nil {
+			vd.Image = ref.Name()
+			for j := range vd.Checks {
+				if vd.Checks[j].Name == CheckDigest && vd.Checks[j].Status == StatusPass {
+					vd.Checks[j] = digestCheck
+				}
+			}
+		}
 		var ie *InputError
 		switch {
 		case errors.As(err, &ie):
@@ -115,8 +167,20 @@ func (pv *PolicyVerifier) Verify(ctx context.Context, ref name.Reference, p Poli
 		case first == nil:
 			first = vd
 		}
-		if c, bad := vd.FirstFailure(); bad && c.Status == StatusFail && (c.Name == CheckDigest || c.Name == CheckLabel) {
+		dc := vd.Check(CheckDigest)
+		if dc.Status != StatusPass { // nothing key-dependent was learnt; the next key would read the same
+			if undecided != nil {
+				return undecided, undecidedErr
+			}
 			return vd, err
+		}
+		if c, bad := vd.FirstFailure(); bad && c.Status == StatusFail && c.Name == CheckLabel {
+			return vd, err
+		}
+		if resolved == nil {
+			if _, isTag := ref.(name.Tag); isTag && vd.Digest != "" {
+				resolved, digestCheck = ref.Context().Digest(vd.Digest), dc
+			}
 		}
 	}
 	if undecided != nil {
@@ -125,12 +189,11 @@ func (pv *PolicyVerifier) Verify(ctx context.Context, ref name.Reference, p Poli
 	return first, nil
 }
 
-// uncovered is the verdict of an image no publisher covers: nothing checked.
-func uncovered(ref name.Reference, p Policy) *Verdict {
+// skippedVerdict is a verdict with nothing checked (each check skipped with detail).
+func skippedVerdict(ref name.Reference, p Policy, detail string) *Verdict {
 	vd := &Verdict{MediaType: MediaType, Image: ref.Name(), Pin: p.Pin}
 	for _, n := range checkOrder {
-		vd.Checks = append(vd.Checks, Check{Name: n, Status: StatusSkipped, Detail: "no publisher covers the image"})
+		vd.Checks = append(vd.Checks, Check{Name: n, Status: StatusSkipped, Detail: detail})
 	}
-	vd.Reason = "no publisher in the policy covers " + ref.Context().Name()
 	return vd
 }

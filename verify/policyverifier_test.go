@@ -1,7 +1,10 @@
 package verify_test
 
 import (
+	"fmt"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -66,8 +69,17 @@ func TestPolicyVerifierPublishers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if vd.Publisher != c.publisher || vd.TrustLevel != c.level {
-				t.Errorf("publisher %q (%s), want %q (%s)", vd.Publisher, vd.TrustLevel, c.publisher, c.level)
+			// Only a verified verdict names the publisher; any other names the covering
+			// publisher in its reason, not as a claim.
+			wantPub, wantLevel := c.publisher, c.level
+			if c.reason != "" {
+				wantPub, wantLevel = "", ""
+				if suffix := fmt.Sprintf(" (covered by publisher %q)", c.publisher); !strings.HasSuffix(vd.Reason, suffix) {
+					t.Errorf("reason %q lacks %q", vd.Reason, suffix)
+				}
+			}
+			if vd.Publisher != wantPub || vd.TrustLevel != wantLevel {
+				t.Errorf("publisher %q (%s), want %q (%s)", vd.Publisher, vd.TrustLevel, wantPub, wantLevel)
 			}
 			switch {
 			case c.reason == "" && !vd.Verified:
@@ -144,4 +156,68 @@ func mustRef(t *testing.T, s string) name.Reference {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// countingTransport counts the requests whose path ends with suffix.
+type countingTransport struct {
+	suffix string
+	n      atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, c.suffix) {
+		c.n.Add(1)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// With several keys, the tag is resolved once: the keys after the first verify the digest
+// it resolved to, and the verdict still names the tag; the number of keys and publishers
+// is bounded.
+func TestPolicyVerifierResolvesTagOnce(t *testing.T) {
+	f := verifytest.New(t)
+	keyB := verifytest.NewKey(t)
+	ct := &countingTransport{suffix: "/manifests/v1"}
+	tlog := []verify.Option{verify.WithRekorPublicKey(&f.RekorKey.PublicKey), verify.WithSignaturesRepository(f.SigRepo)}
+	keys := []verify.PublisherKey{{Ref: "a.pub", Key: &f.Key.PublicKey}, {Ref: "b.pub", Key: &keyB.PublicKey}}
+	pv, err := verify.NewPolicyVerifier(verify.TrustPolicy{Publishers: []verify.Publisher{
+		{Name: "both", TrustLevel: verify.TrustVerified, Keys: keys, Images: []string{"multi/**"}, Options: tlog},
+	}}, verify.WithTransport(ct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := f.PushImage(f.Repo("multi/x"), "v1", verifytest.PinCommit)
+	f.Sign(img, verifytest.SigSpec{Key: keyB})
+	tag := f.Repo("multi/x").Tag("v1")
+	vd, err := pv.Verify(ctxT(t), tag, policy())
+	if err != nil || !vd.Verified {
+		t.Fatalf("Verify = %v, verified=%v %s", err, vd.Verified, vd.Reason)
+	}
+	if got := ct.n.Load(); got != 1 {
+		t.Errorf("%d requests for the tag's manifest, want 1 (the tag resolved once for both keys)", got)
+	}
+	if d := vd.Check(verify.CheckDigest).Detail; vd.Image != tag.Name() || d != img.DigestStr()+" (tag v1 resolved once)" {
+		t.Errorf("image %q, digest check %q, want %s and the tag resolved once", vd.Image, d, tag.Name())
+	}
+	if sig := vd.Check(verify.CheckSignature).Detail; !strings.HasSuffix(sig, "(key 2 of 2: b.pub)") {
+		t.Errorf("signature detail %q", sig)
+	}
+
+	many := make([]verify.PublisherKey, verify.MaxPublisherKeys+1)
+	for i := range many {
+		many[i] = keys[0]
+	}
+	if _, err := verify.NewPolicyVerifier(verify.TrustPolicy{Publishers: []verify.Publisher{
+		{Name: "many", TrustLevel: verify.TrustVerified, Keys: many, Images: []string{"multi/**"}, Options: tlog},
+	}}); err == nil || !strings.Contains(err.Error(), "9 keys, at most 8") {
+		t.Errorf("NewPolicyVerifier(9 keys) = %v", err)
+	}
+	pubs := make([]verify.Publisher, verify.MaxPublishers+1)
+	for i := range pubs {
+		pubs[i] = verify.Publisher{Name: fmt.Sprint("p", i), TrustLevel: verify.TrustVerified, Keys: keys[:1],
+			Images: []string{fmt.Sprint("multi/p", i)}, Options: tlog}
+	}
+	if _, err := verify.NewPolicyVerifier(verify.TrustPolicy{Publishers: pubs}); err == nil || !strings.Contains(err.Error(), "65 publishers, at most 64") {
+		t.Errorf("NewPolicyVerifier(65 publishers) = %v", err)
+	}
 }

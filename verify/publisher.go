@@ -42,8 +42,10 @@ type PublisherKey struct {
 type Publisher struct {
 	Name       string
 	TrustLevel TrustLevel
-	// Keys: a signature (and attestation) by any of them passes; the verdict's signature
-	// check names the key that verified.
+	// Keys: at most MaxPublisherKeys. An image passes when one of them verifies both its
+	// signature and (when provenance is checked) its attestation; a signature by one key
+	// and an attestation by another do not pass. The verdict's signature check names the
+	// key that verified.
 	Keys []PublisherKey
 	// Images are the image patterns the publisher covers (see ImagePattern).
 	Images []string
@@ -58,6 +60,13 @@ type Publisher struct {
 	Options []Option
 }
 
+// Limits of a TrustPolicy: each key of a publisher may mean one more verification of an
+// image (its reads bounded by MaxImageBytes each), so their number is bounded.
+const (
+	MaxPublishers    = 64
+	MaxPublisherKeys = 8
+)
+
 // TrustPolicy is the publishers whose images are verified; an image that no publisher
 // covers is not verified.
 type TrustPolicy struct {
@@ -69,6 +78,9 @@ type TrustPolicy struct {
 func (tp TrustPolicy) validate() ([][]ImagePattern, error) {
 	if len(tp.Publishers) == 0 {
 		return nil, errors.New("trust policy: no publisher")
+	}
+	if len(tp.Publishers) > MaxPublishers {
+		return nil, fmt.Errorf("trust policy: %d publishers, at most %d", len(tp.Publishers), MaxPublishers)
 	}
 	var errs []error
 	names := map[string]bool{}
@@ -92,8 +104,11 @@ func (tp TrustPolicy) validate() ([][]ImagePattern, error) {
 		if !p.TrustLevel.Valid() {
 			e("trust level %q is not one of %v", p.TrustLevel, TrustLevels)
 		}
-		if len(p.Keys) == 0 {
+		switch {
+		case len(p.Keys) == 0:
 			e("no key")
+		case len(p.Keys) > MaxPublisherKeys:
+			e("%d keys, at most %d", len(p.Keys), MaxPublisherKeys)
 		}
 		for j, k := range p.Keys {
 			if k.Key == nil {

@@ -50,9 +50,10 @@ type Verdict struct {
 	Pin       catalog.Pin `json:"pin"`
 	Checks    []Check     `json:"checks"`
 	Verified  bool        `json:"verified"`
-	// Publisher and TrustLevel name the publisher of a TrustPolicy whose image patterns
-	// cover the image, and its trust level (PolicyVerifier); empty for a Verifier's
-	// verdicts and for an image no publisher covers.
+	// Publisher and TrustLevel name the publisher of a TrustPolicy whose key verified the
+	// image, and its trust level (PolicyVerifier): set on verified verdicts only (a verdict
+	// that is not verified names the covering publisher in Reason, as no claim); empty for
+	// a Verifier's verdicts.
 	Publisher  string     `json:"publisher,omitempty"`
 	TrustLevel TrustLevel `json:"trustLevel,omitempty"`
 	// Indeterminate is set when no check failed but one could not be carried out

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/internal/pemkey"
+	"github.com/mcpbuild/mcpbuild/internal/trustsrc"
 	"github.com/mcpbuild/mcpbuild/verify"
 )
 
@@ -84,14 +84,18 @@ func (t *trustOptions) tlogOption() (verify.Option, error) {
 	case t.rekorURL != "" && t.offline:
 		return nil, cliutil.Usagef("--offline makes no request to Rekor: give the log key with --rekor-key or --trusted-root (or --insecure-ignore-tlog)")
 	case t.rekorURL != "":
+		if err := trustsrc.CheckRekorURL(t.rekorURL); err != nil {
+			return nil, cliutil.Usagef("--rekor-url (or $%s): %v", cliutil.EnvRekorURL, err)
+		}
 		return verify.WithRekorURL(t.rekorURL), nil
 	}
 	return nil, cliutil.Usagef("no transparency-log key: give --rekor-key PEM, --trusted-root FILE or --rekor-url URL (or --insecure-ignore-tlog)")
 }
 
-// readTrustedRoot reads and parses a Sigstore trusted_root.json.
+// readTrustedRoot reads (a regular file, at most trustsrc.MaxTrustedRootFile bytes) and
+// parses a Sigstore trusted_root.json.
 func readTrustedRoot(path string) (*verify.TrustedRoot, error) {
-	b, err := os.ReadFile(path)
+	b, err := trustsrc.ReadFile(path, trustsrc.MaxTrustedRootFile)
 	if err != nil {
 		return nil, err
 	}

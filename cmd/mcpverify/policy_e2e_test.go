@@ -72,7 +72,7 @@ publishers:
 `)
 	// The exact pattern wins: the image belongs to "other", whose key did not sign it.
 	code, out, errs = cli(t, env, "--policy", policy, "--offline", "--commit", verifytest.PinCommit, img.String())
-	if code != cliutil.ExitFailed || !strings.Contains(out, "NOT VERIFIED: signature: ") || !strings.Contains(out, "publisher        other (community)") {
+	if code != cliutil.ExitFailed || !strings.Contains(out, "NOT VERIFIED: signature: ") || !strings.Contains(out, `(covered by publisher "other")`) || strings.Contains(out, "publisher        other") {
 		t.Fatalf("image of another publisher: exit %d\n%s\n%s", code, out, errs)
 	}
 	write(policy, strings.Replace(mustRead(t, policy), `images: ["`+img.Context().Name()+`"]`, `images: ["`+s.registry+`/elsewhere/*"]`, 1))

@@ -69,7 +69,7 @@ func TestPolicyCLI(t *testing.T) {
 	}{
 		{"mcp/alpha", cliutil.ExitOK, []string{"mcp/alpha: VERIFIED\n  publisher        mcp (official)\n  digest"}},
 		{"acme/tool", cliutil.ExitOK, []string{"acme/tool: VERIFIED\n  publisher        acme (community)\n", "provenance       skipped  not requested"}},
-		{"mcp/beta", cliutil.ExitFailed, []string{"mcp/beta: NOT VERIFIED: signature: ", "  publisher        mcp (official)"}},
+		{"mcp/beta", cliutil.ExitFailed, []string{"mcp/beta: NOT VERIFIED: signature: ", ` (covered by publisher "mcp")` + "\n  digest"}},
 		{"other/x", cliutil.ExitFailed, []string{"other/x: NOT VERIFIED: no publisher in the policy covers " + f.Repo("other/x").Name() + "\n  digest           skipped"}},
 	}
 	for _, c := range cases {
@@ -94,6 +94,17 @@ func TestPolicyCLI(t *testing.T) {
 	if !strings.Contains(out, `"publisher":"acme","trustLevel":"community"`) {
 		t.Errorf("json lacks the publisher fields: %s", out)
 	}
+	// Not verified: no publisher or trust level that could read as a claim.
+	code, out, errs = cli(t, env, append(base, "-o", "json", "mcp/beta")...)
+	if code != cliutil.ExitFailed || strings.Contains(out, `"publisher"`) || strings.Contains(out, `"trustLevel"`) ||
+		!strings.Contains(out, `(covered by publisher \"mcp\")`) {
+		t.Errorf("json of a not verified image: exit %d\n%s\n%s", code, out, errs)
+	}
+	// A reference a registry could read as another repository is refused, not matched.
+	code, out, errs = cli(t, env, append(base, "mcp/../acme/tool")...)
+	if code != cliutil.ExitUsage || !strings.Contains(out+errs, `path segment ".."`) {
+		t.Errorf("mcp/../acme/tool: exit %d, want %d naming the segment\n%s\n%s", code, cliutil.ExitUsage, out, errs)
+	}
 
 	cat := writeCatalog(t, map[string]string{
 		"alpha": serverYAML("alpha", "mcp/alpha", verifytest.PinCommit),
@@ -105,7 +116,7 @@ func TestPolicyCLI(t *testing.T) {
 		t.Fatalf("audit: exit %d\n%s\n%s", code, out, errs)
 	}
 	for _, re := range []string{`(?m)^SERVER +PUBLISHER +PIN +LABEL`, `(?m)^alpha +mcp \(official\) +0123456789ab +pass +pass +pass +skipped +VERIFIED$`,
-		`(?m)^beta +mcp \(official\) .* NOT VERIFIED: signature: `, `(?m)^other +- +0123456789ab .* NOT VERIFIED: no publisher in the policy covers `} {
+		`(?m)^beta +- +0123456789ab .* NOT VERIFIED: signature: .*\(covered by publisher "mcp"\)$`, `(?m)^other +- +0123456789ab .* NOT VERIFIED: no publisher in the policy covers `} {
 		if !regexpMatch(re, out) {
 			t.Errorf("audit table lacks %s:\n%s", re, out)
 		}

@@ -6,9 +6,10 @@ package pemkey
 import (
 	"crypto"
 	"fmt"
-	"os"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
+
+	"github.com/mcpbuild/mcpbuild/internal/trustsrc"
 )
 
 // Parse parses a PEM (PKIX or PKCS#1) public key.
@@ -20,9 +21,10 @@ func ParsePublic(pemBytes []byte) (crypto.PublicKey, error) {
 	return k, nil
 }
 
-// Read reads the PEM public key in the file at path.
+// ReadPublic reads the PEM public key in the file at path: a regular file of at most
+// trustsrc.MaxKeyFile bytes.
 func ReadPublic(path string) (crypto.PublicKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := trustsrc.ReadFile(path, trustsrc.MaxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("reading public key: %w", err)
 	}
