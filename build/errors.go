@@ -151,3 +151,20 @@ func gitContext(contextURL string) catalog.GitContext {
 }
 
 var errNoDigest = errors.New("buildkit returned no image digest")
+
+// BuilderError is a build's failure on a named daemon of a Fleet; its message is Err's.
+type BuilderError struct {
+	Builder string
+	Err     error
+}
+
+func (e *BuilderError) Error() string { return e.Err.Error() }
+func (e *BuilderError) Unwrap() error { return e.Err }
+
+// BuilderOf names the daemon a failed build ran on (a *BuilderError in err's chain), or "".
+func BuilderOf(err error) string {
+	if be, ok := errors.AsType[*BuilderError](err); ok {
+		return be.Builder
+	}
+	return ""
+}

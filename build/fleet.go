@@ -314,10 +314,15 @@ func (f *Fleet) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
 		return nil, err // names s
 	}
 	retried := false
+	var last *daemon // the daemon of the last attempt, named when none is left to try
 	for {
 		d, err := f.route(repo)
 		if err != nil {
-			return nil, fmt.Errorf("building server %s: %w", s.Name, err)
+			err = fmt.Errorf("building server %s: %w", s.Name, err)
+			if last != nil {
+				return nil, &BuilderError{Builder: last.Name, Err: err}
+			}
+			return nil, err
 		}
 		r, err := f.buildOn(ctx, d, s)
 		switch {
@@ -339,7 +344,7 @@ func (f *Fleet) Build(ctx context.Context, s *catalog.Server) (*Result, error) {
 		}
 		f.takeOut(d, err)
 		f.log.Info("building again on another BuildKit daemon", "server", s.Name, "failed-on", d.Name)
-		retried = true
+		retried, last = true, d
 	}
 }
 
@@ -383,21 +388,4 @@ func daemonFault(err error) bool {
 		return false
 	}
 	return true
-}
-
-// BuilderError is a build's failure on a named daemon of a Fleet; its message is Err's.
-type BuilderError struct {
-	Builder string
-	Err     error
-}
-
-func (e *BuilderError) Error() string { return e.Err.Error() }
-func (e *BuilderError) Unwrap() error { return e.Err }
-
-// BuilderOf names the daemon a failed build ran on (a *BuilderError in err's chain), or "".
-func BuilderOf(err error) string {
-	if be, ok := errors.AsType[*BuilderError](err); ok {
-		return be.Builder
-	}
-	return ""
 }
