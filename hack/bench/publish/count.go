@@ -17,9 +17,10 @@ import (
 // counter is a loopback reverse proxy in front of the latency proxy that counts requests
 // by method (the latency proxy counts only their number).
 type counter struct {
-	mu  sync.Mutex
-	n   map[string]int
-	srv *httptest.Server
+	mu    sync.Mutex
+	n     map[string]int
+	paths map[string]int // "METHOD path"
+	srv   *httptest.Server
 }
 
 func startCounter(target string) (*counter, error) {
@@ -27,12 +28,13 @@ func startCounter(target string) (*counter, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &counter{n: map[string]int{}}
+	c := &counter{n: map[string]int{}, paths: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256}
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		c.n[r.Method]++
+		c.paths[r.Method+" "+r.URL.Path]++
 		c.mu.Unlock()
 		rp.ServeHTTP(w, r)
 	}))
@@ -48,6 +50,33 @@ func (c *counter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.n = map[string]int{}
+	c.paths = map[string]int{}
+}
+
+// Count returns how many requests had method and a path for which match is true.
+func (c *counter) Count(method string, match func(path string) bool) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := 0
+	for mp, n := range c.paths {
+		m, p, _ := strings.Cut(mp, " ")
+		if (method == "" || m == method) && match(p) {
+			k += n
+		}
+	}
+	return k
+}
+
+// Paths returns the requests, "count METHOD path" sorted.
+func (c *counter) Paths() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for p, k := range c.paths {
+		out = append(out, fmt.Sprintf("%d %s", k, p))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Counts returns the total and "GET 3, HEAD 1" by method.

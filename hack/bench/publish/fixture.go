@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -35,6 +36,7 @@ func startGitDaemon(base string) (*gitDaemon, error) {
 	c := exec.Command("git", "daemon", "--reuseaddr", "--export-all", "--informative-errors",
 		"--base-path="+base, "--listen=127.0.0.1", "--port="+port, base)
 	c.Stdout, c.Stderr = os.Stderr, os.Stderr
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // git runs git-daemon as its child: stop both
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("starting git daemon: %w", err)
 	}
@@ -53,10 +55,11 @@ func startGitDaemon(base string) (*gitDaemon, error) {
 	}
 }
 
-// Close stops the daemon this program started (by its process, nothing else).
+// Close stops the daemon this program started: its process group (git and the
+// git-daemon it runs), nothing else.
 func (g *gitDaemon) Close() {
 	if g.cmd.Process != nil {
-		_ = g.cmd.Process.Kill()
+		_ = syscall.Kill(-g.cmd.Process.Pid, syscall.SIGTERM)
 		_ = g.cmd.Wait()
 	}
 }

@@ -26,13 +26,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mcpbuild/mcpbuild/hack/bench/latencyproxy"
@@ -47,6 +50,7 @@ type config struct {
 	n, repos, jobs, rejobs, sampleK int
 	latency                         time.Duration
 	buildctl                        string
+	trace                           bool
 }
 
 func main() {
@@ -58,6 +62,7 @@ func main() {
 	flag.DurationVar(&c.latency, "latency", 50*time.Millisecond, "delay added to every registry request of the re-publish")
 	flag.IntVar(&c.sampleK, "script-sample", 30, "time the reference script on this many servers and extrapolate linearly to -n (0: all)")
 	flag.StringVar(&c.buildctl, "buildctl", "", "buildctl binary (default: $PATH, then ~/.cache/mcpbuild/bin/buildctl)")
+	flag.BoolVar(&c.trace, "trace", false, "print every registry request of the re-publish (method and path, counted)")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -111,6 +116,11 @@ func run(ctx context.Context, c config) error {
 	}
 	defer cnt.Close()
 	host := cnt.Host()
+	rekor, err := startCounter(st.rekorURL) // counts mcpbuild's log writes
+	if err != nil {
+		return err
+	}
+	defer rekor.Close()
 
 	runID := fmt.Sprint(time.Now().Unix())
 	prefix := "bench-" + runID
@@ -119,7 +129,7 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	pub := publisher{bin: mcpbuild, host: host, sigRepo: host + "/" + prefix + "/signatures", rekorURL: st.rekorURL,
+	pub := publisher{bin: mcpbuild, host: host, sigRepo: host + "/" + prefix + "/signatures", rekorURL: "http://" + rekor.Host(),
 		pattern: filepath.Join(tmp, "catalog", "servers") + "/..."}
 
 	// 1. first publish
@@ -169,6 +179,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	cnt.Reset()
+	rekor.Reset()
 	again, err := pub.run(ctx, c.rejobs, false)
 	if err != nil {
 		return err
@@ -179,6 +190,17 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	proxy.SetDelay(0)
+	if c.trace {
+		for _, p := range cnt.Paths() {
+			fmt.Fprintln(os.Stderr, "re-publish request:", p)
+		}
+	}
+	// Requests about a server: its image repository or a .sig/.att tag; the rest (the /v2/
+	// pings, the check of the signatures repository) are made once per run.
+	perServer := cnt.Count("", func(p string) bool {
+		return strings.HasPrefix(p, "/v2/"+prefix+"/bench-") || strings.Contains(p, "/manifests/sha256-")
+	})
+	logWrites := rekor.Count(http.MethodPost, func(string) bool { return true })
 	builds := c.n - again.count("unchanged")
 	moved := again.movedIndexes(first)
 
@@ -194,10 +216,11 @@ func run(ctx context.Context, c config) error {
 	t.ratio(fmt.Sprintf("first publish, script with %d workers (mcpbuild -j %d)", c.jobs, c.jobs), first.elapsed, parN, 0, false)
 	t.bound(fmt.Sprintf("re-publish, %v per registry request (mcpbuild -j %d)", c.latency, c.rejobs), again.elapsed.Round(time.Millisecond).String(), "≤ 5s", again.elapsed <= 5*time.Second)
 	t.bound("re-publish: builds (servers not \"unchanged\")", fmt.Sprint(builds), "0", builds == 0)
-	t.bound("re-publish: new Rekor log entries (tree size delta; shared log)", fmt.Sprint(after-before), "0", after == before)
+	t.bound("re-publish: new Rekor log entries (POSTs to Rekor)", fmt.Sprint(logWrites), "0", logWrites == 0)
 	t.bound("re-publish: log indexes differing from the first publish's", fmt.Sprint(moved), "0", moved == 0)
-	t.bound("re-publish: registry requests per server", fmt.Sprintf("%.2f (%d: %s)", float64(reqs)/float64(c.n), reqs, byMethod), "≤ 3", reqs <= 3*c.n)
-	fmt.Printf("\nfirst publish: %d registry requests (%.1f per server); Rekor +%d entries (shared log)\n", firstReqs, float64(firstReqs)/float64(c.n), firstLog)
+	t.bound("re-publish: registry requests per server", fmt.Sprintf("%.2f + %d per run (%d: %s)", float64(perServer)/float64(c.n), reqs-perServer, reqs, byMethod), "≤ 3", perServer <= 3*c.n)
+	fmt.Printf("\nfirst publish: %d registry requests (%.1f per server), Rekor tree +%d; re-publish: Rekor tree +%d (the log is shared with other users of the stack)\n",
+		firstReqs, float64(firstReqs)/float64(c.n), firstLog, after-before)
 	if t.failed {
 		return fmt.Errorf("a goal was missed")
 	}
@@ -246,12 +269,13 @@ func (p publisher) run(ctx context.Context, jobs int, noCache bool) (*result, er
 	}
 	c := exec.CommandContext(ctx, p.bin, append(args, p.pattern)...)
 	c.Env = append(os.Environ(), "COSIGN_PASSWORD="+password)
-	c.Stderr = os.Stderr
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
 	start := time.Now()
 	out, err := c.Output()
 	r := &result{elapsed: time.Since(start)}
 	if jerr := json.Unmarshal(out, &r.reports); jerr != nil {
-		return nil, fmt.Errorf("mcpbuild publish: %v (report: %v)", err, jerr)
+		return nil, fmt.Errorf("mcpbuild publish: %v (report: %v)\n%s", err, jerr, stderr.String())
 	}
 	if err != nil {
 		for _, rep := range r.reports {
@@ -259,7 +283,7 @@ func (p publisher) run(ctx context.Context, jobs int, noCache bool) (*result, er
 				return nil, fmt.Errorf("mcpbuild publish: %v: %s: %s", err, rep.Name, rep.Reason)
 			}
 		}
-		return nil, fmt.Errorf("mcpbuild publish: %w", err)
+		return nil, fmt.Errorf("mcpbuild publish: %w\n%s", err, stderr.String())
 	}
 	return r, nil
 }
