@@ -171,7 +171,12 @@ func run(ctx context.Context, c config) error {
 	seqN := time.Duration(float64(seq) * scale)
 	parN := time.Duration(float64(par) * scale)
 
-	// 3. re-publish behind a slow registry
+	// 3. re-publish, first on loopback (the floor: start-up and CPU), then behind a slow registry
+	fmt.Fprintf(os.Stderr, "re-publish: mcpbuild publish -j %d, no latency...\n", c.rejobs)
+	fast, err := pub.run(ctx, c.rejobs, false)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "re-publish: mcpbuild publish -j %d, %v per registry request...\n", c.rejobs, c.latency)
 	proxy.SetDelay(c.latency)
 	before, err = rekorSize(ctx, st.rekorURL)
@@ -215,6 +220,7 @@ func run(ctx context.Context, c config) error {
 	t.ratio(fmt.Sprintf("first publish, script sequential (mcpbuild -j %d)", c.jobs), first.elapsed, seqN, 0.2, true)
 	t.ratio(fmt.Sprintf("first publish, script with %d workers (mcpbuild -j %d)", c.jobs, c.jobs), first.elapsed, parN, 0, false)
 	t.bound(fmt.Sprintf("re-publish, %v per registry request (mcpbuild -j %d)", c.latency, c.rejobs), again.elapsed.Round(time.Millisecond).String(), "≤ 5s", again.elapsed <= 5*time.Second)
+	t.info(fmt.Sprintf("re-publish, no latency (mcpbuild -j %d)", c.rejobs), fast.elapsed.Round(time.Millisecond).String())
 	t.bound("re-publish: builds (servers not \"unchanged\")", fmt.Sprint(builds), "0", builds == 0)
 	t.bound("re-publish: new Rekor log entries (POSTs to Rekor)", fmt.Sprint(logWrites), "0", logWrites == 0)
 	t.bound("re-publish: log indexes differing from the first publish's", fmt.Sprint(moved), "0", moved == 0)
@@ -346,6 +352,10 @@ func (t *table) ratio(metric string, got, ref time.Duration, goal float64, check
 func (t *table) bound(metric, got, goal string, ok bool) {
 	t.failed = t.failed || !ok
 	fmt.Printf("| %s | %s | - | - | %s | %s |\n", metric, got, goal, verdict(ok))
+}
+
+func (t *table) info(metric, got string) {
+	fmt.Printf("| %s | %s | - | - | - | (info) |\n", metric, got)
 }
 
 func verdict(ok bool) string {
