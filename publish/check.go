@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -44,6 +45,9 @@ func (p *Publisher) current(ctx context.Context, job Job) (*Report, error) {
 	wg.Go(func() { sig, sigErr = p.svc.FindSignature(ctx, dig, job.claims()) })
 	wg.Go(func() { att, attErr = p.svc.FindAttestation(ctx, dig, sign.SLSAProvenanceV1) })
 	wg.Wait()
+	if ctx.Err() != nil { // the run is over (--timeout): name the read it stopped, read nothing more
+		return nil, errors.Join(sigErr, attErr, ctx.Err())
+	}
 	if sig == nil || att == nil || sigErr != nil || attErr != nil || !p.trustsSignature() {
 		if why, err := p.checkImages(ctx, job.Image.Context(), m, s.Source.Commit); err != nil || why != "" {
 			if why != "" {
