@@ -23,6 +23,7 @@
 // fresh signatures repository. Both builders run with --no-cache, so neither benefits from
 // the other's build cache. The program stops its git daemon and proxies and removes its
 // temporary files when it ends; what it pushed stays in the registry under the prefix.
+// It exits 1 when the run fails, and with -strict when a goal is missed.
 package main
 
 import (
@@ -50,7 +51,7 @@ type config struct {
 	n, repos, jobs, rejobs, sampleK int
 	latency                         time.Duration
 	buildctl                        string
-	trace                           bool
+	trace, strict                   bool
 }
 
 func main() {
@@ -63,6 +64,7 @@ func main() {
 	flag.IntVar(&c.sampleK, "script-sample", 30, "time the reference script on this many servers and extrapolate linearly to -n (0: all)")
 	flag.StringVar(&c.buildctl, "buildctl", "", "buildctl binary (default: $PATH, then ~/.cache/mcpbuild/bin/buildctl)")
 	flag.BoolVar(&c.trace, "trace", false, "print every registry request of the re-publish (method and path, counted)")
+	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a goal is missed (default: only when the run itself fails)")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -227,7 +229,7 @@ func run(ctx context.Context, c config) error {
 	t.bound("re-publish: registry requests per server", fmt.Sprintf("%.2f + %d per run (%d: %s)", float64(perServer)/float64(c.n), reqs-perServer, reqs, byMethod), "≤ 3", perServer <= 3*c.n)
 	fmt.Printf("\nfirst publish: %d registry requests (%.1f per server), Rekor tree +%d; re-publish: Rekor tree +%d (the log is shared with other users of the stack)\n",
 		firstReqs, float64(firstReqs)/float64(c.n), firstLog, after-before)
-	if t.failed {
+	if t.failed && c.strict {
 		return fmt.Errorf("a goal was missed")
 	}
 	return nil
