@@ -13,7 +13,7 @@ ENV := $(MCPBUILD_STATE)/env
 GOTESTFLAGS ?=
 TEST_TIMEOUT ?= 20m
 
-.PHONY: help build test unit demo stack-up stack-down stack-status lint fixtures clean bench fuzz
+.PHONY: help build test unit demo stack-up stack-down stack-status lint fixtures clean bench bench-publish fuzz
 
 help:
 	@echo 'make demo          start the local stack, build + publish + verify the testdata catalog'
@@ -23,6 +23,7 @@ help:
 	@echo 'make lint          go vet, a gofmt check and a go mod tidy check'
 	@echo 'make stack-up | stack-down | stack-status'
 	@echo 'make bench         mcpverify vs cosign verify v2/v3 on the local stack (BENCHFLAGS="-n 50 -delay 50ms")'
+	@echo 'make bench-publish mcpbuild publish vs buildctl + cosign sign, and re-publish behind latency (BENCHFLAGS="-n 300 -repos 10 -script-sample 30")'
 	@echo 'make fuzz          every fuzz target for FUZZTIME each (default 60s; FUZZ_RUN=regexp, FUZZ_FORMAT=md)'
 
 build:
@@ -52,6 +53,9 @@ test: stack-up
 # through a proxy adding 50 ms per registry request. Not part of `make test`.
 bench: stack-up
 	@. "$(ENV)"; $(GO) run ./hack/bench/verify $(BENCHFLAGS)
+
+bench-publish: stack-up
+	@. "$(ENV)"; $(GO) run ./hack/bench/publish $(BENCHFLAGS)
 
 unit:
 	$(GO) test -count=1 ./...

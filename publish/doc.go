@@ -2,8 +2,9 @@
 // Report per server:
 //
 //	servers/<name>/server.yaml -catalog-> *catalog.Server -NewJob-> Job{Server, Image tag}
-//	  check:   is Image already published? (read the tag, verify's revision-label check,
-//	           sign's FindSignature / FindAttestation by this key) -> "unchanged"
+//	  check:   is Image already published? (read the tag; sign's FindSignature and
+//	           FindAttestation by this key, in parallel; verify's revision-label check
+//	           unless this key's signature stands for it) -> "unchanged"
 //	  build:   build.Builder.Build(server) -> build.Result (pushed to Image, by digest)
 //	  confirm: read the image back at its digest and tag (label = pin, tag -> digest)
 //	  sign:    sign.Service.SignImage(digest, revision and source claims)
@@ -45,6 +46,20 @@
 // before it is signed: a registry that answered 201 and kept nothing, or serves the tag
 // from another digest, fails the server with ErrImageNotStored, and nothing is signed or
 // logged.
+//
+// Re-publishing an unchanged server reads three manifests: the tag, then the .sig and .att
+// tags of the digest it resolves to (in parallel). The configs are not read then: this
+// key's signature (verified, with its log bundle when the Publisher logs) over a payload
+// naming exactly that digest with the pin as its revision claim is only made by publish
+// after the read-back checked every config's label against the pin, and a digest fixes
+// its manifest and configs, so the check cannot come out otherwise. What the signature
+// does not bind is checked from the tag's manifest itself (an image, or an index of
+// exactly the platforms asked for); with exactly one platform asked for, the config is
+// still read, since only it names a single image's platform and a changed --platform
+// must rebuild. When the signature or the attestation is missing or could not be read,
+// the configs are read and the outcome is the sequential one (label, then signature,
+// then attestation). This trusts the key holder: a signature made with the key outside
+// publish, with the same claims, counts as publish's.
 //
 // # Statuses
 //

@@ -33,19 +33,9 @@ func (p *Publisher) checkImages(ctx context.Context, repo name.Repository, m *oc
 		}
 		return p.checkImage(ctx, repo, m, pin, want)
 	}
-	if m.Index == nil {
-		return fmt.Sprintf("%s is a %s, not an image index of %s", m.Digest, m.MediaType, strings.Join(want, ", ")), nil
-	}
-	var got []string
-	for _, d := range m.Index.Manifests {
-		if d.Platform == nil {
-			return fmt.Sprintf("index %s names %s with no platform", m.Digest, d.Digest), nil
-		}
-		got = append(got, platformString(*d.Platform))
-	}
-	sorted := slices.Sorted(slices.Values(got))
-	if !slices.Equal(sorted, want) {
-		return fmt.Sprintf("index %s is for %s, not %s", m.Digest, strings.Join(sorted, ", "), strings.Join(want, ", ")), nil
+	got, why := p.indexPlatforms(m)
+	if why != "" {
+		return why, nil
 	}
 	for i, d := range m.Index.Manifests {
 		cm, err := p.svc.Store().ReadManifest(ctx, repo.Digest(d.Digest.String()), ocireg.AcceptImage)
@@ -60,6 +50,26 @@ func (p *Publisher) checkImages(ctx context.Context, repo name.Repository, m *oc
 		}
 	}
 	return "", nil
+}
+
+// indexPlatforms returns the platform of each entry of index m, or what differs from an
+// index of exactly the Publisher's platforms (read from m alone).
+func (p *Publisher) indexPlatforms(m *ocireg.Manifest) ([]string, string) {
+	want := p.platforms
+	if m.Index == nil {
+		return nil, fmt.Sprintf("%s is a %s, not an image index of %s", m.Digest, m.MediaType, strings.Join(want, ", "))
+	}
+	var got []string
+	for _, d := range m.Index.Manifests {
+		if d.Platform == nil {
+			return nil, fmt.Sprintf("index %s names %s with no platform", m.Digest, d.Digest)
+		}
+		got = append(got, platformString(*d.Platform))
+	}
+	if sorted := slices.Sorted(slices.Values(got)); !slices.Equal(sorted, want) {
+		return nil, fmt.Sprintf("index %s is for %s, not %s", m.Digest, strings.Join(sorted, ", "), strings.Join(want, ", "))
+	}
+	return got, ""
 }
 
 // checkImage checks the image manifest m: its config's revision label is pin, and its
