@@ -19,8 +19,8 @@ import (
 // Nil when the registry answers that something is missing (404) or the label differs; an
 // error when any read fails otherwise.
 //
-// Three reads when it is published: the tag, then the .sig and .att manifests in
-// parallel. The configs are not read then (see trustsSignature): this key's valid
+// Three reads when a single image is published: the tag, then the .sig and .att manifests
+// in parallel. The config is not read then (see trustsSignature): this key's valid
 // signature over the digest with the pin as its revision claim says the label was
 // checked. When either is missing or a read failed, the configs are read as before and
 // the outcome is the sequential one: the tag's shape and label first, then the
@@ -80,23 +80,24 @@ func (p *Publisher) current(ctx context.Context, job Job) (*Report, error) {
 }
 
 // trustsSignature reports whether this key's signature with the job's claims stands for
-// checkImages' config reads. It does, except with exactly one platform asked for.
+// checkImages' reads. It does for a single image built without --platform only.
 //
 // The signature FindSignature accepts is by this key (verified), over a payload naming
 // exactly the digest the tag resolves to (the hash of the manifest read) with the pin as
 // its revision claim, and when the Publisher logs, with a bundle of that log binding it.
 // Publish signs a digest with those claims only after confirmImage read it back and
-// checked every config's revision label against the pin (and, with several platforms,
-// each platform manifest's config against its index entry); a digest names its manifest,
-// and the manifest its configs, so what was checked cannot have changed. What the
-// signature does not bind is what the Publisher is asked to build now: the shape (image
-// or index of the platforms asked for) is read from the manifest itself (checkShape,
-// always), but the platform of a single image is only in its config, and a change of
-// --platform must rebuild, so with one platform the config is still read.
+// checked its config's revision label against the pin; a digest names its manifest, and
+// the manifest its config, so what was checked cannot have changed. What the signature
+// does not bind is what the Publisher is asked to build now, and what the registry still
+// holds: the shape (image or index of the platforms asked for) is read from the manifest
+// itself (checkShape, always); the platform of a single image is only in its config (a
+// change of --platform must rebuild), and an index's platform manifests are other
+// manifests that a registry may have lost (a 404 must rebuild, not stay "unchanged"), so
+// with any --platform checkImages still reads them.
 //
 // The signature is the key holder's word: a signature made with this key outside
 // publish (cosign sign -a org.opencontainers.image.revision=<pin>) is taken as publish's.
-func (p *Publisher) trustsSignature() bool { return len(p.platforms) != 1 }
+func (p *Publisher) trustsSignature() bool { return len(p.platforms) == 0 }
 
 // checkShape is the part of checkImages read from m alone: an image manifest without
 // platforms or with one, an index of exactly the platforms asked for with several.

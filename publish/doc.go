@@ -47,16 +47,18 @@
 // from another digest, fails the server with ErrImageNotStored, and nothing is signed or
 // logged.
 //
-// Re-publishing an unchanged server reads three manifests: the tag, then the .sig and .att
-// tags of the digest it resolves to (in parallel). The configs are not read then: this
+// Re-publishing an unchanged single image (no --platform) reads three manifests: the tag,
+// then the .sig and .att tags of the digest it resolves to (in parallel). The config is
+// not read then: this
 // key's signature (verified, with its log bundle when the Publisher logs) over a payload
 // naming exactly that digest with the pin as its revision claim is only made by publish
 // after the read-back checked every config's label against the pin, and a digest fixes
 // its manifest and configs, so the check cannot come out otherwise. What the signature
 // does not bind is checked from the tag's manifest itself (an image, or an index of
-// exactly the platforms asked for); with exactly one platform asked for, the config is
-// still read, since only it names a single image's platform and a changed --platform
-// must rebuild. When the signature or the attestation is missing or could not be read,
+// exactly the platforms asked for); with --platform the platform manifests and configs
+// are still read, since only a config names a single image's platform (a changed
+// --platform must rebuild) and a registry may have lost an index's platform manifest (a
+// 404 rebuilds). When the signature or the attestation is missing or could not be read,
 // the configs are read and the outcome is the sequential one (label, then signature,
 // then attestation). This trusts the key holder: a signature made with the key outside
 // publish, with the same claims, counts as publish's.
