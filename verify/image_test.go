@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -15,23 +16,31 @@ func TestImageOptions(t *testing.T) {
 	ok := verify.ImageOptions{Key: &f.Key.PublicKey, RekorKey: &f.RekorKey.PublicKey, Pin: policy().Pin}
 	ref := f.Host + "/mcp/fetch:latest"
 
+	// Every refused input is an *InputError with a Verdict naming it, as Verify's.
 	bad := map[string]struct {
-		ref  string
-		opts func(o *verify.ImageOptions)
+		ref    string
+		opts   func(o *verify.ImageOptions)
+		reason string // prefix of the Verdict's Reason
 	}{
-		"implied registry":          {"mcp/fetch:latest", func(*verify.ImageOptions) {}},
-		"implied tag":               {f.Host + "/mcp/fetch", func(*verify.ImageOptions) {}},
-		"no key":                    {ref, func(o *verify.ImageOptions) { o.Key = nil }},
-		"no log policy":             {ref, func(o *verify.ImageOptions) { o.RekorKey = nil }},
-		"log key and opt-out":       {ref, func(o *verify.ImageOptions) { o.InsecureIgnoreTLog = true }},
-		"bad signatures repository": {ref, func(o *verify.ImageOptions) { o.SignaturesRepository = "UPPER/case" }},
-		"pin is not a commit":       {ref, func(o *verify.ImageOptions) { o.Pin.Commit = "main" }},
+		"implied registry":          {"mcp/fetch:latest", func(*verify.ImageOptions) {}, "reference: "},
+		"implied tag":               {f.Host + "/mcp/fetch", func(*verify.ImageOptions) {}, "reference: "},
+		"no key":                    {ref, func(o *verify.ImageOptions) { o.Key = nil }, "options: "},
+		"no log policy":             {ref, func(o *verify.ImageOptions) { o.RekorKey = nil }, "options: "},
+		"log key and opt-out":       {ref, func(o *verify.ImageOptions) { o.InsecureIgnoreTLog = true }, "options: "},
+		"bad signatures repository": {ref, func(o *verify.ImageOptions) { o.SignaturesRepository = "UPPER/case" }, "options: "},
+		"pin is not a commit":       {ref, func(o *verify.ImageOptions) { o.Pin.Commit = "main" }, "policy: "},
 	}
 	for n, c := range bad {
 		o := ok
 		c.opts(&o)
-		if vd, err := verify.Image(ctxT(t), c.ref, o); err == nil || vd.Verified || verify.IsIndeterminate(err) {
-			t.Errorf("%s: Image() = %+v, %v; want a configuration error", n, vd, err)
+		vd, err := verify.Image(ctxT(t), c.ref, o)
+		var ie *verify.InputError
+		if !errors.As(err, &ie) || vd.Verified || vd.Indeterminate {
+			t.Errorf("%s: Image() = %+v, %v; want an *InputError, neither verified nor indeterminate", n, vd, err)
+			continue
+		}
+		if vd.MediaType != verify.MediaType || vd.Image == "" || !strings.HasPrefix(vd.Reason, c.reason) || vd.Pin != o.Pin || len(vd.Checks) == 0 {
+			t.Errorf("%s: Image() verdict = %+v; want media type, image, pin, checks and reason %q...", n, vd, c.reason)
 		}
 	}
 
