@@ -12,10 +12,8 @@ const (
 	SimpleSigningMediaType = "application/vnd.dev.cosign.simplesigning.v1+json"
 	DSSEMediaType          = "application/vnd.dsse.envelope.v1+json"
 
-	SignatureAnnotation   = "dev.cosignproject.cosign/signature"
-	BundleAnnotation      = "dev.sigstore.cosign/bundle"
-	CertificateAnnotation = "dev.sigstore.cosign/certificate"
-	ChainAnnotation       = "dev.sigstore.cosign/chain"
+	SignatureAnnotation = "dev.cosignproject.cosign/signature"
+	BundleAnnotation    = "dev.sigstore.cosign/bundle"
 
 	SignatureSuffix   = "sig"
 	AttestationSuffix = "att"

@@ -113,20 +113,6 @@ func HangBody() Action {
 	}
 }
 
-// Delay waits d (or until the client gives up), then passes the request on.
-func Delay(d time.Duration) Action {
-	return func(w http.ResponseWriter, r *http.Request, next http.Handler) {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			next.ServeHTTP(w, r)
-		case <-r.Context().Done():
-		case <-closedOf(r):
-		}
-	}
-}
-
 // Throttle sends the upstream's answer at about bytesPerSecond, in small chunks.
 func Throttle(bytesPerSecond int) Action {
 	return func(w http.ResponseWriter, r *http.Request, next http.Handler) {
