@@ -26,7 +26,7 @@ var _ Builder = (*BuildKit)(nil)
 
 // NewBuildKit connects to the buildkitd at addr and checks that it answers. addr is
 // unix:///path, tcp://host:port (TLS with WithTLS) or a BuildKit connection helper's
-// address (docker-container://, kube-pod://, ssh://; see Schemes). plan.Registry or
+// address (docker-container://, kube-pod://, ssh://). plan.Registry or
 // plan.Prefix is required (not both). An unreachable daemon is an *UnreachableError naming addr; a failed TLS
 // handshake is one too, wrapping a *TLSError that says what failed.
 func NewBuildKit(ctx context.Context, addr string, plan PlanOptions, opts ...Option) (*BuildKit, error) {

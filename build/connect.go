@@ -15,9 +15,9 @@ import (
 	_ "github.com/moby/buildkit/client/connhelper/ssh"
 )
 
-// Schemes are the BuildKit address schemes NewBuildKit accepts: a unix socket, plain or
+// schemes are the BuildKit address schemes NewBuildKit accepts: a unix socket, plain or
 // TLS TCP, and BuildKit's connection helpers.
-var Schemes = []string{"unix", "tcp", "docker-container", "kube-pod", "ssh"}
+var schemes = []string{"unix", "tcp", "docker-container", "kube-pod", "ssh"}
 
 // CheckAddress reports whether NewBuildKit can dial addr: unix:///path, tcp://host:port or
 // one of the helpers' schemes with a host (docker-container://NAME, kube-pod://POD,
@@ -32,7 +32,7 @@ func CheckAddress(addr string) error {
 		return bad(err.Error())
 	}
 	switch {
-	case !slices.Contains(Schemes, u.Scheme):
+	case !slices.Contains(schemes, u.Scheme):
 		return bad(fmt.Sprintf("unknown scheme %q", u.Scheme))
 	case u.Scheme == "unix" && u.Path == "":
 		return bad("no socket path")

@@ -60,8 +60,8 @@ type Comparer struct {
 	log       *slog.Logger
 }
 
-// DefaultJobs is how many comparisons, or a Checker's checks, run at once (WithJobs).
-const DefaultJobs = 4
+// defaultJobs is how many comparisons, or a Checker's checks, run at once (WithJobs).
+const defaultJobs = 4
 
 // Option configures NewComparer.
 type Option func(*Comparer) error
@@ -79,7 +79,7 @@ func WithMaxLayer(n int64) Option {
 	}
 }
 
-// WithJobs sets how many comparisons run at once (default DefaultJobs); a Checker runs
+// WithJobs sets how many comparisons run at once (default 4); a Checker runs
 // that many checks at once (resolve, build and compare), the others wait. What one
 // comparison holds is bounded (configs, MaxListed, read buffers: layers are streamed),
 // so n bounds the memory of them all.
@@ -115,7 +115,7 @@ func NewComparer(reg *ocireg.Client, opts ...Option) (*Comparer, error) {
 	if reg == nil {
 		return nil, fmt.Errorf("new comparer: nil registry client")
 	}
-	c := &Comparer{reg: reg, maxLayer: DefaultMaxLayer, maxListed: MaxListed, jobs: DefaultJobs, log: slog.New(slog.DiscardHandler)}
+	c := &Comparer{reg: reg, maxLayer: DefaultMaxLayer, maxListed: MaxListed, jobs: defaultJobs, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err

@@ -62,7 +62,7 @@ func (e *TLogError) Unwrap() error { return e.Err }
 func (e *TLogError) Fault() fault.Kind { return fault.Unreachable }
 
 // Rekor is a TLog backed by a Rekor v1 server (generated rekor client). Every call has a
-// deadline (WithRequestTimeout, retries included) and reads at most MaxRekorResponse bytes
+// deadline (WithRequestTimeout, retries included) and reads at most 1 MiB
 // of any answer. Uploading an entry the log already holds (Rekor answers 409 Conflict)
 // returns that entry, fetched by its UUID.
 type Rekor struct {
@@ -76,18 +76,18 @@ type Rekor struct {
 
 var _ TLog = (*Rekor)(nil)
 
-// DefaultRekorTimeout bounds each call to the log, retries included.
-const DefaultRekorTimeout = 30 * time.Second
+// defaultRekorTimeout bounds each call to the log, retries included.
+const defaultRekorTimeout = 30 * time.Second
 
-// MaxRekorResponse bounds what is read of one answer from the log (an entry, the log's
+// maxRekorResponse bounds what is read of one answer from the log (an entry, the log's
 // state or key; none is more than a few KiB).
-const MaxRekorResponse = 1 << 20
+const maxRekorResponse = 1 << 20
 
 // RekorOption configures NewRekor.
 type RekorOption func(*Rekor) error
 
 // WithRequestTimeout bounds each call to the log, retries included (default
-// DefaultRekorTimeout).
+// 30 seconds).
 func WithRequestTimeout(d time.Duration) RekorOption {
 	return func(r *Rekor) error {
 		if d <= 0 {
@@ -104,7 +104,7 @@ func NewRekor(rawURL string, retries uint, opts ...RekorOption) (*Rekor, error) 
 	if rawURL == "" {
 		rawURL = DefaultRekorURL
 	}
-	r := &Rekor{url: rawURL, timeout: DefaultRekorTimeout}
+	r := &Rekor{url: rawURL, timeout: defaultRekorTimeout}
 	for _, o := range opts {
 		if err := o(r); err != nil {
 			return nil, &TLogError{URL: rawURL, Err: err}
@@ -260,13 +260,13 @@ func (r *Rekor) toBundle(e *models.LogEntryAnon) (*bundle.RekorBundle, error) {
 
 func ptr[T any](v T) *T { return &v }
 
-// limitedTransport fails reading an answer body beyond MaxRekorResponse bytes.
+// limitedTransport fails reading an answer body beyond maxRekorResponse bytes.
 type limitedTransport struct{ base http.RoundTripper }
 
 func (t limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err == nil {
-		resp.Body = &limitedBody{ReadCloser: resp.Body, left: MaxRekorResponse}
+		resp.Body = &limitedBody{ReadCloser: resp.Body, left: maxRekorResponse}
 	}
 	return resp, err
 }
@@ -282,7 +282,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.ReadCloser.Read(p)
 	if b.left -= int64(n); b.left < 0 {
-		return n, fmt.Errorf("answer larger than %d bytes", MaxRekorResponse)
+		return n, fmt.Errorf("answer larger than %d bytes", maxRekorResponse)
 	}
 	return n, err
 }

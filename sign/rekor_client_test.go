@@ -71,7 +71,7 @@ func TestRekorUploadOfAnExistingEntry(t *testing.T) {
 	}
 }
 
-// Every call has a deadline, and no answer is read beyond MaxRekorResponse.
+// Every call has a deadline, and no answer is read beyond maxRekorResponse.
 func TestRekorDeadlineAndBoundedAnswers(t *testing.T) {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

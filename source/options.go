@@ -10,9 +10,9 @@ import (
 
 // Defaults of New.
 const (
-	DefaultCallTimeout = 5 * time.Minute // one git call (a fetch of a large repository)
-	DefaultMaxOutput   = 64 << 20        // stdout of one git call, diffs excepted
-	DefaultMaxRepoSize = 512 << 20       // a temporary repository on disk
+	defaultCallTimeout = 5 * time.Minute // one git call (a fetch of a large repository)
+	defaultMaxOutput   = 64 << 20        // stdout of one git call, diffs excepted
+	defaultMaxRepoSize = 512 << 20       // a temporary repository on disk
 )
 
 // Client runs the git operations of this package. It holds no connection and no state
@@ -50,7 +50,7 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithCallTimeout bounds each git call (default DefaultCallTimeout).
+// WithCallTimeout bounds each git call (default 5 minutes).
 func WithCallTimeout(d time.Duration) Option {
 	return func(o *options) error {
 		if d <= 0 {
@@ -61,7 +61,7 @@ func WithCallTimeout(d time.Duration) Option {
 	}
 }
 
-// WithMaxOutput bounds the output of each git call (default DefaultMaxOutput); more is an
+// WithMaxOutput bounds the output of each git call (default 64 MiB); more is an
 // error.
 func WithMaxOutput(n int) Option {
 	return func(o *options) error {
@@ -74,7 +74,7 @@ func WithMaxOutput(n int) Option {
 }
 
 // WithMaxRepoSize bounds the size on disk of each temporary repository (default
-// DefaultMaxRepoSize). A remote can ignore the blob filter, or answer an on-demand blob
+// 512 MiB). A remote can ignore the blob filter, or answer an on-demand blob
 // fetch with any pack: a git call that grows the repository past n is stopped (the size
 // is sampled every 200ms, so git may write a little more before it is) and fails with a
 // *RemoteError matching ErrRepoTooLarge.
@@ -139,7 +139,7 @@ func WithFileRemotes() Option {
 
 // New returns a Client.
 func New(opts ...Option) (*Client, error) {
-	o := options{bin: "git", timeout: DefaultCallTimeout, maxOut: DefaultMaxOutput, maxRepo: DefaultMaxRepoSize, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	o := options{bin: "git", timeout: defaultCallTimeout, maxOut: defaultMaxOutput, maxRepo: defaultMaxRepoSize, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err

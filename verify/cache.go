@@ -18,8 +18,8 @@ import (
 	"github.com/mcpbuild/mcpbuild/internal/ocireg"
 )
 
-// DefaultCacheBytes bounds a Cache's total size when OpenCache is given no bound.
-const DefaultCacheBytes = 256 << 20
+// defaultCacheBytes bounds a Cache's total size when OpenCache is given no bound.
+const defaultCacheBytes = 256 << 20
 
 // maxCacheEntry bounds one entry: the largest read verify makes (a config, ocireg's
 // MaxConfig); larger content is never stored.
@@ -48,7 +48,7 @@ type Cache struct {
 }
 
 // OpenCache opens (creating it 0700 if needed) the cache in dir, bounded to maxBytes in
-// total (0: DefaultCacheBytes).
+// total (0: 256 MiB).
 func OpenCache(dir string, maxBytes int64) (*Cache, error) {
 	if dir == "" {
 		return nil, errors.New("opening cache: no directory")
@@ -57,7 +57,7 @@ func OpenCache(dir string, maxBytes int64) (*Cache, error) {
 		return nil, fmt.Errorf("opening cache %s: negative bound %d", dir, maxBytes)
 	}
 	if maxBytes == 0 {
-		maxBytes = DefaultCacheBytes
+		maxBytes = defaultCacheBytes
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "sha256"), 0o700); err != nil {
 		return nil, fmt.Errorf("opening cache: %w", err)

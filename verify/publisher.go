@@ -17,12 +17,12 @@ const (
 	TrustCommunity TrustLevel = "community" // anyone else whose key is listed
 )
 
-// TrustLevels lists the valid trust levels.
-var TrustLevels = []TrustLevel{TrustOfficial, TrustVerified, TrustCommunity}
+// trustLevels lists the valid trust levels.
+var trustLevels = []TrustLevel{TrustOfficial, TrustVerified, TrustCommunity}
 
-// Valid reports whether l is one of TrustLevels.
+// Valid reports whether l is TrustOfficial, TrustVerified or TrustCommunity.
 func (l TrustLevel) Valid() bool {
-	for _, v := range TrustLevels {
+	for _, v := range trustLevels {
 		if l == v {
 			return true
 		}
@@ -102,7 +102,7 @@ func (tp TrustPolicy) validate() ([][]ImagePattern, error) {
 		}
 		names[p.Name] = true
 		if !p.TrustLevel.Valid() {
-			e("trust level %q is not one of %v", p.TrustLevel, TrustLevels)
+			e("trust level %q is not one of %v", p.TrustLevel, trustLevels)
 		}
 		switch {
 		case len(p.Keys) == 0:

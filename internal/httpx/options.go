@@ -12,9 +12,9 @@ import (
 const (
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultRetries        = 3
-	DefaultBackoff        = 500 * time.Millisecond
-	DefaultMaxBackoff     = 5 * time.Second
-	DefaultMaxRetryAfter  = 10 * time.Second
+	defaultBackoff        = 500 * time.Millisecond
+	defaultMaxBackoff     = 5 * time.Second
+	defaultMaxRetryAfter  = 10 * time.Second
 )
 
 // Option configures New. A later option of the same kind replaces an earlier one; options
@@ -124,9 +124,9 @@ func New(inner http.RoundTripper, opts ...Option) (*Transport, error) {
 	o := options{
 		timeout:       DefaultRequestTimeout,
 		retries:       DefaultRetries,
-		backoff:       DefaultBackoff,
-		maxBackoff:    DefaultMaxBackoff,
-		maxRetryAfter: DefaultMaxRetryAfter,
+		backoff:       defaultBackoff,
+		maxBackoff:    defaultMaxBackoff,
+		maxRetryAfter: defaultMaxRetryAfter,
 		logger:        slog.New(slog.DiscardHandler),
 	}
 	for _, opt := range opts {
