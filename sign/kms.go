@@ -14,12 +14,12 @@ import (
 // IsKMSRef reports whether key names a KMS key (scheme://...) rather than a key file.
 func IsKMSRef(key string) bool { return strings.Contains(key, "://") }
 
-// NewKMSSigner returns a Signer for a KMS key URI through sigstore's kms package
+// newKMSSigner returns a Signer for a KMS key URI through sigstore's kms package
 // (awskms://, gcpkms://, azurekms://, hashivault://, or a sigstore-kms-<name> plugin on
 // PATH for <name>://). Cloud providers are compiled in only with their build tag
 // (kms_aws, kms_gcp, kms_azure, kms_hashivault; see kms_*.go): they cannot be tested
 // offline here. Credentials come from each provider's usual environment.
-func NewKMSSigner(ctx context.Context, uri string) (Signer, error) {
+func newKMSSigner(ctx context.Context, uri string) (Signer, error) {
 	sv, err := kms.Get(ctx, uri, crypto.SHA256)
 	if err != nil {
 		var pnf *kms.ProviderNotFoundError
@@ -47,7 +47,7 @@ func providers() string {
 	return strings.Join(p, ", ")
 }
 
-// OpenSigner returns the Signer for key: a KMS URI (NewKMSSigner) or a cosign key file
+// OpenSigner returns the Signer for key: a KMS URI (newKMSSigner) or a cosign key file
 // (LoadKeyFile). password is called only for key files, so a KMS run never asks for one.
 func OpenSigner(ctx context.Context, key string, password func() ([]byte, error)) (Signer, error) {
 	if key == "" {
@@ -61,7 +61,7 @@ func OpenSigner(ctx context.Context, key string, password func() ([]byte, error)
 		}
 	}
 	if IsKMSRef(key) {
-		return NewKMSSigner(ctx, key)
+		return newKMSSigner(ctx, key)
 	}
 	var pw []byte
 	if password != nil {

@@ -19,7 +19,7 @@ import (
 )
 
 // Signer signs payload bytes with one key. Implementations: a cosign-format key file
-// (LoadKeyFile, LoadKey) and KMS keys (NewKMSSigner).
+// (LoadKeyFile, LoadKey) and KMS keys (OpenSigner).
 type Signer interface {
 	// Sign returns the raw signature over payload (cosign's scheme for the key type,
 	// ECDSA P-256 with SHA-256 for cosign's generated keys).

@@ -142,7 +142,7 @@ func (r *Repo) review(ctx context.Context, p Pin, tip string, lim Limits) (*Revi
 		if f.Path == rv.Dockerfile {
 			rv.DockerfileChanged = true
 		}
-		if IsManifest(f.Path) {
+		if isManifest(f.Path) {
 			rv.Manifests = append(rv.Manifests, f.Path)
 		}
 	}
@@ -167,9 +167,9 @@ var manifests = map[string]bool{
 	"Cargo.toml": true, "Cargo.lock": true,
 }
 
-// IsManifest reports whether p names a dependency manifest or lockfile (package.json and
+// isManifest reports whether p names a dependency manifest or lockfile (package.json and
 // lockfiles, go.mod/go.sum, pyproject.toml, uv.lock, requirements*.txt, ...).
-func IsManifest(p string) bool {
+func isManifest(p string) bool {
 	base := path.Base(p)
 	return manifests[base] || strings.HasPrefix(base, "requirements") && strings.HasSuffix(base, ".txt")
 }

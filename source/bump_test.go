@@ -65,8 +65,8 @@ func TestIsManifest(t *testing.T) {
 		"package.json": true, "a/pnpm-lock.yaml": true, "go.sum": true, "x/requirements-dev.txt": true,
 		"uv.lock": true, "pyproject.toml": true, "README.md": false, "requirements.md": false, "Dockerfile": false,
 	} {
-		if IsManifest(p) != want {
-			t.Errorf("IsManifest(%q) = %v, want %v", p, !want, want)
+		if isManifest(p) != want {
+			t.Errorf("isManifest(%q) = %v, want %v", p, !want, want)
 		}
 	}
 }

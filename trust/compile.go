@@ -18,8 +18,8 @@ import (
 // path already made relative to the policy file's directory), a KMS URI, or env://VAR.
 type KeyLoader func(ctx context.Context, ref string) (crypto.PublicKey, error)
 
-// PEMFiles is the KeyLoader of PEM files alone (no environment, no KMS).
-func PEMFiles(_ context.Context, ref string) (crypto.PublicKey, error) {
+// pemFiles is the KeyLoader of PEM files alone (no environment, no KMS).
+func pemFiles(_ context.Context, ref string) (crypto.PublicKey, error) {
 	if strings.Contains(ref, "://") {
 		return nil, fmt.Errorf("key %s: only PEM files are loaded here", ref)
 	}
@@ -27,11 +27,11 @@ func PEMFiles(_ context.Context, ref string) (crypto.PublicKey, error) {
 }
 
 // Policy turns the file into a verify.TrustPolicy for verify.NewPolicyVerifier, loading
-// every key with load (nil: PEMFiles) and the transparency-log material. An error is
+// every key with load (nil: PEM files alone) and the transparency-log material. An error is
 // "path:line:col: field: <error>", wrapping the loader's error.
 func (f *File) Policy(ctx context.Context, load KeyLoader) (verify.TrustPolicy, error) {
 	if load == nil {
-		load = PEMFiles
+		load = pemFiles
 	}
 	var tp verify.TrustPolicy
 	for _, p := range f.Publishers {
