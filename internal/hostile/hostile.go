@@ -68,7 +68,7 @@ type Entry struct {
 	Ruled        bool // a rule answered it
 }
 
-// Server is the hostile registry. The zero value is not usable; see New, NewRegistry and
+// Server is the hostile registry. The zero value is not usable; see NewRegistry and
 // NewProxy.
 type Server struct {
 	upstream http.Handler
@@ -80,14 +80,14 @@ type Server struct {
 	log   []Entry
 }
 
-// New returns a Server in front of upstream.
-func New(upstream http.Handler) *Server {
+// newServer returns a Server in front of upstream.
+func newServer(upstream http.Handler) *Server {
 	return &Server{upstream: upstream, closed: make(chan struct{})}
 }
 
 // NewRegistry returns a Server in front of a fresh in-process registry (ggcr's).
 func NewRegistry() *Server {
-	return New(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	return newServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 }
 
 // NewProxy returns a Server in front of the registry at target ("http://127.0.0.1:15000").
@@ -114,7 +114,7 @@ func NewProxy(target string) (*Server, error) {
 			return nil
 		},
 	}
-	return New(p), nil
+	return newServer(p), nil
 }
 
 // On adds a rule for requests with method ("" for any) whose URL path matches the regular
