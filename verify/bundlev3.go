@@ -193,9 +193,9 @@ func (v *Verifier) trustedRoot(ctx context.Context) (root.TrustedMaterial, error
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]LogKey, len(tl))
+	keys := make([]logKey, len(tl))
 	for i, l := range tl {
-		keys[i] = l.LogKey
+		keys[i] = l.logKey
 	}
 	logs, err := rootLogs(keys)
 	if err != nil {

@@ -214,10 +214,10 @@ func makeOptions(opts ...Option) (*options, error) {
 }
 
 // logKeys is the transparency-log keys given (none: fetched from rekorURL).
-func (o *options) logKeys() []LogKey {
+func (o *options) logKeys() []logKey {
 	switch {
 	case o.rekorKey != nil:
-		return []LogKey{{Key: o.rekorKey}}
+		return []logKey{{Key: o.rekorKey}}
 	case o.tlogRoot != nil:
 		return o.tlogRoot.Logs()
 	}

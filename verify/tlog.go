@@ -29,7 +29,7 @@ import (
 // rekorTrust holds the transparency log's public keys, given (WithRekorPublicKey,
 // WithTrustedRoot) or fetched once (WithRekorURL).
 type rekorTrust struct {
-	given  []LogKey
+	given  []logKey
 	url    string
 	client *http.Client
 
@@ -38,10 +38,10 @@ type rekorTrust struct {
 	logs []trustedLog
 }
 
-// trustedLog is a LogKey with the log ID cosign computes for it (what a legacy bundle's
+// trustedLog is a logKey with the log ID cosign computes for it (what a legacy bundle's
 // SET names).
 type trustedLog struct {
-	LogKey
+	logKey
 	keyID string
 }
 
@@ -59,7 +59,7 @@ func (r *rekorTrust) get(ctx context.Context) (*cosign.TrustedTransparencyLogPub
 		if err != nil {
 			return nil, nil, err
 		}
-		given = []LogKey{{Key: pub, BaseURL: r.url}}
+		given = []logKey{{Key: pub, BaseURL: r.url}}
 	}
 	keys := cosign.NewTrustedTransparencyLogPubKeys()
 	var logs []trustedLog
@@ -78,7 +78,7 @@ func (r *rekorTrust) get(ctx context.Context) (*cosign.TrustedTransparencyLogPub
 		if k.ID == "" {
 			k.ID = id
 		}
-		logs = append(logs, trustedLog{LogKey: k, keyID: id})
+		logs = append(logs, trustedLog{logKey: k, keyID: id})
 	}
 	r.keys, r.logs = &keys, logs
 	return r.keys, r.logs, nil

@@ -11,9 +11,9 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
-// LogKey is one transparency-log (Rekor) verification key and when it is valid: a log
+// logKey is one transparency-log (Rekor) verification key and when it is valid: a log
 // entry is accepted when its log ID names a key valid at the entry's integrated time.
-type LogKey struct {
+type logKey struct {
 	Key crypto.PublicKey
 	// ID is the log ID (hex) the trusted root gives; "" means the key's own (the SHA-256
 	// of its DER encoding, as Rekor computes it).
@@ -25,11 +25,11 @@ type LogKey struct {
 }
 
 // validAt reports whether t is in the key's validity period.
-func (k LogKey) validAt(t time.Time) bool {
+func (k logKey) validAt(t time.Time) bool {
 	return (k.Start.IsZero() || !t.Before(k.Start)) && (k.End.IsZero() || !t.After(k.End))
 }
 
-func (k LogKey) period() string {
+func (k logKey) period() string {
 	end := "open-ended"
 	if !k.End.IsZero() {
 		end = k.End.UTC().Format(time.RFC3339)
@@ -45,7 +45,7 @@ func (k LogKey) period() string {
 // as cosign --trusted-root and sigstore-go read it): its Rekor logs' keys with their
 // validity periods. Certificate authorities, CT logs and timestamp authorities are not
 // used (keys, not certificates, sign here).
-type TrustedRoot struct{ logs []LogKey }
+type TrustedRoot struct{ logs []logKey }
 
 // ParseTrustedRoot parses a trusted_root.json (media type
 // application/vnd.dev.sigstore.trustedroot+json;version=0.1 or 0.2). It must name at least
@@ -61,7 +61,7 @@ func ParseTrustedRoot(data []byte) (*TrustedRoot, error) {
 	}
 	out := &TrustedRoot{}
 	for id, l := range logs {
-		out.logs = append(out.logs, LogKey{Key: l.PublicKey, ID: id, BaseURL: l.BaseURL,
+		out.logs = append(out.logs, logKey{Key: l.PublicKey, ID: id, BaseURL: l.BaseURL,
 			Start: l.ValidityPeriodStart, End: l.ValidityPeriodEnd})
 	}
 	sort.Slice(out.logs, func(i, j int) bool { return out.logs[i].ID < out.logs[j].ID })
@@ -69,10 +69,10 @@ func ParseTrustedRoot(data []byte) (*TrustedRoot, error) {
 }
 
 // Logs returns the root's transparency-log keys, ordered by log ID.
-func (t *TrustedRoot) Logs() []LogKey { return append([]LogKey(nil), t.logs...) }
+func (t *TrustedRoot) Logs() []logKey { return append([]logKey(nil), t.logs...) }
 
 // rootLogs is the logs as sigstore-go trusted material entries, keyed by hex log ID.
-func rootLogs(logs []LogKey) (map[string]*root.TransparencyLog, error) {
+func rootLogs(logs []logKey) (map[string]*root.TransparencyLog, error) {
 	out := map[string]*root.TransparencyLog{}
 	for _, l := range logs {
 		raw, err := hex.DecodeString(l.ID)
