@@ -14,7 +14,7 @@ import (
 )
 
 func newAuditCmd(c *common) *cobra.Command {
-	jobs, tag := 8, ""
+	jobs, tag := defaultJobs, ""
 	cmd := &cobra.Command{
 		Use:   "audit [--catalog DIR] [-j N] [--tag TAG]",
 		Short: "Verify every server of the catalog against the registry, as one table",
@@ -77,7 +77,7 @@ entry is invalid or not verified; 3, first, when one could not be checked).`,
 			return resultsErr(results)
 		},
 	}
-	cmd.Flags().IntVarP(&jobs, "jobs", "j", jobs, "servers verified in parallel")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", jobs, "servers verified in parallel (see --jobs-per-registry)")
 	cmd.Flags().StringVar(&tag, "tag", "", "tag to verify for every image (default: the catalog's reference, i.e. latest)")
 	return cmd
 }

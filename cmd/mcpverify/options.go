@@ -52,7 +52,17 @@ type registryOptions struct {
 	timeouts cliutil.Timeouts
 	stats    bool
 	cache    cacheOptions
+	hostJobs int // images verified at once per registry host (--jobs-per-registry)
 }
+
+// Defaults of -j and --jobs-per-registry: an audit of hundreds of images keeps 32 in
+// flight in all, at most 16 of them against one registry host. Memory stays bounded
+// whatever the registries serve: each image's reads are charged to its own budget, and
+// items over 1 MiB are read 2 at a time per run (package verify).
+const (
+	defaultJobs     = 32
+	defaultHostJobs = 16
+)
 
 // defaultTimeout bounds a whole mcpverify run: long enough for a catalog's audit, short
 // enough for a gateway waiting on a verdict.
@@ -64,6 +74,7 @@ func (o *registryOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.platform, "platform", "", "os/arch[/variant]: check only this platform of a multi-platform index (its label, and that the provenance covers it), or require a single image to be of it (default: every platform of an index; the signature is always checked on the index digest)")
 	o.timeouts.AddFlags(f, defaultTimeout, cliutil.EnvVerifyTimeout)
 	f.BoolVar(&o.stats, "stats", false, "print registry requests and sequential round trips to stderr")
+	f.IntVar(&o.hostJobs, "jobs-per-registry", defaultHostJobs, "images verified at once against one registry host (within -j)")
 	o.cache.AddFlags(f)
 }
 

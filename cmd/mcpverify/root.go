@@ -126,7 +126,7 @@ With several images: 2 before 3 before 1.`,
 	c.catalog.AddFlags(cmd)
 	cmd.PersistentFlags().BoolVarP(&c.verbose, "verbose", "v", false, "log debug messages to stderr")
 	cmd.Flags().StringVar(&commit, "commit", "", "pin: the git commit the images must be built from (overrides the catalog)")
-	cmd.Flags().IntVarP(&jobs, "jobs", "j", 8, "images verified in parallel")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", defaultJobs, "images verified in parallel (see --jobs-per-registry)")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cliutil.UsageError{Err: err} })
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	cmd.AddCommand(newAuditCmd(c))
@@ -201,6 +201,9 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 	if jobs < 1 {
 		return nil, cliutil.Usagef("-j must be at least 1")
 	}
+	if c.reg.hostJobs < 1 {
+		return nil, cliutil.Usagef("--jobs-per-registry must be at least 1")
+	}
 	ctx, cancel := c.reg.timeouts.WithDeadline(ctx) // the KMS key fetch included
 	defer cancel()
 	stats := &verify.Stats{}
@@ -212,14 +215,21 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 	results := make([]result, len(targets))
 	var g errgroup.Group
 	g.SetLimit(jobs)
+	hosts := hostSlots{n: c.reg.hostJobs}
 	for i, t := range targets {
 		results[i].target = t
 		if !t.verifiable() {
 			continue
 		}
+		slot := hosts.of(t.ref.Context().RegistryStr())
 		g.Go(func() error {
 			// Always a verdict; past --timeout, an indeterminate one naming the flag (the
-			// deadline's cause).
+			// deadline's cause): a slot not had by then is not waited for.
+			select {
+			case slot <- struct{}{}:
+				defer func() { <-slot }()
+			case <-ctx.Done():
+			}
 			results[i].verdict, results[i].err = v.Verify(ctx, t.ref, t.policy)
 			return nil
 		})
@@ -236,6 +246,22 @@ func (c *common) verifyAll(ctx context.Context, cmd *cobra.Command, targets []ta
 			n, time.Since(start).Round(time.Millisecond), stats.Snapshot())
 	}
 	return results, nil
+}
+
+// hostSlots holds one semaphore of n slots per registry host (--jobs-per-registry).
+type hostSlots struct {
+	n     int
+	slots map[string]chan struct{}
+}
+
+func (h *hostSlots) of(host string) chan struct{} {
+	if h.slots == nil {
+		h.slots = map[string]chan struct{}{}
+	}
+	if h.slots[host] == nil {
+		h.slots[host] = make(chan struct{}, h.n)
+	}
+	return h.slots[host]
 }
 
 // resultsErr joins the per-image outcomes for exitCode.
