@@ -3,62 +3,23 @@
 package main
 
 import (
-	"net/http/cgi"
-	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
+	"github.com/mcpbuild/mcpbuild/internal/testgit"
 )
 
 // slowRunRepo serves, over git's smart HTTP, a repository whose Dockerfile RUNs a program
 // that sleeps for ten minutes (a hostile RUN sleep), and returns its base URL (the
 // repository is <base>slow.git) and commit.
 func slowRunRepo(t *testing.T) (string, string) {
-	t.Helper()
-	root := t.TempDir()
-	work := filepath.Join(root, "work")
-	src := filepath.Join(t.TempDir(), "main.go")
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(os.MkdirAll(work, 0o755))
-	must(os.WriteFile(src, []byte("package main\n\nimport \"time\"\n\nfunc main() { time.Sleep(10 * time.Minute) }\n"), 0o644))
-	gobuild := exec.Command("go", "build", "-o", filepath.Join(work, "sleep"), src)
-	gobuild.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := gobuild.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	// The timestamp makes the RUN's cache key new: nothing cached can answer it.
-	must(os.WriteFile(filepath.Join(work, "Dockerfile"), []byte(
-		"FROM scratch\nCOPY sleep /sleep\nRUN [\"/sleep\", \""+time.Now().String()+"\"]\n"), 0o644))
-	git := func(dir string, args ...string) string {
-		c := exec.Command("git", append([]string{"-c", "user.name=e2e", "-c", "user.email=e2e@example.com"}, args...)...)
-		c.Dir = dir
-		out, err := c.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	git(work, "init", "-q", "-b", "main")
-	git(work, "add", ".")
-	git(work, "commit", "-q", "-m", "slow RUN")
-	commit := git(work, "rev-parse", "HEAD")
-	git(root, "clone", "-q", "--bare", work, "slow.git")
-	srv := httptest.NewServer(&cgi.Handler{
-		Path: filepath.Join(git(root, "--exec-path"), "git-http-backend"),
-		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
-	})
-	t.Cleanup(srv.Close)
-	return srv.URL + "/", commit
+	r := testgit.ServeProgram(t, "slow", "package main\n\nimport \"time\"\n\nfunc main() { time.Sleep(10 * time.Minute) }\n", "sleep",
+		"FROM scratch\nCOPY sleep /sleep\nRUN [\"/sleep\", \""+time.Now().String()+"\"]\n")
+	return r.Base, r.Commit
 }
 
 // TestE2EBuildFleetSlowServer: over both daemons, a server whose own RUN outlasts
