@@ -63,7 +63,7 @@ func main() {
 	flag.DurationVar(&c.latency, "latency", 50*time.Millisecond, "delay added to every registry request of the re-publish")
 	flag.IntVar(&c.sampleK, "script-sample", 30, "time the reference script on this many servers and extrapolate linearly to -n (0: all)")
 	flag.StringVar(&c.buildctl, "buildctl", "", "buildctl binary (default: $PATH, then ~/.cache/mcpbuild/bin/buildctl)")
-	flag.BoolVar(&c.trace, "trace", false, "print every registry request of the re-publish (method and path, counted)")
+	flag.BoolVar(&c.trace, "trace", false, "print every registry request of the first publish and of the slow re-publish (method and path, counted)")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a goal is missed (default: only when the run itself fails)")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
@@ -146,6 +146,11 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	firstReqs, _ := cnt.Counts()
+	if c.trace {
+		for _, p := range cnt.Paths() {
+			fmt.Fprintln(os.Stderr, "first-publish request:", p)
+		}
+	}
 	if k := first.count("published"); k != c.n {
 		return fmt.Errorf("first publish: %d of %d servers published", k, c.n)
 	}
@@ -154,7 +159,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	firstLog := after - before
-	fmt.Fprintf(os.Stderr, "first publish: %s, %d registry requests, Rekor +%d\n", first.elapsed.Round(time.Millisecond), firstReqs, firstLog)
+	fmt.Fprintf(os.Stderr, "first publish: %s (mcpbuild CPU %s), %d registry requests, Rekor +%d\n", first.elapsed.Round(time.Millisecond), first.cpu.Round(time.Millisecond), firstReqs, firstLog)
 
 	// 2. the reference script on a sample
 	sc := script{buildctl: buildctl, cosign: st.cosign2, rekorURL: st.rekorURL, host: host, prefix: prefix + "-script", tmp: filepath.Join(tmp, "script")}
@@ -260,6 +265,7 @@ type publisher struct {
 
 type result struct {
 	elapsed time.Duration
+	cpu     time.Duration // user + system time of the mcpbuild process
 	reports []struct {
 		Name              string `json:"name"`
 		Status            string `json:"status"`
@@ -282,6 +288,9 @@ func (p publisher) run(ctx context.Context, jobs int, noCache bool) (*result, er
 	start := time.Now()
 	out, err := c.Output()
 	r := &result{elapsed: time.Since(start)}
+	if c.ProcessState != nil {
+		r.cpu = c.ProcessState.UserTime() + c.ProcessState.SystemTime()
+	}
 	if jerr := json.Unmarshal(out, &r.reports); jerr != nil {
 		return nil, fmt.Errorf("mcpbuild publish: %v (report: %v)\n%s", err, jerr, stderr.String())
 	}
