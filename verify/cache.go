@@ -59,8 +59,10 @@ func OpenCache(dir string, maxBytes int64) (*Cache, error) {
 	if maxBytes == 0 {
 		maxBytes = defaultCacheBytes
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "sha256"), 0o700); err != nil {
-		return nil, fmt.Errorf("opening cache: %w", err)
+	for _, sub := range []string{"sha256", hintDir} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("opening cache: %w", err)
+		}
 	}
 	c := &Cache{dir: dir, max: maxBytes}
 	for _, e := range c.entries() {
@@ -183,11 +185,17 @@ type cacheEntry struct {
 	used time.Time
 }
 
-// entries lists the entries (and removes temporary files left by a process killed an
-// hour ago or more).
+// entries lists the entries and the tag hints (and removes temporary files left by a
+// process killed an hour ago or more).
 func (c *Cache) entries() []cacheEntry {
 	var out []cacheEntry
-	dir := filepath.Join(c.dir, "sha256")
+	for _, sub := range []string{"sha256", hintDir} {
+		out = c.entriesIn(filepath.Join(c.dir, sub), out)
+	}
+	return out
+}
+
+func (c *Cache) entriesIn(dir string, out []cacheEntry) []cacheEntry {
 	des, _ := os.ReadDir(dir)
 	for _, de := range des {
 		fi, err := de.Info()

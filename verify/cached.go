@@ -37,21 +37,40 @@ func (c *registryClient) resolve(ctx context.Context, ref name.Reference, acc oc
 		m, err := c.get(ctx, ref, acc)
 		return m, false, err
 	}
+	return c.fromHead(ctx, ref, acc, c.head(ctx, ref, acc))
+}
+
+// headAnswer is what a tag's HEAD said: its sha256 digest (ok), no digest (!ok), or err.
+type headAnswer struct {
+	h   v1.Hash
+	ok  bool
+	err error
+}
+
+// head asks for ref's digest with a HEAD (one round trip).
+func (c *registryClient) head(ctx context.Context, ref name.Reference, acc ocireg.Accept) headAnswer {
 	h, ok, err := c.cl.Head(ctx, ref, acc)
-	if err != nil {
-		return nil, false, classified(err) // a 404 proves absence, as a GET's
+	return headAnswer{h, ok, err}
+}
+
+// fromHead finishes resolving the tag ref from its HEAD's answer a: the manifest of the
+// digest it names, from the cache or a GET by that digest; without a digest, one GET of
+// the tag. A 404 proves absence, as a GET's does; any other error is a failed read.
+func (c *registryClient) fromHead(ctx context.Context, ref name.Reference, acc ocireg.Accept, a headAnswer) (*manifest, bool, error) {
+	if a.err != nil {
+		return nil, false, classified(a.err)
 	}
-	if !ok {
+	if !a.ok {
 		return c.getKnown(ctx, ref, acc)
 	}
-	if m, hit, err := c.cachedManifest(ctx, ref.Context(), h, acc, nil); hit {
+	if m, hit, err := c.cachedManifest(ctx, ref.Context(), a.h, acc, nil); hit {
 		return m, true, err
 	}
-	m, err := c.get(ctx, ref.Context().Digest(h.String()), acc)
+	m, err := c.get(ctx, ref.Context().Digest(a.h.String()), acc)
 	if errors.Is(err, errNotFound) {
 		// The tag exists (HEAD 200) and its digest does not: the registry contradicts
 		// itself, which proves nothing absent.
-		return nil, false, badContent("%s: the registry's HEAD names %s, which it does not serve: %v", ref, h, err)
+		return nil, false, badContent("%s: the registry's HEAD names %s, which it does not serve: %v", ref, a.h, err)
 	}
 	return m, false, err
 }

@@ -214,7 +214,8 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 // .sig and the .att manifests in parallel (round trip 2); by digest, the manifest, .sig and
 // .att in parallel, then the config. An index adds one round trip for the platforms'
 // manifests (read in parallel) before their configs. With a cache, each tag is resolved
-// by a HEAD and what the cache holds is not requested (cached.go).
+// by a HEAD and what the cache holds is not requested (cached.go); with a hint of the
+// tag's last digest, the .sig and .att HEADs go out with the tag's (speculate.go).
 func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.Repository, wantAtt bool, plat *v1.Platform) (*fetched, error) {
 	repo := ref.Context()
 	f := &fetched{}
@@ -250,11 +251,26 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 		return f, nil
 	}
 	// The tag is read once; everything else is read by the digest of what that read got.
-	getImg(ctx)
-	if f.imgErr == nil {
-		f.digest = f.img.Digest
-		fetchAll(ctx, getCfg, getSig(f.digest), getAtt(f.digest))
+	tag, _ := ref.(name.Tag)
+	hint, hinted := v.reg.cache.hint(tag)
+	var spec *speculation
+	if hinted {
+		spec = v.headHinted(ctx, tag, hint, sigRepo, wantAtt)
+		f.img, f.known, f.imgErr = v.reg.fromHead(ctx, tag, ocireg.AcceptImageRef, spec.img)
+	} else {
+		getImg(ctx)
 	}
+	if f.imgErr != nil {
+		return f, nil
+	}
+	f.digest = f.img.Digest
+	v.reg.cache.setHint(tag, f.digest)
+	if hinted && f.digest == hint {
+		fetchAll(ctx, getCfg, spec.readSig(v.reg, f), spec.readAtt(v.reg, f))
+		return f, nil
+	}
+	// No hint, or the tag moved since: whatever was asked about the hinted digest is dropped.
+	fetchAll(ctx, getCfg, getSig(f.digest), getAtt(f.digest))
 	return f, nil
 }
 
