@@ -12,18 +12,68 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Proxy forwards to Target after Delay and counts requests and connections.
+// Proxy forwards to Target after Delay and counts requests (in all, and by method and
+// kind: see Counts) and connections.
 type Proxy struct {
 	delay    atomic.Int64 // nanoseconds, per request
 	connWait atomic.Int64 // nanoseconds, per new connection
 	requests atomic.Int64
 	conns    atomic.Int64
 	srv      *httptest.Server
+
+	mu     sync.Mutex
+	counts Counts
+}
+
+// Counts are the requests since the last Reset, by method, and the GETs of manifests
+// (/v2/<name>/manifests/<ref>) and of blobs (/v2/<name>/blobs/<digest>) apart.
+type Counts struct {
+	Requests     int
+	Methods      map[string]int
+	ManifestGets int
+	BlobGets     int
+}
+
+func (p *Proxy) count(r *http.Request) {
+	p.requests.Add(1)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.counts.Methods == nil {
+		p.counts.Methods = map[string]int{}
+	}
+	p.counts.Requests++
+	p.counts.Methods[r.Method]++
+	if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/v2/") {
+		return
+	}
+	parts := strings.Split(r.URL.Path, "/")
+	if len(parts) < 5 {
+		return
+	}
+	switch parts[len(parts)-2] {
+	case "manifests":
+		p.counts.ManifestGets++
+	case "blobs":
+		p.counts.BlobGets++
+	}
+}
+
+// Counts returns the requests counted since the last Reset.
+func (p *Proxy) Counts() Counts {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.counts
+	c.Methods = map[string]int{}
+	for k, v := range p.counts.Methods {
+		c.Methods[k] = v
+	}
+	return c
 }
 
 // Start listens on a free loopback port and forwards to target (http://host:port).
@@ -37,7 +87,7 @@ func Start(target string, delay time.Duration) (*Proxy, error) {
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 64, DialContext: (&net.Dialer{}).DialContext}
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.requests.Add(1)
+		p.count(r)
 		if d := time.Duration(p.delay.Load()); d > 0 {
 			select {
 			case <-time.After(d):
@@ -99,7 +149,13 @@ func (p *Proxy) Requests() int64 { return p.requests.Load() }
 func (p *Proxy) Connections() int64 { return p.conns.Load() }
 
 // Reset zeroes the counters.
-func (p *Proxy) Reset() { p.requests.Store(0); p.conns.Store(0) }
+func (p *Proxy) Reset() {
+	p.requests.Store(0)
+	p.conns.Store(0)
+	p.mu.Lock()
+	p.counts = Counts{}
+	p.mu.Unlock()
+}
 
 // Close stops the proxy.
 func (p *Proxy) Close() { p.srv.Close() }

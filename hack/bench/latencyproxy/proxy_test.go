@@ -38,4 +38,20 @@ func TestProxyDelaysAndCounts(t *testing.T) {
 	if d := time.Since(start); d < 30*time.Millisecond || p.Connections() != 1 {
 		t.Fatalf("reused connection: %v, %d connections", d, p.Connections())
 	}
+	for _, r := range []struct{ method, path string }{{"GET", "/v2/a/b/manifests/v1"}, {"HEAD", "/v2/a/manifests/v1"}, {"GET", "/v2/a/blobs/sha256:00"}} {
+		req, _ := http.NewRequest(r.method, "http://"+p.Host()+r.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	c := p.Counts()
+	if c.Requests != 5 || c.Methods["GET"] != 4 || c.Methods["HEAD"] != 1 || c.ManifestGets != 1 || c.BlobGets != 1 {
+		t.Errorf("counts = %+v; want 5 requests (GET 4, HEAD 1), 1 manifest GET, 1 blob GET", c)
+	}
+	p.Reset()
+	if c := p.Counts(); c.Requests != 0 || len(c.Methods) != 0 || p.Requests() != 0 {
+		t.Errorf("after Reset: %+v", c)
+	}
 }

@@ -1,74 +1,86 @@
-// Command verify benchmarks mcpverify against the real cosign verify (v2 and v3) on the
-// local stack: N=1 and N images, once on loopback and once through a proxy that adds a
-// delay to every registry request, printing times, ratios and registry request counts.
+// Command verify benchmarks `mcpverify audit` of a synthetic catalog against a loop of
+// the real `cosign verify` calls (v2, and v3 when installed) on the local stack, every
+// registry request through latencyproxy with a delay, and prints a Markdown table of the
+// issue's goals (metric, mcpverify, reference, ratio, goal, pass/FAIL).
 //
-//	. .stack/env && go run ./hack/bench/verify [-n 50] [-delay 50ms]
+//	. .stack/env && go run ./hack/bench/verify [-n 300] [-delay 50ms] [-cosign-sample 30] [-strict]
 //
-// All tools read the same images (signed once with the cosign v2 CLI into
-// <registry>/mcpbench/signatures, legacy layout, Rekor bundle checked offline) through the
-// same proxy, which counts their requests. With -delay 0 the proxy only counts.
+// It pushes N small images, each to its own repository with its own commit in the
+// revision label, signs each with the cosign v2 CLI (test key, the stack's Rekor, into
+// <proxy>/mcpbench/signatures), embeds each payload in its .sig layer descriptor as
+// mcpbuild publish does (-embed=false: cosign's own layout), and writes a catalog
+// (servers/<name>/server.yaml pinned to each image's commit). One more image keeps
+// cosign's own layout for the single-image row. It exits 1 when the run fails, and with
+// -strict when a goal is missed.
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/mcpbuild/mcpbuild/hack/bench/latencyproxy"
 )
 
 const (
-	pin      = "0123456789abcdef0123456789abcdef01234567"
-	keyFile  = "testdata/keys/test-only-a.key" // test-only key pair, committed on purpose
-	pubFile  = "testdata/keys/test-only-a.pub"
-	password = "test-only-password"
+	keyFile       = "testdata/keys/test-only-a.key" // test-only key pair, committed on purpose
+	pubFile       = "testdata/keys/test-only-a.pub"
+	password      = "test-only-password"
+	revisionLabel = "org.opencontainers.image.revision"
+	project       = "https://github.com/example/mcpbench"
 )
 
 type env struct {
 	registry, rekorURL, rekorPub, trustedRoot, cosign2, cosign3 string
 }
 
+type config struct {
+	n, sample, jobs, hostJobs, prepJobs int
+	delay                               time.Duration
+	handshake, embed, strict            bool
+	sweep                               string
+}
+
 func main() {
-	n := flag.Int("n", 50, "number of images for the batch run")
-	delay := flag.Duration("delay", 50*time.Millisecond, "latency added to every registry request in the slow scenario")
-	jobs := flag.Int("j", 8, "mcpverify parallelism for the batch run")
-	handshake := flag.Bool("handshake", false, "with -delay, also delay every new connection by it (a TCP handshake's round trip): parallel requests over new HTTP/1.1 connections then pay for them")
-	embed := flag.Bool("embed", true, "after cosign signs, embed each payload in its .sig layer descriptor's \"data\" field, as mcpbuild publish does (false: cosign's own layout, one more blob read)")
+	var c config
+	flag.IntVar(&c.n, "n", 300, "number of images (catalog entries) audited")
+	flag.DurationVar(&c.delay, "delay", 50*time.Millisecond, "latency added to every registry request")
+	flag.IntVar(&c.sample, "cosign-sample", 30, "cosign verify is timed on this many images spread over the N, and extrapolated linearly to N")
+	flag.IntVar(&c.jobs, "j", 0, "mcpverify audit -j (0: mcpverify's default)")
+	flag.IntVar(&c.hostJobs, "jobs-per-registry", 0, "mcpverify --jobs-per-registry (0: mcpverify's default)")
+	flag.IntVar(&c.prepJobs, "prepare-j", 4, "images pushed and signed at once while preparing")
+	flag.BoolVar(&c.handshake, "handshake", false, "also delay every new connection by -delay (a TCP handshake's round trip)")
+	flag.BoolVar(&c.embed, "embed", true, "embed each payload in its .sig layer descriptor, as mcpbuild publish does (false: cosign's own layout)")
+	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a goal is missed (default: only when the run itself fails)")
+	flag.StringVar(&c.sweep, "sweep", "", "also time cold and warm audits for each J/H (-j J --jobs-per-registry H), e.g. 32/16,64/64,128/128")
 	flag.Parse()
-	if err := run(*n, *delay, *jobs, *embed, *handshake); err != nil {
+	if err := bench(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, delay time.Duration, jobs int, embed, handshake bool) error {
+func bench(c config) error {
 	e := env{os.Getenv("MCPBUILD_E2E_REGISTRY"), os.Getenv("MCPBUILD_E2E_REKOR_URL"), os.Getenv("MCPBUILD_E2E_REKOR_PUBKEY"),
 		os.Getenv("MCPBUILD_E2E_TRUSTED_ROOT"), os.Getenv("MCPBUILD_E2E_COSIGN2"), os.Getenv("MCPBUILD_E2E_COSIGN3")}
 	if e.registry == "" || e.rekorURL == "" || e.rekorPub == "" || e.cosign2 == "" {
 		return fmt.Errorf("needs the local stack with cosign: . .stack/env (MCPBUILD_E2E_REGISTRY, _REKOR_URL, _REKOR_PUBKEY, _COSIGN2)")
+	}
+	if c.n < 1 || c.sample < 1 {
+		return fmt.Errorf("-n and -cosign-sample must be at least 1")
 	}
 	tmp, err := os.MkdirTemp("", "mcpverify-bench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	mcpverify := filepath.Join(tmp, "mcpverify")
-	if out, err := exec.Command("go", "build", "-o", mcpverify, "./cmd/mcpverify").CombinedOutput(); err != nil {
+	bin := filepath.Join(tmp, "mcpverify")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/mcpverify").CombinedOutput(); err != nil {
 		return fmt.Errorf("building mcpverify: %v\n%s", err, out)
 	}
 	proxy, err := latencyproxy.Start("http://"+e.registry, 0)
@@ -78,198 +90,200 @@ func run(n int, delay time.Duration, jobs int, embed, handshake bool) error {
 	defer proxy.Close()
 	host := proxy.Host()
 	sigRepo := host + "/mcpbench/signatures" // its own repository: the stack is shared
+	stamp := strconv.FormatInt(time.Now().Unix(), 10)
 
-	fmt.Fprintf(os.Stderr, "preparing %d images signed with cosign v2 through %s...\n", n, host)
-	images, err := prepare(e, host, sigRepo, n, embed)
+	fmt.Fprintf(os.Stderr, "preparing %d images signed with cosign v2 through %s...\n", c.n+1, host)
+	images, err := prepare(e, host, sigRepo, "a"+stamp, c.n, c.embed, c.prepJobs)
 	if err != nil {
 		return err
 	}
-	mcpverifyWith := func(cache ...string) func(refs []string) *exec.Cmd {
-		return func(refs []string) *exec.Cmd {
-			args := append([]string{"--key", pubFile, "--rekor-key", e.rekorPub, "--signatures-repo", sigRepo,
-				"--commit", pin, "--skip-provenance", "-j", fmt.Sprint(jobs)}, cache...)
-			return exec.Command(mcpverify, append(args, refs...)...)
+	one, err := prepare(e, host, sigRepo, "one"+stamp, 1, false, 1)
+	if err != nil {
+		return err
+	}
+	catalog := filepath.Join(tmp, "servers")
+	if err := writeCatalog(catalog, images); err != nil {
+		return err
+	}
+	m := mcpverify{bin: bin, e: e, sig: sigRepo, reg: host}
+	var jobFlags []string // -j goes after "audit"; --jobs-per-registry anywhere
+	if c.hostJobs > 0 {
+		jobFlags = append(jobFlags, "--jobs-per-registry", strconv.Itoa(c.hostJobs))
+	}
+	var auditFlags []string
+	if c.jobs > 0 {
+		auditFlags = []string{"-j", strconv.Itoa(c.jobs)}
+	}
+	cacheDir := func(what string) string { return filepath.Join(tmp, "cache-"+what) }
+	audit := func(flags ...string) (run, error) {
+		return timed(proxy, m.audit(catalog, append(append([]string{}, jobFlags...), flags...), auditFlags))
+	}
+
+	proxy.SetDelay(c.delay)
+	if c.handshake {
+		proxy.SetHandshakeDelay(c.delay)
+	}
+	r := results{}
+	fmt.Fprintf(os.Stderr, "single image...\n")
+	oneRef := one[0].tag
+	single := []string{"--skip-provenance", "--commit", one[0].commit, oneRef}
+	if r.one, err = median(3, func() (run, error) { return timed(proxy, m.cmd(append([]string{"--no-cache"}, single...)...)) }); err != nil {
+		return err
+	}
+	if _, err = timed(proxy, m.cmd(append([]string{"--cache-dir", cacheDir("one")}, single...)...)); err != nil {
+		return err
+	}
+	if r.oneWarm, err = median(3, func() (run, error) {
+		return timed(proxy, m.cmd(append([]string{"--cache-dir", cacheDir("one")}, single...)...))
+	}); err != nil {
+		return err
+	}
+	if r.oneCosign2, err = median(3, func() (run, error) { return timed(proxy, cosignVerify(e.cosign2, e, sigRepo, oneRef, false)) }); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(os.Stderr, "audits of %d servers...\n", c.n)
+	steps := []struct {
+		dst   *run
+		flags []string
+	}{
+		{&r.cold, []string{"--skip-provenance", "--cache-dir", cacheDir("a")}},
+		{&r.warm, []string{"--skip-provenance", "--cache-dir", cacheDir("a")}},
+		{&r.noCache, []string{"--skip-provenance", "--no-cache"}},
+		{&r.provCold, []string{"--cache-dir", cacheDir("p")}},
+		{&r.provWarm, []string{"--cache-dir", cacheDir("p")}},
+	}
+	for _, s := range steps {
+		if *s.dst, err = audit(s.flags...); err != nil {
+			return err
 		}
 	}
-	tools := []tool{
-		{name: "mcpverify", cmd: mcpverifyWith("--no-cache"), batch: true},
-		// The same, run once before it is timed: a warm cache (HEADs only).
-		{name: "mcpv warm", cmd: mcpverifyWith("--cache-dir", filepath.Join(tmp, "cache")), batch: true, warm: true},
-		{name: "cosign v2", cmd: cosignVerify(e.cosign2, e, sigRepo, false)},
-	}
-	if e.cosign3 != "" {
-		tools = append(tools, tool{name: "cosign v3", cmd: cosignVerify(e.cosign3, e, sigRepo, true)})
-	}
-	layout := "cosign layout (payload blobs)"
-	if embed {
-		layout = "publish layout (payloads embedded in the .sig descriptors)"
-	}
-	fmt.Printf("mcpverify vs cosign verify: same %d images by tag, same key, signatures repo %s, %s;\n", n, sigRepo, layout)
-	fmt.Printf("Rekor bundles checked offline by all; requests = every HTTP request the proxy saw (ping included);\n")
-	if handshake {
-		fmt.Printf("the latency delays every request and every new connection (its handshake)\n")
-	} else {
-		fmt.Printf("the latency delays every request (not connection setup: see -handshake)\n")
-	}
-	fmt.Printf("%-10s %-4s %-10s %10s %9s %6s  %s\n", "latency", "N", "tool", "time", "requests", "conns", "time ratio")
-	for _, d := range []time.Duration{0, delay} {
-		proxy.SetDelay(d)
-		if handshake {
-			proxy.SetHandshakeDelay(d)
-		}
-		for _, count := range []int{1, n} {
-			results := map[string]time.Duration{}
-			for _, t := range tools {
-				if t.warm {
-					if _, err := t.measure(images[:count]); err != nil {
-						return fmt.Errorf("%s N=%d latency %v (warming): %w", t.name, count, d, err)
-					}
-				}
-				proxy.Reset()
-				el, err := t.measure(images[:count])
-				if err != nil {
-					return fmt.Errorf("%s N=%d latency %v: %w", t.name, count, d, err)
-				}
-				results[t.name] = el
-				fmt.Printf("%-10s %-4d %-10s %10s %9d %6d", d, count, t.name, el.Round(time.Millisecond), proxy.Requests(), proxy.Connections())
-				if t.batch {
-					fmt.Printf("\n")
-				} else {
-					fmt.Printf("  mcpverify/%s = %.3f\n", t.name, float64(results["mcpverify"])/float64(el))
-				}
-			}
-		}
-	}
-	fmt.Printf("targets with latency: N=1 ratio <= 0.5; N=%d ratio <= 0.1 (mcpverify: one call with %d names; cosign: a loop of %d calls)\n", n, n, n)
-	return nil
-}
 
-type tool struct {
-	name  string
-	cmd   func(refs []string) *exec.Cmd
-	batch bool // one process for all refs (mcpverify)
-	warm  bool // run once, untimed, before it is measured
-}
-
-func (t tool) measure(refs []string) (time.Duration, error) {
-	start := time.Now()
-	if t.batch {
-		err := execQuiet(t.cmd(refs))
-		return time.Since(start), err
-	}
-	for _, r := range refs {
-		if err := execQuiet(t.cmd([]string{r})); err != nil {
-			return 0, err
-		}
-	}
-	return time.Since(start), nil
-}
-
-func execQuiet(c *exec.Cmd) error {
-	var out bytes.Buffer
-	c.Stdout, c.Stderr = &out, &out
-	if err := c.Run(); err != nil {
-		return fmt.Errorf("%s: %v\n%s", strings.Join(c.Args, " "), err, out.String())
-	}
-	return nil
-}
-
-func cosignVerify(bin string, e env, sigRepo string, v3 bool) func([]string) *exec.Cmd {
-	return func(refs []string) *exec.Cmd {
-		args := []string{"verify", "--key", pubFile}
-		if v3 && e.trustedRoot != "" {
-			args = append(args, "--trusted-root", e.trustedRoot)
-		}
-		c := exec.Command(bin, append(args, refs...)...)
-		c.Env = append(os.Environ(), "COSIGN_REPOSITORY="+sigRepo, "SIGSTORE_REKOR_PUBLIC_KEY="+e.rekorPub)
-		return c
-	}
-}
-
-// prepare pushes n labelled images through the proxy host and signs them with cosign v2.
-func prepare(e env, host, sigRepo string, n int, embed bool) ([]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	run := fmt.Sprintf("%d", time.Now().Unix())
 	var refs []string
-	for i := range n {
-		repo, err := name.NewRepository(fmt.Sprintf("%s/mcpbench/r%s-%02d", host, run, i))
-		if err != nil {
-			return nil, err
+	k := min(c.sample, c.n)
+	for i := range k {
+		refs = append(refs, images[i*c.n/k].tag)
+	}
+	scale := float64(c.n) / float64(k)
+	fmt.Fprintf(os.Stderr, "cosign v2 verify of %d images...\n", k)
+	if r.cosign2, err = timed(proxy, cosignLoop(e.cosign2, e, sigRepo, refs, false)...); err != nil {
+		return err
+	}
+	r.cosign2N = time.Duration(float64(r.cosign2.elapsed) * scale)
+	if e.cosign3 != "" {
+		fmt.Fprintf(os.Stderr, "cosign v3 verify of %d images...\n", k)
+		if r.cosign3, err = timed(proxy, cosignLoop(e.cosign3, e, sigRepo, refs, true)...); err != nil {
+			return err
 		}
-		img, err := random.Image(256, 1)
-		if err != nil {
-			return nil, err
+		r.cosign3N = time.Duration(float64(r.cosign3.elapsed) * scale)
+	}
+	proxy.SetDelay(0)
+	proxy.SetHandshakeDelay(0)
+	if r.floor, err = audit("--skip-provenance", "--cache-dir", cacheDir("floor")); err != nil {
+		return err
+	}
+
+	t := table{n: c.n, k: k}
+	layout := "publish layout (payloads embedded in the .sig descriptors)"
+	if !c.embed {
+		layout = "cosign layout (payload blobs)"
+	}
+	fmt.Printf("mcpverify audit vs a loop of cosign verify, one run: %d catalog entries, each its own repository and commit, signed by the cosign v2 CLI, %s;\n", c.n, layout)
+	fmt.Printf("%v added to every registry request by latencyproxy%s; mcpverify %s; Rekor bundles checked offline by all.\n",
+		c.delay, map[bool]string{true: " and to every new connection", false: ""}[c.handshake], jobsText(c))
+	if k < c.n {
+		fmt.Printf("cosign verify was timed on %d of the %d images and extrapolated linearly (x%.1f).\n", k, c.n, scale)
+	}
+	fmt.Printf("\n")
+	t.header()
+	t.ratio("one image, cosign layout: mcpverify --no-cache vs cosign v2 (median of 3)", r.one.elapsed, r.oneCosign2.elapsed, 0.45, true, false)
+	t.bound("one image: registry round trips after the ping", strconv.Itoa(r.one.roundTrips), "2", r.one.roundTrips == 2)
+	t.ratio("audit, cold cache (--skip-provenance) vs cosign v2 loop", r.cold.elapsed, r.cosign2N, 0.02, true, true)
+	t.bound("audit, cold cache: time", r.cold.elapsed.Round(time.Millisecond).String(), "≤ 1.5s", r.cold.elapsed <= 1500*time.Millisecond)
+	t.ratio("audit, warm cache vs the cold audit", r.warm.elapsed, r.cold.elapsed, 0.5, true, false)
+	t.bound("audit, warm cache: manifest GETs", strconv.Itoa(r.warm.counts.ManifestGets), "0", r.warm.counts.ManifestGets == 0)
+	t.ratio("audit, --no-cache vs cosign v2 loop", r.noCache.elapsed, r.cosign2N, 0.02, true, true)
+	t.bound("audit, --no-cache: time", r.noCache.elapsed.Round(time.Millisecond).String(), "≤ 1.5s", r.noCache.elapsed <= 1500*time.Millisecond)
+	t.ratio("audit with provenance (default), cold cache vs cosign v2 loop", r.provCold.elapsed, r.cosign2N, 0, false, true)
+	t.ratio("audit with provenance, warm vs cold", r.provWarm.elapsed, r.provCold.elapsed, 0, false, false)
+	if e.cosign3 != "" {
+		t.ratio("audit, cold cache vs cosign v3 loop", r.cold.elapsed, r.cosign3N, 0, false, true)
+	}
+	t.info("one image, warm cache (median of 3)", fmt.Sprintf("%s, %d round trip(s)", r.oneWarm.elapsed.Round(time.Millisecond), r.oneWarm.roundTrips))
+	t.info("audit, cold cache, no latency (the floor: start-up and CPU)", r.floor.elapsed.Round(time.Millisecond).String())
+
+	fmt.Printf("\n| run | time | CPU | registry requests (proxy) | round trips per image | connections |\n|---|---|---|---|---|---|\n")
+	for _, x := range []struct {
+		name string
+		r    run
+		n    int
+	}{{"one image --no-cache", r.one, 1}, {"one image warm", r.oneWarm, 1}, {"cosign v2, one image", r.oneCosign2, 1},
+		{"audit cold", r.cold, c.n}, {"audit warm", r.warm, c.n}, {"audit --no-cache", r.noCache, c.n},
+		{"audit cold, provenance", r.provCold, c.n}, {"audit warm, provenance", r.provWarm, c.n},
+		{fmt.Sprintf("cosign v2 loop (K=%d)", k), r.cosign2, k}, {fmt.Sprintf("cosign v3 loop (K=%d)", k), r.cosign3, k}} {
+		if x.r.elapsed == 0 {
+			continue
 		}
-		cf, _ := img.ConfigFile()
-		cf = cf.DeepCopy()
-		cf.Config.Labels = map[string]string{"org.opencontainers.image.revision": pin}
-		if img, err = mutate.ConfigFile(img, cf); err != nil {
-			return nil, err
+		rt := "-"
+		if x.r.roundTrips > 0 {
+			rt = fmt.Sprintf("%.2f", float64(x.r.roundTrips)/float64(x.n))
 		}
-		tag := repo.Tag("v1")
-		if err := remote.Write(tag, img, remote.WithContext(ctx)); err != nil {
-			return nil, err
+		fmt.Printf("| %s | %s | %s | %s | %s | %d |\n", x.name, x.r.elapsed.Round(time.Millisecond), x.r.cpu.Round(time.Millisecond), x.r.requests(), rt, x.r.conns)
+	}
+	if c.sweep != "" {
+		proxy.SetDelay(c.delay)
+		if err := sweep(c, proxy, m, catalog, tmp); err != nil {
+			return err
 		}
-		h, _ := img.Digest()
-		c := exec.CommandContext(ctx, e.cosign2, "sign", "--key", keyFile, "--rekor-url", e.rekorURL, "--yes",
-			"-a", "org.opencontainers.image.revision="+pin, repo.Digest(h.String()).String())
-		c.Env = append(os.Environ(), "COSIGN_PASSWORD="+password, "COSIGN_REPOSITORY="+sigRepo)
-		if err := execQuiet(c); err != nil {
-			return nil, err
+	}
+	if t.failed && c.strict {
+		return fmt.Errorf("a goal was missed")
+	}
+	return nil
+}
+
+type results struct {
+	one, oneWarm, oneCosign2                run
+	cold, warm, noCache, provCold, provWarm run
+	cosign2, cosign3                        run
+	cosign2N, cosign3N                      time.Duration
+	floor                                   run
+}
+
+func jobsText(c config) string {
+	var parts []string
+	if c.jobs > 0 {
+		parts = append(parts, fmt.Sprintf("-j %d", c.jobs))
+	}
+	if c.hostJobs > 0 {
+		parts = append(parts, fmt.Sprintf("--jobs-per-registry %d", c.hostJobs))
+	}
+	if len(parts) == 0 {
+		return "with its default -j and --jobs-per-registry"
+	}
+	return "with " + strings.Join(parts, " ")
+}
+
+// sweep times a cold and a warm audit for each J/H of -sweep.
+func sweep(c config, proxy *latencyproxy.Proxy, m mcpverify, catalog, tmp string) error {
+	fmt.Printf("\n| -j / --jobs-per-registry | cold | warm | warm/cold | --no-cache |\n|---|---|---|---|---|\n")
+	for i, s := range strings.Split(c.sweep, ",") {
+		j, h, ok := strings.Cut(strings.TrimSpace(s), "/")
+		if !ok {
+			return fmt.Errorf("-sweep %q: want J/H", s)
 		}
-		if embed {
-			if err := embedPayloads(ctx, sigRepo, h.Algorithm+"-"+h.Hex+".sig"); err != nil {
-				return nil, err
+		dir := filepath.Join(tmp, fmt.Sprintf("sweep-%d", i))
+		flags := []string{"--skip-provenance", "--jobs-per-registry", h}
+		var rs [3]run
+		for k, extra := range [][]string{{"--cache-dir", dir}, {"--cache-dir", dir}, {"--no-cache"}} {
+			r, err := timed(proxy, m.audit(catalog, append(append([]string{}, flags...), extra...), []string{"-j", j}))
+			if err != nil {
+				return err
 			}
+			rs[k] = r
 		}
-		refs = append(refs, tag.String())
+		fmt.Printf("| %s/%s | %s | %s | %.3f | %s |\n", j, h, rs[0].elapsed.Round(time.Millisecond), rs[1].elapsed.Round(time.Millisecond),
+			float64(rs[1].elapsed)/float64(rs[0].elapsed), rs[2].elapsed.Round(time.Millisecond))
 	}
-	return refs, nil
+	return nil
 }
-
-// embedPayloads rewrites a cosign .sig manifest so that each layer descriptor carries its
-// payload in the OCI "data" field, as mcpbuild publish writes it.
-func embedPayloads(ctx context.Context, sigRepo, tag string) error {
-	ref, err := name.NewTag(sigRepo + ":" + tag)
-	if err != nil {
-		return err
-	}
-	d, err := remote.Get(ref, remote.WithContext(ctx))
-	if err != nil {
-		return err
-	}
-	var m v1.Manifest
-	if err := json.Unmarshal(d.Manifest, &m); err != nil {
-		return err
-	}
-	for i, l := range m.Layers {
-		bl, err := remote.Layer(ref.Context().Digest(l.Digest.String()), remote.WithContext(ctx))
-		if err != nil {
-			return err
-		}
-		rc, err := bl.Compressed()
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return err
-		}
-		m.Layers[i].Data = b
-	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return remote.Put(ref, rawManifest{raw, d.MediaType}, remote.WithContext(ctx))
-}
-
-type rawManifest struct {
-	raw []byte
-	mt  types.MediaType
-}
-
-func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
-func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
