@@ -101,9 +101,19 @@
 // not check, and so is a digest the HEAD names that the registry then does not serve. A
 // .sig or .att manifest is read again exactly when its tag's digest changed: the tag's
 // last digest needs no index of its own, since the digest-keyed entry is that index. An
-// unchanged image costs its HEADs only (3 in 2 round trips) and no GET. An image new to
-// the cache costs one round trip more than without one (its tag's HEAD, then a GET by
-// digest; its .sig and .att, new too, are read by GET at once). The header is a
+// image new to the cache costs one round trip more than without one (its tag's HEAD, then
+// a GET by digest; its .sig and .att, new too, are read by GET at once). Tag hints: the
+// digest an image's tag last resolved to is kept beside the entries (<dir>/tags/<sha256
+// of the tag's name>, "sha256:<hex>\n", read at most 128 bytes; anything else is no hint),
+// and the next verification of the tag sends the tag's HEAD and, in parallel, the HEADs of
+// the hinted digest's .sig and .att tags. When the tag's HEAD names the hinted digest,
+// those answers are what the round trip after it would have asked (the same tags of the
+// same digest) and are used as any HEAD's (the cache entry they pick is hashed again, or
+// a GET by that digest): an unchanged image costs 3 HEADs in 1 round trip and no GET.
+// When it names another digest, they are dropped unused and that digest's .sig and .att
+// are read as without a hint. The hint chooses what is asked, never what is believed:
+// every check applies to the digest the tag's HEAD returned now, so a wrong, corrupt or
+// planted hint costs two HEADs, nothing more. The header is a
 // claim, not a proof, and gives a registry no power it lacks: for a tag, a registry can
 // already serve any manifest it likes to a GET, and the verdict names the digest it
 // resolved to (here, the HEAD's) and checks everything against that digest. What the
