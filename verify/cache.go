@@ -45,10 +45,6 @@ type Cache struct {
 
 	mu   sync.Mutex
 	size int64 // bytes of the entries, as counted at open and since
-
-	// wmu serializes this process's writes: files created at once in one directory
-	// contend for its lock in the kernel (at -j 32, most of a cold run's CPU time).
-	wmu sync.Mutex
 }
 
 // OpenCache opens (creating it 0700 if needed) the cache in dir, bounded to maxBytes in
@@ -136,7 +132,7 @@ func (c *Cache) put(h v1.Hash, mediaType string, b []byte) {
 	if _, _, ok := c.get(h, maxCacheEntry); ok {
 		return // held, and whole (a corrupt entry was just deleted: written again)
 	}
-	if c.write(p, []byte(mediaType+"\n"), b) != nil {
+	if writeAtomic(p, []byte(mediaType+"\n"), b) != nil {
 		return
 	}
 	c.mu.Lock()
@@ -146,13 +142,6 @@ func (c *Cache) put(h v1.Hash, mediaType string, b []byte) {
 	if over {
 		c.evict()
 	}
-}
-
-// write is writeAtomic, one at a time per Cache.
-func (c *Cache) write(p string, parts ...[]byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return writeAtomic(p, parts...)
 }
 
 // writeAtomic writes the parts into a temporary file beside p (0600), then renames it to

@@ -68,7 +68,7 @@ func (c *Cache) setHint(tag name.Tag, h v1.Hash) {
 		return
 	}
 	b := []byte(h.String() + "\n")
-	if c.write(c.hintPath(tag), b) != nil {
+	if writeAtomic(c.hintPath(tag), b) != nil {
 		return
 	}
 	c.mu.Lock()
