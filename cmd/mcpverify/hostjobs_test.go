@@ -76,3 +76,34 @@ func TestJobsPerRegistry(t *testing.T) {
 		t.Fatalf("--jobs-per-registry 0: exit %d, %s", code, errs)
 	}
 }
+
+// Connections are kept for the reads in flight: an audit of 32 images at -j 8 opens no
+// more connections than it has requests in flight at once (3 per image and the ping),
+// instead of new ones every round trip (net/http keeps 2 idle per host by default).
+func TestConnectionsReused(t *testing.T) {
+	f, flags := setup(t)
+	entries := map[string]string{}
+	for i := range 32 {
+		repo := fmt.Sprintf("mcp/conn%d", i)
+		d := f.PushImage(f.Repo(repo), "v1", verifytest.PinCommit)
+		f.Sign(d)
+		f.Attest(d, verifytest.ProvSpec{Directory: fmt.Sprintf("servers/conn%d", i)})
+		entries[fmt.Sprintf("conn%d", i)] = serverYAML(fmt.Sprintf("conn%d", i), repo, verifytest.PinCommit)
+	}
+	cat := writeCatalog(t, entries)
+	var mu sync.Mutex
+	conns := map[string]bool{}
+	f.Hook = func(_ http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		conns[r.RemoteAddr] = true // one client port per connection
+		mu.Unlock()
+		return false
+	}
+	code, out, errs := cli(t, nil, append(flags, "--no-cache", "--jobs-per-registry", "8", "audit", "--catalog", cat, "--tag", "v1", "-j", "8")...)
+	if code != cliutil.ExitOK {
+		t.Fatalf("audit: exit %d\n%s%s", code, out, errs)
+	}
+	if n := len(conns); n > 3*8+1 {
+		t.Errorf("%d connections for 32 images at -j 8, want at most %d (one per read in flight)", n, 3*8+1)
+	}
+}

@@ -167,7 +167,29 @@ func (c *common) transport() (http.RoundTripper, error) {
 	if u, err := url.Parse(c.trust.rekorURL); err == nil && u.Host != "" {
 		opts = append(opts, httpx.WithHostService(u.Host, "Rekor"))
 	}
-	return httpx.New(http.DefaultTransport, opts...)
+	return httpx.New(c.pooled(http.DefaultTransport), opts...)
+}
+
+// readsPerImage is the most registry reads one image makes at once (its config, .sig and
+// .att manifests).
+const readsPerImage = 3
+
+// pooled keeps enough idle connections for every read in flight against one registry
+// (--jobs-per-registry images, readsPerImage reads each): with net/http's default of 2
+// per host, each round trip of a catalog's audit over HTTP/1.1 would close most of its
+// connections and open new ones (a TCP and TLS handshake each) for the next. HTTP/2
+// multiplexes on one connection anyway. A base that is not an *http.Transport is used
+// as it is.
+func (c *common) pooled(base http.RoundTripper) http.RoundTripper {
+	t, ok := base.(*http.Transport)
+	if !ok {
+		return base
+	}
+	t = t.Clone()
+	n := readsPerImage*c.reg.hostJobs + 1 // and the ping's
+	t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, n)
+	t.MaxIdleConns = max(t.MaxIdleConns, n)
+	return t
 }
 
 // verifierOptions is the one adapter from flags to library options.
