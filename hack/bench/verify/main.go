@@ -51,8 +51,11 @@ func main() {
 	flag.IntVar(&c.n, "n", 300, "number of images (catalog entries) audited")
 	flag.DurationVar(&c.delay, "delay", 50*time.Millisecond, "latency added to every registry request")
 	flag.IntVar(&c.sample, "cosign-sample", 30, "cosign verify is timed on this many images spread over the N, and extrapolated linearly to N")
-	flag.IntVar(&c.jobs, "j", 0, "mcpverify audit -j (0: mcpverify's default)")
-	flag.IntVar(&c.hostJobs, "jobs-per-registry", 0, "mcpverify --jobs-per-registry (0: mcpverify's default)")
+	// mcpverify's defaults (-j 32, --jobs-per-registry 16) bound the memory a hostile
+	// registry can drive; 300 images in 1.5 s at 50 ms need more in flight (the table also
+	// shows the defaults).
+	flag.IntVar(&c.jobs, "j", 64, "mcpverify audit -j (0: mcpverify's default)")
+	flag.IntVar(&c.hostJobs, "jobs-per-registry", 64, "mcpverify --jobs-per-registry (0: mcpverify's default)")
 	flag.IntVar(&c.prepJobs, "prepare-j", 4, "images pushed and signed at once while preparing")
 	flag.BoolVar(&c.handshake, "handshake", false, "also delay every new connection by -delay (a TCP handshake's round trip)")
 	flag.BoolVar(&c.embed, "embed", true, "embed each payload in its .sig layer descriptor, as mcpbuild publish does (false: cosign's own layout)")
@@ -158,6 +161,13 @@ func bench(c config) error {
 			return err
 		}
 	}
+	if c.jobs > 0 || c.hostJobs > 0 { // the same with mcpverify's defaults
+		for _, dst := range []*run{&r.defCold, &r.defWarm} {
+			if *dst, err = timed(proxy, m.audit(catalog, []string{"--skip-provenance", "--cache-dir", cacheDir("d")}, nil)); err != nil {
+				return err
+			}
+		}
+	}
 
 	var refs []string
 	k := min(c.sample, c.n)
@@ -209,6 +219,10 @@ func bench(c config) error {
 	if e.cosign3 != "" {
 		t.ratio("audit, cold cache vs cosign v3 loop", r.cold.elapsed, r.cosign3N, 0, false, true)
 	}
+	if r.defCold.elapsed > 0 {
+		t.info("audit, cold cache, mcpverify's default -j and --jobs-per-registry", r.defCold.elapsed.Round(time.Millisecond).String())
+		t.info("audit, warm cache, mcpverify's default -j and --jobs-per-registry", fmt.Sprintf("%s (%.3f of cold)", r.defWarm.elapsed.Round(time.Millisecond), float64(r.defWarm.elapsed)/float64(r.defCold.elapsed)))
+	}
 	t.info("one image, warm cache (median of 3)", fmt.Sprintf("%s, %d round trip(s)", r.oneWarm.elapsed.Round(time.Millisecond), r.oneWarm.roundTrips))
 	t.info("audit, cold cache, no latency (the floor: start-up and CPU)", r.floor.elapsed.Round(time.Millisecond).String())
 
@@ -220,6 +234,7 @@ func bench(c config) error {
 	}{{"one image --no-cache", r.one, 1}, {"one image warm", r.oneWarm, 1}, {"cosign v2, one image", r.oneCosign2, 1},
 		{"audit cold", r.cold, c.n}, {"audit warm", r.warm, c.n}, {"audit --no-cache", r.noCache, c.n},
 		{"audit cold, provenance", r.provCold, c.n}, {"audit warm, provenance", r.provWarm, c.n},
+		{"audit cold, default -j", r.defCold, c.n}, {"audit warm, default -j", r.defWarm, c.n},
 		{fmt.Sprintf("cosign v2 loop (K=%d)", k), r.cosign2, k}, {fmt.Sprintf("cosign v3 loop (K=%d)", k), r.cosign3, k}} {
 		if x.r.elapsed == 0 {
 			continue
@@ -247,7 +262,7 @@ type results struct {
 	cold, warm, noCache, provCold, provWarm run
 	cosign2, cosign3                        run
 	cosign2N, cosign3N                      time.Duration
-	floor                                   run
+	floor, defCold, defWarm                 run
 }
 
 func jobsText(c config) string {
