@@ -112,8 +112,8 @@
 // a GET by that digest): an unchanged image costs 3 HEADs in 1 round trip and no GET.
 // When it names another digest, they are dropped unused and that digest's .sig and .att
 // are read as without a hint. The hint chooses what is asked, never what is believed:
-// every check applies to the digest the tag's HEAD returned now, so a wrong, corrupt or
-// planted hint costs two HEADs, nothing more. The header is a
+// every check applies to the digest the tag's HEAD returned now, so a wrong or planted
+// hint costs at most two HEADs, and a corrupt one is no hint. The header is a
 // claim, not a proof, and gives a registry no power it lacks: for a tag, a registry can
 // already serve any manifest it likes to a GET, and the verdict names the digest it
 // resolved to (here, the HEAD's) and checks everything against that digest. What the

@@ -80,7 +80,7 @@ dir>/mcpverify; --no-cache: none), named by its digest and hashed again on every
 Tags are then resolved with HEAD, and the digest each tag last resolved to is kept as a
 hint: the .sig and .att HEADs of that digest go out with the tag's, so an unchanged image
 costs 3 HEADs in 1 round trip and no GET (registries count GETs against rate limits;
---stats shows their rate-limit headers). A tag that moved costs the two HEADs wasted and
+--stats shows their rate-limit headers). A tag that moved costs those HEADs (at most two) and
 is read as new; the hint never decides anything, every check is of the digest the tag's
 HEAD names. An image not yet cached costs one round trip more than without a cache (the
 tag's HEAD, then a GET by digest).
