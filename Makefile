@@ -22,7 +22,7 @@ help:
 	@echo 'make build         bin/mcpbuild and bin/mcpverify'
 	@echo 'make lint          go vet, a gofmt check and a go mod tidy check'
 	@echo 'make stack-up | stack-down | stack-status'
-	@echo 'make bench         mcpverify vs cosign verify v2/v3 on the local stack (BENCHFLAGS="-n 50 -delay 50ms")'
+	@echo 'make bench         mcpverify vs cosign verify v2/v3 on the local stack (BENCHFLAGS="-n 300 -delay 50ms -cosign-sample 30")'
 	@echo 'make bench-publish mcpbuild publish vs buildctl + cosign sign, and re-publish behind latency (BENCHFLAGS="-n 300 -repos 10 -script-sample 30")'
 	@echo 'make fuzz          every fuzz target for FUZZTIME each (default 60s; FUZZ_RUN=regexp, FUZZ_FORMAT=md)'
 
