@@ -64,6 +64,9 @@ func (o *signOptions) signaturesRepo(getenv func(string) string, registry string
 		opts = append(opts, name.Insecure)
 	}
 	r, err := name.NewRepository(repo, opts...)
+	if err == nil {
+		err = catalog.CheckRepository(r)
+	}
 	if err != nil {
 		return name.Repository{}, cliutil.Usagef("signatures repository %q (%s): %v", repo, src, err)
 	}
