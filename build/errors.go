@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/grpcerrors"
 	"google.golang.org/grpc/codes"
 
@@ -61,12 +63,24 @@ func (e *CommitNotFoundError) Unwrap() error { return e.Err }
 // Fault is fault.Failed: the remote answered, and the pin is wrong.
 func (e *CommitNotFoundError) Fault() fault.Kind { return fault.Failed }
 
-// BuildKit reports git and push failures only as text (the stderr of git, the error
-// of the pusher), so the classification below has to look at it; it is kept in this
-// one place. Markers are lower case. A failed RUN's error quotes its command, text the
-// server's Dockerfile chooses: classify decides such an error by its type (a process's
-// exit is a definite build failure) and never matches markers against the quoted
-// command (processCommand).
+// What BuildKit types and what it leaves as text (v0.34.2, solver/errdefs and
+// util/grpcerrors: the client gets the status text wrapped by each typed detail buildkitd
+// attached):
+//   - a process that exited: *gatewaypb.ExitError (a RUN failed);
+//   - a failed op of a solve made through the gateway, such as the Dockerfile frontend
+//     reading the server's git context: *errdefs.SolveError with the op (a git source op
+//     names its remote in pb.AttrFullRemoteURL);
+//   - a step of the build graph: *errdefs.VertexError, and with the Dockerfile frontend
+//     an *errdefs.SourceError locating the instruction in the Dockerfile (a COPY whose
+//     cache key could not be computed, a RUN, an ADD). Such a step's text quotes what the
+//     Dockerfile chose (paths, commands), so it is never matched against markers;
+//   - BuildKit unreachable: codes.Unavailable.
+//
+// Nothing typed says why a git source failed (git's stderr), that a push failed (the
+// exporter's error carries no detail) or which base image the frontend could not resolve:
+// for those the text is matched, here only. Markers are lower case, and the git ones
+// count only where the error is about the server's repository (its source op, or text
+// naming its remote: a git source the Dockerfile adds is not the server's repository).
 var (
 	// processCommand is the quoted command of BuildKit's error for a process that failed
 	// (llbsolver/ops: process %q did not complete successfully), lower case.
@@ -108,39 +122,76 @@ func classify(err error, server, project, commit, contextURL, registry, buildkit
 	if err == nil {
 		return nil
 	}
-	switch grpcerrors.Code(err) {
-	case codes.Unavailable:
+	if grpcerrors.Code(err) == codes.Unavailable {
 		return &UnreachableError{Service: ServiceBuildKit, Addr: buildkitAddr, Err: err}
 	}
-	if _, ok := errors.AsType[*gatewaypb.ExitError](err); ok { // a RUN ran and failed
-		return fmt.Errorf("building server %s: %w", server, err)
+	plain := fmt.Errorf("building server %s: %w", server, err)
+	if _, ok := errors.AsType[*gatewaypb.ExitError](err); ok || dockerfileStep(err) { // the server's build failed
+		return plain
 	}
 	msg := processCommand.ReplaceAllLiteralString(strings.ToLower(err.Error()), "process did not complete successfully")
 	if processExit.MatchString(msg) { // the same, should the type not have crossed gRPC
-		return fmt.Errorf("building server %s: %w", server, err)
+		return plain
+	}
+	remote := gitContext(contextURL).Remote
+	ours := strings.Contains(msg, strings.ToLower(remote))
+	if src, ok := failedGitSource(err); ok {
+		if src != remote { // a git source of the Dockerfile's
+			return plain
+		}
+		ours = true
 	}
 	baseRegistry, base := unresolvedImageRegistry(msg) // a base image's registry, not ours
 	switch {
-	case strings.Contains(msg, missingDirMarker):
+	case ours && strings.Contains(msg, missingDirMarker):
 		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, Directory: gitContext(contextURL).Dir, URL: contextURL, Err: err}
-	case containsAny(msg, missingCommitMarkers):
+	case ours && containsAny(msg, missingCommitMarkers):
 		return &CommitNotFoundError{Server: server, Project: project, Commit: commit, URL: contextURL, Err: err}
 	case containsAny(msg, networkMarkers) && base:
 		return &UnreachableError{Service: ServiceRegistry, Addr: baseRegistry, Err: err}
-	case containsAny(msg, networkMarkers) && containsAny(msg, gitMarkers):
-		return &UnreachableError{Service: ServiceGitRemote, Addr: gitContext(contextURL).Remote, Err: err}
+	case ours && containsAny(msg, networkMarkers) && containsAny(msg, gitMarkers):
+		return &UnreachableError{Service: ServiceGitRemote, Addr: remote, Err: err}
 	case containsAny(msg, networkMarkers) && (containsAny(msg, pushMarkers) || strings.Contains(msg, registry)),
 		registry5xx.MatchString(msg):
 		return &UnreachableError{Service: ServiceRegistry, Addr: registry, Err: err}
 	}
 	if strings.Contains(msg, noSSHAgentMarker) {
 		return fmt.Errorf("building server %s: %s is an ssh remote, and mcpbuild forwards no SSH agent to BuildKit (the Dockerfile could use it too); "+
-			"serve the repository over https:// or git:// and map it with --source-mirror: %w", server, gitContext(contextURL).Remote, err)
+			"serve the repository over https:// or git:// and map it with --source-mirror: %w", server, remote, err)
 	}
 	if errors.Is(err, errNoDigest) {
 		return err
 	}
-	return fmt.Errorf("building server %s: %w", server, err)
+	return plain
+}
+
+// dockerfileStep reports whether BuildKit located err at an instruction of the Dockerfile
+// while solving the build graph: a failed vertex with a Dockerfile range (a COPY whose
+// cache key could not be computed, an ADD, a RUN). The frontend's own errors (a FROM
+// whose image could not be resolved) carry a range but no vertex.
+func dockerfileStep(err error) bool {
+	_, vertex := errors.AsType[*errdefs.VertexError](err)
+	for _, s := range errdefs.Sources(err) {
+		if vertex && len(s.Ranges) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// failedGitSource is the remote of the git source op BuildKit says failed
+// (errdefs.Solve), and whether it says one did.
+func failedGitSource(err error) (string, bool) {
+	se, ok := errors.AsType[*errdefs.SolveError](err)
+	if !ok {
+		return "", false
+	}
+	src := se.Solve.GetOp().GetSource()
+	remote := src.GetAttrs()[pb.AttrFullRemoteURL] // set by llb.Git; without it, fall back to the text
+	if !strings.HasPrefix(src.GetIdentifier(), "git://") || remote == "" {
+		return "", false
+	}
+	return remote, true
 }
 
 // gitContext is a context URL as BuildKit reads it (catalog.ParseGitContext). Build

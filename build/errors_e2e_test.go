@@ -47,3 +47,32 @@ func TestE2EFailedRunIsABuildFailure(t *testing.T) {
 		t.Errorf("error %q does not name the server and the failed process", msg)
 	}
 }
+
+// A COPY of a missing file whose path reads like a git and registry failure, and an ADD of
+// another git remote that is down, are the server's build failing: BuildKit locates the
+// first in the Dockerfile, and the second is not the server's repository.
+func TestE2EDockerfileStepsAreBuildFailures(t *testing.T) {
+	e := stack(t)
+	prog := "package main\n\nfunc main() {}\n"
+	for _, tc := range []struct{ name, dockerfile string }{
+		{"copy-quotes", "FROM scratch\nCOPY [\"failed to fetch remote git fetch: connection refused reference is not a tree\", \"/x\"]\n"},
+		{"copy-quotes-push", "FROM scratch\nCOPY [\"failed to push: connection reset\", \"/x\"]\n"},
+		{"add-other-git", "FROM scratch\nADD git://127.0.0.1:1/other.git /x\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := testgit.ServeProgram(t, tc.name, prog, "prog", tc.dockerfile)
+			_, err := newBuilder(t, e, build.PlanOptions{}).Build(context.Background(), server(tc.name, r.URL, r.Commit, ""))
+			if err == nil {
+				t.Fatal("Build() succeeded, want the step to fail")
+			}
+			var ue *build.UnreachableError
+			var nf *build.CommitNotFoundError
+			if errors.As(err, &ue) || errors.As(err, &nf) || fault.KindOf(err) == fault.Unreachable {
+				t.Fatalf("Build() = %#v (kind %v), want a plain build failure", err, fault.KindOf(err))
+			}
+			if !strings.Contains(err.Error(), "building server "+tc.name) {
+				t.Errorf("error %q does not name the server", err)
+			}
+		})
+	}
+}

@@ -329,8 +329,12 @@ func checkToolImage(img string) string {
 			return fmt.Sprintf("%q is not a valid image reference: %s", img, msg)
 		}
 	}
-	if _, err := name.ParseReference(img); err != nil {
+	r, err := name.ParseReference(img)
+	if err != nil {
 		return fmt.Sprintf("%q is not a valid image reference: %s", img, libErr(err, img))
+	}
+	if err := CheckRepository(r.Context()); err != nil {
+		return fmt.Sprintf("%q is not a valid image reference: %v", img, err)
 	}
 	return ""
 }

@@ -99,6 +99,7 @@ func (r *runner) runCapped(ctx context.Context, limit int, gitDir string, args .
 	cmd := exec.CommandContext(ctx, r.bin, full...)
 	cmd.Env = r.env
 	cmd.Dir = "/"
+	ownGroup(cmd)
 	stdout := &capWriter{max: limit, stop: cancel}
 	stderr := &capWriter{max: maxStderr}
 	cmd.Stdout, cmd.Stderr = stdout, stderr

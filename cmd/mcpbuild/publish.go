@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync/atomic"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/mcpbuild/mcpbuild/cmd/internal/cliutil"
 	"github.com/mcpbuild/mcpbuild/fault"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
+	"github.com/mcpbuild/mcpbuild/internal/trustsrc"
 	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign"
 )
@@ -64,6 +64,9 @@ func (o *signOptions) signaturesRepo(getenv func(string) string, registry string
 		opts = append(opts, name.Insecure)
 	}
 	r, err := name.NewRepository(repo, opts...)
+	if err == nil {
+		err = catalog.CheckRepository(r)
+	}
 	if err != nil {
 		return name.Repository{}, cliutil.Usagef("signatures repository %q (%s): %v", repo, src, err)
 	}
@@ -80,8 +83,8 @@ func registryOf(po build.PlanOptions) string {
 	return po.Registry
 }
 
-// rekor resolves --rekor-url, $MCPBUILD_REKOR_URL, cosign's default log; a URL that is not
-// http(s)://host[:port][/path] is a usage error naming where it came from.
+// rekor resolves --rekor-url, $MCPBUILD_REKOR_URL, cosign's default log; a URL that
+// mcpverify would refuse (trustsrc.CheckRekorURL) is a usage error naming where it came from.
 func (o *signOptions) rekor(getenv func(string) string) (string, error) {
 	src, u := "--rekor-url", o.rekorURL
 	if u == "" {
@@ -90,12 +93,8 @@ func (o *signOptions) rekor(getenv func(string) string) (string, error) {
 	if u == "" {
 		return sign.DefaultRekorURL, nil
 	}
-	p, err := url.Parse(u)
-	if err == nil && ((p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "") {
-		err = errors.New("want http(s)://HOST[:PORT][/PATH]")
-	}
-	if err != nil {
-		return "", cliutil.Usagef("%s %q: %v", src, u, err)
+	if err := trustsrc.CheckRekorURL(u); err != nil {
+		return "", cliutil.Usagef("%s: %v", src, err)
 	}
 	return u, nil
 }

@@ -43,6 +43,13 @@ import (
 //
 // Each round uses a fresh key and signatures repository; a round ends when a run finishes
 // on its own, and rounds go on until minKills kills (or the time budget is spent).
+//
+// Timing scales with the machine: a first publish, not killed, measures how long one run
+// takes and how long its signing phase lasts here and now (on a busy machine, several
+// times what it takes on an idle one). The kill delays are drawn over the same share of
+// that phase as on an idle machine (so the kills sweep the phase as they do there, rather
+// than falling ever nearer its start, each killed run repeating the whole build check
+// first), and the time budget and the wait for the log are multiples of it.
 func TestE2EPublishKilled(t *testing.T) {
 	s := e2eSign(t)
 	const minKills = 10
@@ -53,31 +60,71 @@ func TestE2EPublishKilled(t *testing.T) {
 			t.Fatalf("building %s: %v\n%s", cmd, err, b)
 		}
 	}
-	budget := time.Now().Add(100 * time.Second)
 	pattern := filepath.Join(s.catalog, "...")
 	want := pins(t, pattern)
 	rk, err := rekor.GetRekorClient(s.rekorURL)
 	if err != nil {
 		t.Fatal(err)
 	}
+	tm := calibrate(t, s, bin, pattern)
+	budget := time.Now().Add(tm.budget)
+	if d, ok := t.Deadline(); ok && d.Add(-30*time.Second).Before(budget) {
+		budget = d.Add(-30 * time.Second)
+		t.Logf("time budget cut to the test binary's -timeout: %v", time.Until(budget).Round(time.Second))
+	}
 	kills := 0
 	for round := 0; kills < minKills; round++ {
 		if time.Now().After(budget) {
-			t.Fatalf("only %d kills within the time budget (want %d)", kills, minKills)
+			t.Fatalf("only %d kills within the %v time budget (want %d)", kills, tm.budget, minKills)
 		}
 		t.Logf("round %d (%d kills so far)", round, kills)
-		kills += killRound(t, s, bin, rk, pattern, want, budget)
+		kills += killRound(t, s, bin, rk, pattern, want, budget, tm)
 	}
 	t.Logf("%d kills", kills)
 }
 
-// maxKillDelay bounds the random delay between the first signing progress line and the
-// kill (signing and attesting 4 servers takes 1-3 s on the local stack).
-const maxKillDelay = 700 * time.Millisecond
+// Kill timing on an idle machine: the random delay between the first signing progress
+// line and the kill is at most maxKillDelay (signing and attesting 4 servers takes 1-3 s
+// on the local stack), and the whole test took 35-60 s within its 100 s budget.
+const (
+	maxKillDelay = 700 * time.Millisecond
+	minBudget    = 100 * time.Second
+	// budgetRuns is the budget in unkilled publishes: 10 kills take about 5 rounds of two
+	// killed runs, one that finishes, an audit and the log read (some 25 runs); more than
+	// twice that. (On a machine at load 20 a killed run takes 5-15 s instead of 1 s, nearly
+	// all of it before signing starts: the build check each run repeats.)
+	budgetRuns = 60 // at load 18: an 11.7 s publish, a 3.1 s signing phase; 10 kills in 330 s
+)
 
-// killRound publishes with a fresh key into a fresh signatures repository, killing runs
-// until one finishes by itself, checks the result and returns the number of kills.
-func killRound(t *testing.T, s signStack, bin map[string]string, rk *rclient.Rekor, pattern string, want map[string]string, budget time.Time) int {
+// timing is TestE2EPublishKilled's timing on this machine now.
+type timing struct {
+	maxDelay time.Duration // bound of the random kill delay
+	budget   time.Duration // for the kill rounds
+	logWait  time.Duration // for a killed uploader's queued entries to reach the log
+}
+
+// calibrate publishes once, unkilled, with a fresh key into a fresh repository (which
+// also leaves BuildKit's cache warm for the rounds), and scales the timing by it: the
+// kill delay by the signing phase (half of it, at least maxKillDelay), the budget by the
+// whole run, the wait for the log (Rekor runs on this machine too) by the signing phase.
+func calibrate(t *testing.T, s signStack, bin map[string]string, pattern string) timing {
+	t.Helper()
+	args, _, _, _ := roundArgs(t, s, pattern)
+	start := time.Now()
+	killed, _, stderr, phase, err := runKilledAfter(bin["mcpbuild"], args, time.Hour, start.Add(10*time.Minute))
+	run := time.Since(start)
+	if killed || err != nil {
+		t.Fatalf("calibration publish: killed %v, %v\n%s", killed, err, stderr)
+	}
+	tm := timing{maxDelay: max(maxKillDelay, phase/2), budget: max(minBudget, budgetRuns*run), logWait: max(2*time.Second, phase)}
+	t.Logf("calibration: publish %v, signing phase %v: kill delays up to %v, budget %v", run.Round(time.Millisecond),
+		phase.Round(time.Millisecond), tm.maxDelay.Round(time.Millisecond), tm.budget.Round(time.Second))
+	return tm
+}
+
+// roundArgs writes a fresh key pair and returns publish's arguments with it, a fresh tag
+// and signatures repository (also returned), and the public key.
+func roundArgs(t *testing.T, s signStack, pattern string) (args []string, tag, sigRepo string, pub []byte) {
 	t.Helper()
 	dir := t.TempDir()
 	priv, pub, err := sign.GenerateKeyPair([]byte(testPass))
@@ -88,13 +135,21 @@ func killRound(t *testing.T, s signStack, bin map[string]string, rk *rclient.Rek
 	if err := os.WriteFile(key, priv, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	tag, sigRepo = s.unique(t)
+	return []string{"publish", "--registry", s.registry, "--tag", tag, "--key", key, "--signatures-repo", sigRepo,
+		"--rekor-url", s.rekorURL, "--progress", "quiet", "-o", "json", "-j", "4", s.mirror(), pattern}, tag, sigRepo, pub
+}
+
+// killRound publishes with a fresh key into a fresh signatures repository, killing runs
+// until one finishes by itself, checks the result and returns the number of kills.
+func killRound(t *testing.T, s signStack, bin map[string]string, rk *rclient.Rekor, pattern string, want map[string]string, budget time.Time, tm timing) int {
+	t.Helper()
+	args, tag, sigRepo, pub := roundArgs(t, s, pattern)
+	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "k.pub"), pub, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tag, sigRepo := s.unique(t)
 	before := s.logSize(t)
-	args := []string{"publish", "--registry", s.registry, "--tag", tag, "--key", key, "--signatures-repo", sigRepo,
-		"--rekor-url", s.rekorURL, "--progress", "quiet", "-o", "json", "-j", "4", s.mirror(), pattern}
 
 	kills := 0
 	var out []byte
@@ -102,8 +157,8 @@ func killRound(t *testing.T, s signStack, bin map[string]string, rk *rclient.Rek
 		if time.Now().After(budget) {
 			t.Fatalf("publish did not finish within the time budget (%d kills this round)", kills)
 		}
-		start, delay := time.Now(), time.Duration(rand.Int64N(int64(maxKillDelay)))
-		killed, stdout, stderr, err := runKilledAfter(bin["mcpbuild"], args, delay, budget)
+		start, delay := time.Now(), time.Duration(rand.Int64N(int64(tm.maxDelay)))
+		killed, stdout, stderr, _, err := runKilledAfter(bin["mcpbuild"], args, delay, budget)
 		t.Logf("run %d: killed %v (delay %v) after %v", kills+1, killed, delay, time.Since(start).Round(time.Millisecond))
 		if killed {
 			kills++
@@ -165,7 +220,7 @@ func killRound(t *testing.T, s signStack, bin map[string]string, rk *rclient.Rek
 	}
 
 	// The log: exactly the attached entries by this key, no other.
-	time.Sleep(2 * time.Second) // leaves queued for a killed uploader get integrated
+	time.Sleep(tm.logWait) // leaves queued for a killed uploader get integrated
 	after := s.logSize(t)
 	logged := entriesByKey(t, rk, before, after, pub)
 	t.Logf("log entries %d..%d: %d by this round's key", before, after, len(logged))
@@ -188,20 +243,21 @@ func killRound(t *testing.T, s signStack, bin map[string]string, rk *rclient.Rek
 
 // runKilledAfter starts the command and SIGKILLs it delay after its first progress line
 // about signing or attesting; killed is false when it exited by itself first (or was
-// stopped at deadline, an error).
-func runKilledAfter(bin string, args []string, delay time.Duration, deadline time.Time) (killed bool, stdout, stderr []byte, err error) {
+// stopped at deadline, an error). phase is the time from that line to the exit or kill.
+func runKilledAfter(bin string, args []string, delay time.Duration, deadline time.Time) (killed bool, stdout, stderr []byte, phase time.Duration, err error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), cliutil.EnvCosignPassword+"="+testPass)
 	var out, errb bytes.Buffer
 	cmd.Stdout = &out
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
-		return false, nil, nil, err
+		return false, nil, nil, 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		return false, nil, nil, err
+		return false, nil, nil, 0, err
 	}
 	signing := make(chan struct{})
+	var signedAt time.Time
 	scanned := make(chan struct{})
 	go func() {
 		defer close(scanned)
@@ -212,6 +268,7 @@ func runKilledAfter(bin string, args []string, delay time.Duration, deadline tim
 			errb.WriteString(line + "\n")
 			if !once && (strings.Contains(line, ": signing ") || strings.Contains(line, ": attesting ")) {
 				once = true
+				signedAt = time.Now()
 				close(signing)
 			}
 		}
@@ -221,26 +278,36 @@ func runKilledAfter(bin string, args []string, delay time.Duration, deadline tim
 		<-scanned
 		exited <- cmd.Wait()
 	}()
+	since := func() time.Duration { // read after exited or signing: ordered by the channels
+		if signedAt.IsZero() {
+			return 0
+		}
+		return time.Since(signedAt)
+	}
 	select {
 	case err := <-exited:
-		return false, out.Bytes(), errb.Bytes(), err
+		return false, out.Bytes(), errb.Bytes(), since(), err
 	case <-signing:
 	case <-time.After(time.Until(deadline)):
 		_ = cmd.Process.Kill()
 		<-exited
-		return false, out.Bytes(), errb.Bytes(), errors.New("still running at the test's deadline")
+		return false, out.Bytes(), errb.Bytes(), 0, errors.New("still running at the test's deadline")
 	}
 	select {
 	case err := <-exited:
-		return false, out.Bytes(), errb.Bytes(), err
+		return false, out.Bytes(), errb.Bytes(), since(), err
 	case <-time.After(delay):
+	case <-time.After(time.Until(deadline)):
+		_ = cmd.Process.Kill()
+		<-exited
+		return false, out.Bytes(), errb.Bytes(), 0, errors.New("still running at the test's deadline")
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	err = <-exited
 	if ee, ok := err.(*exec.ExitError); ok && ee.ProcessState.Sys().(syscall.WaitStatus).Signaled() {
-		return true, out.Bytes(), errb.Bytes(), nil
+		return true, out.Bytes(), errb.Bytes(), since(), nil
 	}
-	return false, out.Bytes(), errb.Bytes(), err // it finished just before the signal
+	return false, out.Bytes(), errb.Bytes(), since(), err // it finished just before the signal
 }
 
 func runCmd(bin string, args ...string) ([]byte, []byte, error) {

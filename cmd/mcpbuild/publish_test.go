@@ -82,7 +82,8 @@ func TestPublishErrorsBeforeAnyWork(t *testing.T) {
 		{"malformed key", []string{"publish", "--registry", reg, "--key", "../../testdata/keys/test-only-a.pub", pattern}, testPass, cliutil.ExitUsage, "not a cosign private key"},
 		{"bad signatures repo", []string{"publish", "--registry", reg, "--key", testKey, "--signatures-repo", "Bad Repo", pattern}, testPass, cliutil.ExitUsage, `signatures repository "Bad Repo"`},
 		{"rekor down", []string{"publish", "--registry", reg, "--key", testKey, "--rekor-url", "http://" + closedAddr(t), pattern}, testPass, cliutil.ExitUnreachable, "unreachable"},
-		{"malformed rekor url", []string{"publish", "--registry", reg, "--key", testKey, "--rekor-url", "rekor.example", pattern}, testPass, cliutil.ExitUsage, `--rekor-url "rekor.example"`},
+		{"malformed rekor url", []string{"publish", "--registry", reg, "--key", testKey, "--rekor-url", "rekor.example", pattern}, testPass, cliutil.ExitUsage, `--rekor-url: "rekor.example"`},
+		{"plaintext rekor url", []string{"publish", "--registry", reg, "--key", testKey, "--rekor-url", "http://example.com", pattern}, testPass, cliutil.ExitUsage, `--rekor-url: "http://example.com": the log key would be fetched in plaintext`},
 		{"rekor url without tlog", []string{"publish", "--registry", reg, "--key", testKey, "--tlog-upload=false", "--rekor-url", "http://x", pattern}, testPass, cliutil.ExitUsage, "--tlog-upload=false"},
 	}
 	for _, tc := range tests {
@@ -213,8 +214,13 @@ func TestSignaturesRepoAndRekorResolution(t *testing.T) {
 		t.Errorf("bad $%s: %v, want an error naming it", cliutil.EnvCosignRepo, err)
 	}
 	for _, tc := range []struct{ flag, env, want string }{
-		{"http://flag", "http://env", "http://flag"},
-		{"", "http://env", "http://env"},
+		{"https://flag.example", "https://env.example", "https://flag.example"},
+		{"", "https://env.example", "https://env.example"},
+		// mcpverify's rule (internal/trustsrc): http only to a loopback host.
+		{"http://127.0.0.1:13000", "", "http://127.0.0.1:13000"},
+		{"http://[::1]:13000/", "", "http://[::1]:13000/"},
+		{"http://localhost:13000", "", "http://localhost:13000"},
+		{"", "http://127.0.0.1:13000", "http://127.0.0.1:13000"},
 		{"", "", sign.DefaultRekorURL},
 	} {
 		if got, err := (&signOptions{rekorURL: tc.flag}).rekor(env(map[string]string{cliutil.EnvRekorURL: tc.env})); err != nil || got != tc.want {
@@ -225,6 +231,14 @@ func TestSignaturesRepoAndRekorResolution(t *testing.T) {
 		{"notaurl", "", "--rekor-url"},
 		{"ftp://log.example", "", "--rekor-url"},
 		{"http://", "", "--rekor-url"},
+		{"http://[::1", "", "--rekor-url"},
+		{"http://example.com", "", "--rekor-url"},
+		{"http://10.0.0.1:3000", "", "--rekor-url"},
+		{"http://127.0.0.1.example.com", "", "--rekor-url"},
+		{"https://user:pw@rekor.example", "", "--rekor-url"},
+		{"https://rekor.example/?q=1", "", "--rekor-url"},
+		{"https://rekor.example/#f", "", "--rekor-url"},
+		{"", "http://example.com", "$" + cliutil.EnvRekorURL},
 		{"", "log.example:3000", "$" + cliutil.EnvRekorURL},
 	} {
 		_, err := (&signOptions{rekorURL: tc.flag}).rekor(env(map[string]string{cliutil.EnvRekorURL: tc.env}))

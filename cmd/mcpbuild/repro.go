@@ -80,6 +80,9 @@ func (o *reproOptions) reproRepository() (registry, path string, err error) {
 	if err != nil || !strings.Contains(o.reproRep, "/") {
 		return "", "", cliutil.Usagef("--repro-repository %q: want HOST[:PORT]/PATH", o.reproRep)
 	}
+	if err := catalog.CheckRepository(r); err != nil {
+		return "", "", cliutil.Usagef("--repro-repository %q: %v", o.reproRep, err)
+	}
 	return r.RegistryStr(), r.RepositoryStr(), nil
 }
 
@@ -288,6 +291,9 @@ func (o *reproOptions) targets(cmd *cobra.Command, args []string) ([]reproTarget
 	var imageReg string
 	for _, img := range images {
 		ref, err := name.ParseReference(img, opts...)
+		if err == nil {
+			err = catalog.CheckRepository(ref.Context())
+		}
 		if err != nil {
 			return nil, "", cliutil.Usagef("%q is neither a catalog path nor an image reference: %v", img, err)
 		}

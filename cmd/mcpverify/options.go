@@ -213,6 +213,9 @@ func (c *common) verifierOptions(ctx context.Context, stats *verify.Stats) (cryp
 	opts = append(opts, tlog)
 	if t.sigRepo != "" {
 		r, err := name.NewRepository(t.sigRepo, c.nameOpts()...)
+		if err == nil {
+			err = catalog.CheckRepository(r)
+		}
 		if err != nil {
 			return nil, nil, cliutil.Usagef("--signatures-repo: %v", err)
 		}

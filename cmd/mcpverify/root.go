@@ -174,6 +174,9 @@ func (c *common) runVerify(cmd *cobra.Command, args []string, commit string, job
 	var targets []target
 	for _, a := range args {
 		ref, err := name.ParseReference(a, c.nameOpts()...)
+		if err == nil {
+			err = catalog.CheckRepository(ref.Context())
+		}
 		if err != nil {
 			return cliutil.Usagef("image %q: %v", a, err)
 		}

@@ -44,15 +44,22 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// CheckRekorURL accepts the URL of a Rekor log whose key is fetched over the network:
-// https, or http to a loopback host (localhost, 127.0.0.0/8, ::1: a local log). Plain
-// http elsewhere would hand the log key, trusted on first use, to anyone on the path.
+// CheckRekorURL is the one rule for a Rekor log's URL, where mcpbuild uploads entries and
+// mcpverify fetches the log key: https, or http to a loopback host (localhost,
+// 127.0.0.0/8, ::1: a local log), with a host and without credentials, query or fragment.
+// Plain http elsewhere would hand the log key, trusted on first use, and the entries to
+// anyone on the path. The error quotes s.
 func CheckRekorURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("%q is not an http(s) URL", s)
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	switch {
+	case u.Hostname() == "":
+		return fmt.Errorf("%q: no host", s)
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#"):
+		return fmt.Errorf("%q: want http(s)://HOST[:PORT][/PATH], without credentials, a query or a fragment", s)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		return fmt.Errorf("%q: the log key would be fetched in plaintext: use https (http only to a loopback host)", s)
 	}
 	return nil
