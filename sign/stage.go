@@ -10,7 +10,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 )
 
@@ -35,7 +34,11 @@ func (t *attempt) stage(ctx context.Context, first *tagState, sig oci.Signature)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := remote.WriteLayer(t.s.repo, add, t.s.opts(ctx)...); err != nil {
+	p, err := t.s.pushes()
+	if err == nil {
+		err = p.Upload(ctx, t.s.repo, add)
+	}
+	if err != nil {
 		return nil, nil, nil, fmt.Errorf("staging in %s: %w", t.tag, err)
 	}
 	if add.desc.Data == nil { // what a re-run reads to upload the same bytes
@@ -55,7 +58,7 @@ func (t *attempt) stage(ctx context.Context, first *tagState, sig oci.Signature)
 			return r, d, nil, err
 		}
 	}
-	back, err := t.s.write(ctx, now, plan{want: append([]v1.Descriptor(nil), t.seen...), add: add, stage: true})
+	back, err := t.s.write(ctx, now, plan{want: append([]v1.Descriptor(nil), t.seen...), add: add, stage: true, configs: t.configs})
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -84,10 +84,13 @@ type Store struct {
 	reg   *ocireg.Client
 	log   *slog.Logger
 	locks sync.Map // tag string -> *sync.Mutex
+
+	pmu    sync.Mutex
+	pusher *remote.Pusher // created on the first write (pushes)
 }
 
-// NewStore returns a Store for repo. opts are passed to every write (go-containerregistry:
-// auth, transport); the context is added per call. Reads are the Store's own (see
+// NewStore returns a Store for repo. opts make the go-containerregistry Pusher every write
+// goes through (auth, transport, retries); the context is given per call. Reads are the Store's own (see
 // WithReads): go-containerregistry's default transport and anonymous until set.
 func NewStore(repo name.Repository, opts ...remote.Option) *Store {
 	return &Store{repo: repo, ropts: opts, reg: ocireg.New(nil, nil), log: slog.New(slog.DiscardHandler)}
@@ -115,8 +118,22 @@ func (s *Store) WithLogger(l *slog.Logger) *Store {
 // Repository returns the signatures repository.
 func (s *Store) Repository() name.Repository { return s.repo }
 
-func (s *Store) opts(ctx context.Context) []remote.Option {
-	return append([]remote.Option{remote.WithContext(ctx)}, s.ropts...)
+// pushes returns the Store's go-containerregistry Pusher, made on first use with the remote
+// options: one authenticated transport per repository for the Store's life (one ping and
+// token, not one per write), and a blob it has uploaded or found (HEAD) is not asked
+// about again. What must be readable is read back by this package's own reads (blobBack,
+// the tag read-backs), never taken from the Pusher's word.
+func (s *Store) pushes() (*remote.Pusher, error) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if s.pusher == nil {
+		p, err := remote.NewPusher(s.ropts...)
+		if err != nil {
+			return nil, err
+		}
+		s.pusher = p
+	}
+	return s.pusher, nil
 }
 
 // List returns the layers of the manifest tagged for img with suffix ("sig" or "att"), in
