@@ -100,20 +100,26 @@
 //
 // # Requests
 //
-// Signing or attesting an image that has neither (a first publish) makes 16 registry
-// requests per item (TestFirstSignatureRequests pins them): six GETs of the tag (the
-// first look; before staging, a 404 asked again; the staging read-back; before writing;
-// the final read-back), the payload's blob (HEAD, POST, PATCH, PUT), the staging manifest
-// (PUT), the final config (HEAD, POST, PATCH, PUT) and manifest (PUT). Once per Store:
-// two pings (one authenticated transport for reads, ocireg's, one for writes, a
-// go-containerregistry Pusher) and the empty signatures config. What is not asked, and why
-// that weakens nothing above:
+// Signing or attesting an image that has neither (a first publish) makes 12 registry
+// requests per item (TestFirstSignatureRequests pins them, publish's TestPublishRequests
+// the whole server): six GETs of the tag (the first look; before staging, a 404 asked
+// again; the staging read-back; before writing; the final read-back), the payload's
+// blob (POST, PUT), the staging manifest (PUT), the final config (POST, PUT) and manifest
+// (PUT). Once per Store: three pings (authenticated transports for reads, for blob
+// pushes, and the go-containerregistry Pusher's for manifests) and the empty signatures
+// config. What is not asked, and why that weakens nothing above:
 //
-//   - No ping per write: the Pusher keeps one transport per repository. It also remembers
-//     the blobs it uploaded or found (HEAD) and does not ask about them again (our payload
-//     uploaded while staging, the empty config). The registry's word on a blob was never
-//     what made a write succeed: a blob that must be readable is read back (blobBack), and
-//     embedded items are read back with the manifest.
+//   - No ping per write: each transport is made once per repository.
+//   - No HEAD of a blob before pushing it, and no PATCH: what this package makes
+//     (payloads, envelopes, configs) is pushed by internal/ocireg's PushBlob, a POST
+//     asking the registry to mount the blob from the signatures repository itself (one
+//     that holds it answers 201 and nothing is sent, the answer a HEAD gave), else one PUT
+//     of the bytes. A blob the Store pushed is not pushed again in its life (our payload
+//     staged, then listed by the final write; the empty config). Layers of other parties
+//     pushed again go through the Pusher, which asks HEAD first, as before. A registry's
+//     word that it holds a blob was never what made a write succeed: a blob that must be
+//     readable is read back (blobBack), and embedded items are read back with the
+//     manifest.
 //   - No HEAD of the tag before a PUT (remote.Write asks it to skip PUTting a manifest the
 //     tag already holds): every write of Attach changes the manifest, and the read-back
 //     says what the registry holds.

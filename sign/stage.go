@@ -34,11 +34,7 @@ func (t *attempt) stage(ctx context.Context, first *tagState, sig oci.Signature)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	p, err := t.s.pushes()
-	if err == nil {
-		err = p.Upload(ctx, t.s.repo, add)
-	}
-	if err != nil {
+	if err := t.s.pushBlob(ctx, add.content); err != nil {
 		return nil, nil, nil, fmt.Errorf("staging in %s: %w", t.tag, err)
 	}
 	if add.desc.Data == nil { // what a re-run reads to upload the same bytes

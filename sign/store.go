@@ -87,6 +87,7 @@ type Store struct {
 
 	pmu    sync.Mutex
 	pusher *remote.Pusher // created on the first write (pushes)
+	pushed sync.Map       // v1.Hash -> true: blobs pushed (pushBlob) or found by this Store
 }
 
 // NewStore returns a Store for repo. opts make the go-containerregistry Pusher every write
@@ -121,8 +122,10 @@ func (s *Store) Repository() name.Repository { return s.repo }
 // pushes returns the Store's go-containerregistry Pusher, made on first use with the remote
 // options: one authenticated transport per repository for the Store's life (one ping and
 // token, not one per write), and a blob it has uploaded or found (HEAD) is not asked
-// about again. What must be readable is read back by this package's own reads (blobBack,
-// the tag read-backs), never taken from the Pusher's word.
+// about again. It PUTs manifests and pushes again layers of other parties a tag lost;
+// what this package makes (payloads, envelopes, configs) goes through pushBlob. What must
+// be readable is read back by this package's own reads (blobBack, the tag read-backs),
+// never taken from a registry's word that it holds a blob.
 func (s *Store) pushes() (*remote.Pusher, error) {
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
@@ -134,6 +137,21 @@ func (s *Store) pushes() (*remote.Pusher, error) {
 		s.pusher = p
 	}
 	return s.pusher, nil
+}
+
+// pushBlob uploads content as a blob of the signatures repository unless this Store
+// pushed it already (ocireg's PushBlob: a POST asking to mount it from the repository
+// itself, then one PUT of the bytes when the registry does not hold it).
+func (s *Store) pushBlob(ctx context.Context, content []byte) error {
+	h := ocireg.SHA256(content)
+	if _, ok := s.pushed.Load(h); ok {
+		return nil
+	}
+	if _, err := s.reg.PushBlob(ctx, s.repo, content); err != nil {
+		return err
+	}
+	s.pushed.Store(h, true)
+	return nil
 }
 
 // List returns the layers of the manifest tagged for img with suffix ("sig" or "att"), in

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/empty"
@@ -92,11 +91,13 @@ func (s *Store) write(ctx context.Context, base *tagState, p plan) (*tagState, e
 	}
 }
 
-// push uploads the blobs of img (its layers, then its config) that the Store's Pusher has
-// not uploaded or found yet (a HEAD first, then the upload), then PUTs the manifest under
-// tag. The tag is not asked about first (go-containerregistry's remote.Write HEADs it to
-// skip a PUT of the manifest it already holds): every write of a tag by Attach changes
-// its manifest, and the read-back that follows says what the registry holds.
+// push uploads the blobs of img that the Store has not pushed yet, then PUTs the manifest
+// under tag: ours and the config through pushBlob (no HEAD first: a POST that mounts what
+// the repository holds, else one PUT), a layer of another party pushed again verbatim
+// through the Pusher (a HEAD first: its blob is usually still there). The tag is not
+// asked about first (go-containerregistry's remote.Write HEADs it to skip a PUT of the
+// manifest it already holds): every write of a tag by Attach changes its manifest, and
+// the read-back that follows says what the registry holds.
 func (s *Store) push(ctx context.Context, tag name.Tag, img v1.Image) error {
 	p, err := s.pushes()
 	if err != nil {
@@ -107,15 +108,27 @@ func (s *Store) push(ctx context.Context, tag name.Tag, img v1.Image) error {
 		return err
 	}
 	for _, l := range ls {
-		if err := p.Upload(ctx, s.repo, l); err != nil {
+		h, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		if _, ok := s.pushed.Load(h); ok {
+			continue
+		}
+		if ours, ok := l.(*dataLayer); ok {
+			err = s.pushBlob(ctx, ours.content)
+		} else {
+			err = p.Upload(ctx, s.repo, l)
+		}
+		if err != nil {
 			return err
 		}
 	}
-	cl, err := partial.ConfigLayer(img)
+	raw, err := img.RawConfigFile()
 	if err != nil {
 		return err
 	}
-	if err := p.Upload(ctx, s.repo, cl); err != nil {
+	if err := s.pushBlob(ctx, raw); err != nil {
 		return err
 	}
 	return p.Put(ctx, tag, img)
@@ -246,7 +259,8 @@ func (l *knownLayer) Compressed() (io.ReadCloser, error) {
 // payload from the manifest alone. The blob is pushed all the same for cosign.
 type dataLayer struct {
 	oci.Signature
-	desc v1.Descriptor
+	desc    v1.Descriptor
+	content []byte
 }
 
 func newDataLayer(sig oci.Signature) (*dataLayer, error) {
@@ -270,7 +284,7 @@ func newDataLayer(sig oci.Signature) (*dataLayer, error) {
 	if n <= MaxEmbeddedData {
 		d.Data = content
 	}
-	return &dataLayer{Signature: sig, desc: d}, nil
+	return &dataLayer{Signature: sig, desc: d, content: content}, nil
 }
 
 // Descriptor is what ggcr's partial.Descriptor uses for the manifest entry.
