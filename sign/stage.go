@@ -71,6 +71,9 @@ func (s *Store) blobBack(ctx context.Context, d v1.Descriptor) error {
 	for i := 0; ; i++ {
 		_, err := s.Content(ctx, l)
 		if err == nil || !absent(err) || i == len(readBackWaits) {
+			if absent(err) { // lost after all: a later push must not take it as pushed
+				s.pushed.Delete(d.Digest)
+			}
 			return err
 		}
 		if err := sleep(ctx, readBackWaits[i]); err != nil {

@@ -87,12 +87,13 @@ type Store struct {
 
 	pmu    sync.Mutex
 	pusher *remote.Pusher // created on the first write (pushes)
-	pushed sync.Map       // v1.Hash -> true: blobs pushed (pushBlob) or found by this Store
+	pushed sync.Map       // v1.Hash -> true: blobs pushBlob pushed (or the registry said it holds)
 }
 
-// NewStore returns a Store for repo. opts make the go-containerregistry Pusher every write
-// goes through (auth, transport, retries); the context is given per call. Reads are the Store's own (see
-// WithReads): go-containerregistry's default transport and anonymous until set.
+// NewStore returns a Store for repo. opts make the go-containerregistry Pusher that PUTs
+// manifests (auth, transport, retries); the context is given per call. Reads, and the
+// blobs the Store makes, go through its own client (see WithReads):
+// go-containerregistry's default transport and anonymous until set.
 func NewStore(repo name.Repository, opts ...remote.Option) *Store {
 	return &Store{repo: repo, ropts: opts, reg: ocireg.New(nil, nil), log: slog.New(slog.DiscardHandler)}
 }
@@ -102,7 +103,9 @@ func NewStore(repo name.Repository, opts ...remote.Option) *Store {
 // with credentials from keychain (nil: anonymous). Give it the transport and credentials
 // of the remote options, so that reads and writes reach registries alike. Every read is
 // bounded, hashed here and checked against what was asked for (internal/ocireg); see the
-// package doc. It returns s, and must be called before the Store is used.
+// package doc. The blobs the Store makes (payloads, envelopes, configs) are pushed through
+// the same transport and credentials (ocireg's PushBlob). It returns s, and must be
+// called before the Store is used.
 func (s *Store) WithReads(t http.RoundTripper, keychain authn.Keychain) *Store {
 	s.reg = ocireg.New(t, keychain)
 	return s
