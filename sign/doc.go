@@ -24,7 +24,7 @@
 //   - Every read is this package's own, by the code mcpverify reads with
 //     (internal/ocireg): one GET over the authenticated transport (Store.WithReads; publish
 //     reads images through Store.ReadManifest and Store.ReadConfig), never through go-containerregistry's remote package, which only
-//     writes (and asks HEAD whether blobs exist). A manifest (the .sig and .att tags, the image by tag and by
+//     PUTs manifests and pushes again other parties' layers (asking HEAD whether their blobs exist). A manifest (the .sig and .att tags, the image by tag and by
 //     digest) is read up to 4 MiB and 16384 JSON values, counted while it is read (a
 //     Content-Length over the limit is refused before the body); it must be of a media
 //     type asked for (OCI or Docker schema2: an image manifest for the tags, also an index
