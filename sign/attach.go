@@ -35,8 +35,9 @@ type Attacher struct {
 // Attach appends a layer to the manifest tagged for img with suffix, keeping every layer
 // already there (see the package doc). Under the tag's lock:
 //
-//  1. It reads the tag; only a 404 status means "absent", and a 404 is asked again at
-//     once (a lagging replica). Any other failure is an error and nothing is written.
+//  1. It reads the tag; only a 404 status means "absent" (this first read is not asked
+//     again: it only decides whether to sign; every later look asks a 404 again at once,
+//     a lagging replica). Any other failure is an error and nothing is written.
 //  2. If a.Find reports an equivalent layer it returns that: nothing is signed, logged or
 //     written.
 //  3. A record an interrupted run staged (PendingAnnotation) that a.Resume accepts is
@@ -64,7 +65,7 @@ func (s *Store) Attach(ctx context.Context, img v1.Hash, suffix string, a Attach
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
 
-	t := &attempt{s: s, tag: tag, a: a}
+	t := &attempt{s: s, tag: tag, a: a, configs: configs{}}
 	first, found, err := t.look(ctx, "")
 	if err != nil || found != nil {
 		return reused(tag, found, err)
@@ -99,7 +100,7 @@ func (s *Store) Attach(ctx context.Context, img v1.Hash, suffix string, a Attach
 		}
 		return reused(tag, found, err)
 	}
-	back, err := s.write(ctx, now, plan{want: append(t.seen, add.desc), add: add, staged: staged})
+	back, err := s.write(ctx, now, plan{want: append(t.seen, add.desc), add: add, staged: staged, configs: t.configs})
 	if err != nil {
 		return nil, err
 	}
@@ -129,19 +130,24 @@ func reused(tag name.Tag, found *Layer, err error) (*Attachment, error) {
 // attempt is one Attach: the tag, and every layer seen in any read of it so far (each
 // must still be listed after every write).
 type attempt struct {
-	s      *Store
-	tag    name.Tag
-	a      Attacher
-	seen   []v1.Descriptor
-	looked bool
+	s       *Store
+	tag     name.Tag
+	a       Attacher
+	seen    []v1.Descriptor
+	looked  bool
+	configs configs
 }
 
-// look reads the tag (a 404 is asked again at once) and notes its layers; found is an
-// equivalent layer (a.Find) when the read shows layers not seen before (or on the first
-// read). what prefixes a read error.
+// look reads the tag and notes its layers; found is an equivalent layer (a.Find) when the
+// read shows layers not seen before (or on the first read). what prefixes a read error.
+//
+// Before a write, a 404 is asked again at once (a lagging replica answers 404, then the
+// truth). The first look takes one read: it only decides whether to sign (a 404 there
+// that was not the truth costs a signature and a blob nobody uses), and every write
+// follows a later look (before staging, before writing), which asks again.
 func (t *attempt) look(ctx context.Context, what string) (*tagState, *Layer, error) {
 	st, err := t.s.read(ctx, t.tag)
-	if err == nil && st.man == nil {
+	if err == nil && st.man == nil && t.looked {
 		t.s.log.Debug("tag absent (404); asking again", "tag", t.tag.String())
 		st, err = t.s.read(ctx, t.tag)
 	}

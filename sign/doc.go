@@ -24,7 +24,7 @@
 //   - Every read is this package's own, by the code mcpverify reads with
 //     (internal/ocireg): one GET over the authenticated transport (Store.WithReads; publish
 //     reads images through Store.ReadManifest and Store.ReadConfig), never through go-containerregistry's remote package, which only
-//     writes (and asks HEAD whether blobs exist). A manifest (the .sig and .att tags, the image by tag and by
+//     PUTs manifests and pushes again other parties' layers (asking HEAD whether their blobs exist). A manifest (the .sig and .att tags, the image by tag and by
 //     digest) is read up to 4 MiB and 16384 JSON values, counted while it is read (a
 //     Content-Length over the limit is refused before the body); it must be of a media
 //     type asked for (OCI or Docker schema2: an image manifest for the tags, also an index
@@ -40,7 +40,9 @@
 //     server's publish holds from a registry is bounded, whatever the registry serves: a
 //     few manifests of at most 4 MiB, items of at most 16 MiB.
 //   - Only an HTTP 404 status proves a tag, image or blob absent, and a 404 is asked again
-//     at once (a lagging replica answers 404 for what exists, then the truth). Any other
+//     at once (a lagging replica answers 404 for what exists, then the truth) before
+//     anything is written on it: Attach's first read of a tag is the one exception (it
+//     only decides whether to sign; the read before staging or writing asks again). Any other
 //     failure, whatever error code its body names (MANIFEST_UNKNOWN in a 500, say), and
 //     any content refused above (an *ocireg.Error), means "could not check": the server
 //     fails (exit 3 in the CLI) and the tag is not written.
@@ -95,6 +97,44 @@
 // another run staged there (whose re-run then signs anew). A registry that loses the
 // staged manifest or blob after its read-back (404 twice) makes the re-run sign anew, and
 // the earlier entry stays in the log unused.
+//
+// # Requests
+//
+// Signing or attesting an image that has neither (a first publish) makes 12 registry
+// requests per item (TestFirstSignatureRequests pins them, publish's TestPublishRequests
+// the whole server): six GETs of the tag (the first look; before staging, a 404 asked
+// again; the staging read-back; before writing; the final read-back), the payload's
+// blob (POST, PUT), the staging manifest (PUT), the final config (POST, PUT) and manifest
+// (PUT). Once per Store: three pings (authenticated transports for reads, for blob
+// pushes, and the go-containerregistry Pusher's for manifests) and the empty signatures
+// config. What is not asked, and why that weakens nothing above:
+//
+//   - No ping per write: each transport is made once per repository.
+//   - No HEAD of a blob before pushing it, and no PATCH: what this package makes
+//     (payloads, envelopes, configs) is pushed by internal/ocireg's PushBlob, a POST
+//     asking the registry to mount the blob from the signatures repository itself (one
+//     that holds it answers 201 and nothing is sent, the answer a HEAD gave), else one PUT
+//     of the bytes. A blob the Store pushed is not pushed again in its life (our payload
+//     staged, then listed by the final write; the empty config). Layers of other parties
+//     pushed again go through the Pusher, which asks HEAD first, as before. A registry's
+//     word that it holds a blob was never what made a write succeed: a blob that must be
+//     readable is read back (blobBack), and embedded items are read back with the
+//     manifest.
+//   - No HEAD of the tag before a PUT (remote.Write asks it to skip PUTting a manifest the
+//     tag already holds): every write of Attach changes the manifest, and the read-back
+//     says what the registry holds.
+//   - No GET of the config Attach appends to when it pushed that config itself, earlier in
+//     the same Attach (the staging manifest's): a config is content-addressed, and bytes
+//     hashing to its digest with its size are it, whoever holds them.
+//   - No second GET after a 404 at the first look: that read decides only whether to sign.
+//     Nothing is staged, logged or written before the look before staging (or before
+//     writing, without a log), which asks a 404 again, so as many reads as before precede
+//     every write, and a replica that lags for two reads still shows the truth before the
+//     staging push. A first look misled by a lagging replica costs a signature and a blob
+//     nobody uses.
+//
+// The look before writing (after the log upload, which may take seconds, a concurrent
+// writer's window) and every read-back are kept.
 //
 // The package never imports build/, catalog/, verify/, publish/ or BuildKit (mcpverify
 // links it; hack/libguard_test.go) and never reads the environment; libraries log only through an injected *slog.Logger.

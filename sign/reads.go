@@ -129,9 +129,10 @@ func (s *Store) config(ctx context.Context, repo name.Repository, d v1.Descripto
 // config and layers are read through the Store (bounded, hashed) only when the write needs
 // them (the config, to append to; a layer blob the registry no longer has).
 type storedImage struct {
-	s   *Store
-	ctx context.Context
-	m   *ocireg.Manifest
+	s    *Store
+	ctx  context.Context
+	m    *ocireg.Manifest
+	done configs
 }
 
 func (i *storedImage) MediaType() (types.MediaType, error) {
@@ -140,8 +141,30 @@ func (i *storedImage) MediaType() (types.MediaType, error) {
 func (i *storedImage) RawManifest() ([]byte, error) { return i.m.Raw, nil }
 
 func (i *storedImage) RawConfigFile() ([]byte, error) {
+	if raw, ok := i.done.get(i.m.Image.Config); ok {
+		return raw, nil
+	}
 	raw, _, err := i.s.config(i.ctx, i.s.repo, i.m.Image.Config)
 	return raw, err
+}
+
+// configs are the raw configs an Attach pushed, by digest. A config is content-addressed:
+// bytes that hash to the digest a manifest names and have its size are that config,
+// whoever holds them, so reading it back from the registry would tell nothing more.
+type configs map[v1.Hash][]byte
+
+// note records img's config (an image this Attach pushed).
+func (c configs) note(img v1.Image) {
+	raw, err := img.RawConfigFile()
+	if err == nil {
+		c[ocireg.SHA256(raw)] = raw
+	}
+}
+
+// get returns the config d names when this Attach pushed it.
+func (c configs) get(d v1.Descriptor) ([]byte, bool) {
+	raw, ok := c[d.Digest]
+	return raw, ok && int64(len(raw)) == d.Size
 }
 
 func (i *storedImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
@@ -154,8 +177,9 @@ func (i *storedImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) 
 }
 
 // image returns st's manifest as a v1.Image (st must not be absent).
-func (st *tagState) image(ctx context.Context, s *Store) (v1.Image, error) {
-	return partial.CompressedToImage(&storedImage{s: s, ctx: ctx, m: st.man})
+// Its config is read from the registry unless done holds it (pushed by this Attach).
+func (st *tagState) image(ctx context.Context, s *Store, done configs) (v1.Image, error) {
+	return partial.CompressedToImage(&storedImage{s: s, ctx: ctx, m: st.man, done: done})
 }
 
 // ReadManifest reads the manifest at ref (any repository, e.g. an image by tag or digest)

@@ -10,7 +10,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 )
 
@@ -35,7 +34,7 @@ func (t *attempt) stage(ctx context.Context, first *tagState, sig oci.Signature)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := remote.WriteLayer(t.s.repo, add, t.s.opts(ctx)...); err != nil {
+	if err := t.s.pushBlob(ctx, add.content); err != nil {
 		return nil, nil, nil, fmt.Errorf("staging in %s: %w", t.tag, err)
 	}
 	if add.desc.Data == nil { // what a re-run reads to upload the same bytes
@@ -55,7 +54,7 @@ func (t *attempt) stage(ctx context.Context, first *tagState, sig oci.Signature)
 			return r, d, nil, err
 		}
 	}
-	back, err := t.s.write(ctx, now, plan{want: append([]v1.Descriptor(nil), t.seen...), add: add, stage: true})
+	back, err := t.s.write(ctx, now, plan{want: append([]v1.Descriptor(nil), t.seen...), add: add, stage: true, configs: t.configs})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -72,6 +71,9 @@ func (s *Store) blobBack(ctx context.Context, d v1.Descriptor) error {
 	for i := 0; ; i++ {
 		_, err := s.Content(ctx, l)
 		if err == nil || !absent(err) || i == len(readBackWaits) {
+			if absent(err) { // lost after all: a later push must not take it as pushed
+				s.pushed.Delete(d.Digest)
+			}
 			return err
 		}
 		if err := sleep(ctx, readBackWaits[i]); err != nil {

@@ -84,11 +84,16 @@ type Store struct {
 	reg   *ocireg.Client
 	log   *slog.Logger
 	locks sync.Map // tag string -> *sync.Mutex
+
+	pmu    sync.Mutex
+	pusher *remote.Pusher // created on the first write (pushes)
+	pushed sync.Map       // v1.Hash -> true: blobs pushBlob pushed (or the registry said it holds)
 }
 
-// NewStore returns a Store for repo. opts are passed to every write (go-containerregistry:
-// auth, transport); the context is added per call. Reads are the Store's own (see
-// WithReads): go-containerregistry's default transport and anonymous until set.
+// NewStore returns a Store for repo. opts make the go-containerregistry Pusher that PUTs
+// manifests (auth, transport, retries); the context is given per call. Reads, and the
+// blobs the Store makes, go through its own client (see WithReads):
+// go-containerregistry's default transport and anonymous until set.
 func NewStore(repo name.Repository, opts ...remote.Option) *Store {
 	return &Store{repo: repo, ropts: opts, reg: ocireg.New(nil, nil), log: slog.New(slog.DiscardHandler)}
 }
@@ -98,7 +103,9 @@ func NewStore(repo name.Repository, opts ...remote.Option) *Store {
 // with credentials from keychain (nil: anonymous). Give it the transport and credentials
 // of the remote options, so that reads and writes reach registries alike. Every read is
 // bounded, hashed here and checked against what was asked for (internal/ocireg); see the
-// package doc. It returns s, and must be called before the Store is used.
+// package doc. The blobs the Store makes (payloads, envelopes, configs) are pushed through
+// the same transport and credentials (ocireg's PushBlob). It returns s, and must be
+// called before the Store is used.
 func (s *Store) WithReads(t http.RoundTripper, keychain authn.Keychain) *Store {
 	s.reg = ocireg.New(t, keychain)
 	return s
@@ -115,8 +122,39 @@ func (s *Store) WithLogger(l *slog.Logger) *Store {
 // Repository returns the signatures repository.
 func (s *Store) Repository() name.Repository { return s.repo }
 
-func (s *Store) opts(ctx context.Context) []remote.Option {
-	return append([]remote.Option{remote.WithContext(ctx)}, s.ropts...)
+// pushes returns the Store's go-containerregistry Pusher, made on first use with the remote
+// options: one authenticated transport per repository for the Store's life (one ping and
+// token, not one per write), and a blob it has uploaded or found (HEAD) is not asked
+// about again. It PUTs manifests and pushes again layers of other parties a tag lost;
+// what this package makes (payloads, envelopes, configs) goes through pushBlob. What must
+// be readable is read back by this package's own reads (blobBack, the tag read-backs),
+// never taken from a registry's word that it holds a blob.
+func (s *Store) pushes() (*remote.Pusher, error) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if s.pusher == nil {
+		p, err := remote.NewPusher(s.ropts...)
+		if err != nil {
+			return nil, err
+		}
+		s.pusher = p
+	}
+	return s.pusher, nil
+}
+
+// pushBlob uploads content as a blob of the signatures repository unless this Store
+// pushed it already (ocireg's PushBlob: a POST asking to mount it from the repository
+// itself, then one PUT of the bytes when the registry does not hold it).
+func (s *Store) pushBlob(ctx context.Context, content []byte) error {
+	h := ocireg.SHA256(content)
+	if _, ok := s.pushed.Load(h); ok {
+		return nil
+	}
+	if _, err := s.reg.PushBlob(ctx, s.repo, content); err != nil {
+		return err
+	}
+	s.pushed.Store(h, true)
+	return nil
 }
 
 // List returns the layers of the manifest tagged for img with suffix ("sig" or "att"), in

@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/empty"
@@ -37,6 +36,9 @@ type plan struct {
 	// staged is the record staging add (final write of a logged item): dropped from the
 	// manifest when present. A record staging anything else is another run's, and kept.
 	staged *v1.Descriptor
+	// configs are the configs this Attach pushed: the next write of the tag appends to
+	// the manifest it reads back, whose config is then not read from the registry.
+	configs configs
 }
 
 // lacks returns the descriptors of p.want that back does not list and, for a staging
@@ -62,8 +64,11 @@ func (s *Store) write(ctx context.Context, base *tagState, p plan) (*tagState, e
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", verb, tag, err)
 		}
-		if err := remote.Write(tag, next, s.opts(ctx)...); err != nil {
+		if err := s.push(ctx, tag, next); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", verb, tag, err)
+		}
+		if p.configs != nil {
+			p.configs.note(next)
 		}
 		back, lost, err := s.readBack(ctx, tag, p)
 		if err != nil {
@@ -84,6 +89,49 @@ func (s *Store) write(ctx context.Context, base *tagState, p plan) (*tagState, e
 			"tag", tag.String(), "lost", hashList(digests), "ours", ours, "staging", p.stage, "write", n)
 		base = back
 	}
+}
+
+// push uploads the blobs of img that the Store has not pushed yet, then PUTs the manifest
+// under tag: ours and the config through pushBlob (no HEAD first: a POST that mounts what
+// the repository holds, else one PUT), a layer of another party pushed again verbatim
+// through the Pusher (a HEAD first: its blob is usually still there). The tag is not
+// asked about first (go-containerregistry's remote.Write HEADs it to skip a PUT of the
+// manifest it already holds): every write of a tag by Attach changes its manifest, and
+// the read-back that follows says what the registry holds.
+func (s *Store) push(ctx context.Context, tag name.Tag, img v1.Image) error {
+	p, err := s.pushes()
+	if err != nil {
+		return err
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		h, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		if _, ok := s.pushed.Load(h); ok {
+			continue
+		}
+		if ours, ok := l.(*dataLayer); ok {
+			err = s.pushBlob(ctx, ours.content)
+		} else {
+			err = p.Upload(ctx, s.repo, l)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return err
+	}
+	if err := s.pushBlob(ctx, raw); err != nil {
+		return err
+	}
+	return p.Put(ctx, tag, img)
 }
 
 // readBack reads tag and returns what of p it lacks; when something is, it waits and reads
@@ -122,7 +170,7 @@ func (s *Store) compose(ctx context.Context, base *tagState, extra []v1.Descript
 	var img v1.Image = empty.Signatures()
 	if base.man != nil {
 		var err error
-		if img, err = base.image(ctx, s); err != nil {
+		if img, err = base.image(ctx, s, p.configs); err != nil {
 			return nil, err
 		}
 		if p.staged != nil && stages(base.m, *p.staged) {
@@ -183,7 +231,7 @@ func union(a, b []v1.Descriptor) []v1.Descriptor {
 
 // knownLayer is a layer known from a manifest read earlier, pushed again verbatim: its
 // content is the descriptor's data, else the blob in the signatures repository (only
-// fetched when the registry no longer has it, which remote.Write checks first).
+// fetched when the registry no longer has it, which the Pusher checks first).
 type knownLayer struct {
 	desc v1.Descriptor
 	s    *Store
@@ -211,7 +259,8 @@ func (l *knownLayer) Compressed() (io.ReadCloser, error) {
 // payload from the manifest alone. The blob is pushed all the same for cosign.
 type dataLayer struct {
 	oci.Signature
-	desc v1.Descriptor
+	desc    v1.Descriptor
+	content []byte
 }
 
 func newDataLayer(sig oci.Signature) (*dataLayer, error) {
@@ -235,7 +284,7 @@ func newDataLayer(sig oci.Signature) (*dataLayer, error) {
 	if n <= MaxEmbeddedData {
 		d.Data = content
 	}
-	return &dataLayer{Signature: sig, desc: d}, nil
+	return &dataLayer{Signature: sig, desc: d, content: content}, nil
 }
 
 // Descriptor is what ggcr's partial.Descriptor uses for the manifest entry.

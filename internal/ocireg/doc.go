@@ -30,6 +30,11 @@
 // content that is not what was asked for, a body over its bound) is an *Error meaning
 // "could not check": never a reason to conclude anything, or to overwrite.
 //
+// PushBlob is the one write: a blob in two requests (a POST asking to mount it from the
+// repository itself, else one PUT of the bytes); package sign pushes what it makes with
+// it. The registry's answer that it holds a blob is its word, as a HEAD's would be:
+// callers read back what must be readable.
+//
 // Policy stays with the callers: what a 404 of referenced content means, retries and
 // per-request deadlines (the base transport's), budgets across reads (verify's).
 package ocireg

@@ -11,15 +11,20 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// counter is a loopback reverse proxy in front of the latency proxy that counts requests
-// by method (the latency proxy counts only their number).
+// counter is a loopback reverse proxy in front of a registry (or Rekor) that counts
+// requests by method and path and, after SetDelay, holds each request that long before
+// forwarding it (a far-away registry on loopback, as hack/bench/latencyproxy does). It is
+// one hop: the bench's proxies cost CPU that the parallel publish competes for on a small
+// machine and the sequential script hardly does, so there is one proxy, not two.
 type counter struct {
 	mu    sync.Mutex
 	n     map[string]int
 	paths map[string]int // "METHOD path"
+	delay atomic.Int64   // nanoseconds, per request
 	srv   *httptest.Server
 }
 
@@ -36,10 +41,20 @@ func startCounter(target string) (*counter, error) {
 		c.n[r.Method]++
 		c.paths[r.Method+" "+r.URL.Path]++
 		c.mu.Unlock()
+		if d := time.Duration(c.delay.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		rp.ServeHTTP(w, r)
 	}))
 	return c, nil
 }
+
+// SetDelay makes every request wait d before it is forwarded (0: none).
+func (c *counter) SetDelay(d time.Duration) { c.delay.Store(int64(d)) }
 
 // Host is the name images are pushed and read under, for every run of the bench.
 func (c *counter) Host() string { return c.srv.Listener.Addr().String() }

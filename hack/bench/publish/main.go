@@ -16,9 +16,9 @@
 //  3. re-publish of the unchanged catalog (-j RJ) with -latency added to every registry
 //     request: wall time, builds, new Rekor entries, registry requests per server.
 //
-// Every registry request of every run goes through a counting proxy and
-// hack/bench/latencyproxy in front of the stack's registry (delay 0 except in 3), so that
-// image references name the same host throughout. Images go to a repository prefix unique
+// Every registry request of every run goes through one counting proxy in front of the
+// stack's registry (which adds -latency in 3 only), so that image references name the
+// same host throughout. Images go to a repository prefix unique
 // to the run (bench-<unix time>; the script's under bench-<time>-script-jN), signatures to a
 // fresh signatures repository. Both builders run with --no-cache, so neither benefits from
 // the other's build cache. The program stops its git daemon and proxies and removes its
@@ -38,8 +38,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/mcpbuild/mcpbuild/hack/bench/latencyproxy"
 )
 
 const (
@@ -50,7 +48,7 @@ const (
 type config struct {
 	n, repos, jobs, rejobs, sampleK int
 	latency                         time.Duration
-	buildctl                        string
+	buildctl, mcpbuild              string
 	trace, strict                   bool
 }
 
@@ -62,6 +60,7 @@ func main() {
 	flag.IntVar(&c.rejobs, "rj", 32, "parallelism of the re-publish (mcpbuild -j)")
 	flag.DurationVar(&c.latency, "latency", 50*time.Millisecond, "delay added to every registry request of the re-publish")
 	flag.IntVar(&c.sampleK, "script-sample", 30, "time the reference script on this many servers and extrapolate linearly to -n (0: all)")
+	flag.StringVar(&c.mcpbuild, "mcpbuild", "", "mcpbuild binary to measure (default: built from this checkout), e.g. one built with profiling")
 	flag.StringVar(&c.buildctl, "buildctl", "", "buildctl binary (default: $PATH, then ~/.cache/mcpbuild/bin/buildctl)")
 	flag.BoolVar(&c.trace, "trace", false, "print every registry request of the first publish and of the slow re-publish (method and path, counted)")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a goal is missed (default: only when the run itself fails)")
@@ -72,10 +71,10 @@ func main() {
 	}
 }
 
-type stack struct{ registry, rekorURL, cosign2 string }
+type stack struct{ registry, rekorURL, cosign2, state string }
 
 func run(ctx context.Context, c config) error {
-	st := stack{os.Getenv("MCPBUILD_E2E_REGISTRY"), os.Getenv("MCPBUILD_E2E_REKOR_URL"), os.Getenv("MCPBUILD_E2E_COSIGN2")}
+	st := stack{os.Getenv("MCPBUILD_E2E_REGISTRY"), os.Getenv("MCPBUILD_E2E_REKOR_URL"), os.Getenv("MCPBUILD_E2E_COSIGN2"), os.Getenv("MCPBUILD_STATE")}
 	if st.registry == "" || st.rekorURL == "" || st.cosign2 == "" || os.Getenv("BUILDKIT_HOST") == "" {
 		return fmt.Errorf("needs the local stack: . .stack/env (BUILDKIT_HOST, MCPBUILD_E2E_REGISTRY, _REKOR_URL, _COSIGN2)")
 	}
@@ -93,9 +92,12 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	mcpbuild := filepath.Join(tmp, "mcpbuild")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", mcpbuild, "./cmd/mcpbuild").CombinedOutput(); err != nil {
-		return fmt.Errorf("building mcpbuild: %v\n%s", err, out)
+	mcpbuild := c.mcpbuild
+	if mcpbuild == "" {
+		mcpbuild = filepath.Join(tmp, "mcpbuild")
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", mcpbuild, "./cmd/mcpbuild").CombinedOutput(); err != nil {
+			return fmt.Errorf("building mcpbuild: %v\n%s", err, out)
+		}
 	}
 	for _, d := range []string{"git", "catalog", "script"} {
 		if err := os.Mkdir(filepath.Join(tmp, d), 0o755); err != nil {
@@ -107,12 +109,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer gitd.Close()
-	proxy, err := latencyproxy.Start("http://"+st.registry, 0)
-	if err != nil {
-		return err
-	}
-	defer proxy.Close()
-	cnt, err := startCounter("http://" + proxy.Host())
+	cnt, err := startCounter("http://" + st.registry)
 	if err != nil {
 		return err
 	}
@@ -131,7 +128,9 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	pub := publisher{bin: mcpbuild, host: host, sigRepo: host + "/" + prefix + "/signatures", rekorURL: "http://" + rekor.Host(),
+	// The first publish talks to Rekor directly, as the script's cosign does; the
+	// re-publishes through the counter, which counts their log writes (none expected).
+	pub := publisher{bin: mcpbuild, host: host, sigRepo: host + "/" + prefix + "/signatures", rekorURL: st.rekorURL,
 		pattern: filepath.Join(tmp, "catalog", "servers") + "/..."}
 
 	// 1. first publish
@@ -141,7 +140,9 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	cnt.Reset()
+	cpu0 := snapCPU(st.state)
 	first, err := pub.run(ctx, c.jobs, true)
+	firstCPU := snapCPU(st.state).since(cpu0)
 	if err != nil {
 		return err
 	}
@@ -166,10 +167,12 @@ func run(ctx context.Context, c config) error {
 	smp := sample(servers, c.sampleK)
 	scale := float64(c.n) / float64(len(smp))
 	fmt.Fprintf(os.Stderr, "reference script on %d servers, sequential...\n", len(smp))
+	cpu0 = snapCPU(st.state)
 	seq, err := sc.run(ctx, smp, 1)
 	if err != nil {
 		return fmt.Errorf("reference script: %w", err)
 	}
+	seqCPU := snapCPU(st.state).since(cpu0)
 	fmt.Fprintf(os.Stderr, "reference script on %d servers, %d workers...\n", len(smp), c.jobs)
 	par, err := sc.run(ctx, smp, c.jobs)
 	if err != nil {
@@ -179,13 +182,14 @@ func run(ctx context.Context, c config) error {
 	parN := time.Duration(float64(par) * scale)
 
 	// 3. re-publish, first on loopback (the floor: start-up and CPU), then behind a slow registry
+	pub.rekorURL = "http://" + rekor.Host()
 	fmt.Fprintf(os.Stderr, "re-publish: mcpbuild publish -j %d, no latency...\n", c.rejobs)
 	fast, err := pub.run(ctx, c.rejobs, false)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "re-publish: mcpbuild publish -j %d, %v per registry request...\n", c.rejobs, c.latency)
-	proxy.SetDelay(c.latency)
+	cnt.SetDelay(c.latency)
 	before, err = rekorSize(ctx, st.rekorURL)
 	if err != nil {
 		return err
@@ -201,7 +205,7 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	proxy.SetDelay(0)
+	cnt.SetDelay(0)
 	if c.trace {
 		for _, p := range cnt.Paths() {
 			fmt.Fprintln(os.Stderr, "re-publish request:", p)
@@ -234,6 +238,11 @@ func run(ctx context.Context, c config) error {
 	t.bound("re-publish: registry requests per server", fmt.Sprintf("%.2f + %d per run (%d: %s)", float64(perServer)/float64(c.n), reqs-perServer, reqs, byMethod), "≤ 3", perServer <= 3*c.n)
 	fmt.Printf("\nfirst publish: %d registry requests (%.1f per server), Rekor tree +%d; re-publish: Rekor tree +%d (the log is shared with other users of the stack)\n",
 		firstReqs, float64(firstReqs)/float64(c.n), firstLog, after-before)
+	mine, mineTotal := firstCPU.perServer("mcpbuild", c.n)
+	theirs, theirsTotal := seqCPU.perServer("buildctl+cosign", len(smp))
+	fmt.Printf("CPU per server (ms of CPU time, /proc and getrusage; the stack is shared, so other users' work counts too):\n")
+	fmt.Printf("  first publish (mcpbuild -j %d): %s; total %d ms over %s wall per server\n", c.jobs, mine, mineTotal.Milliseconds(), (first.elapsed / time.Duration(c.n)).Round(time.Millisecond))
+	fmt.Printf("  script, sequential:            %s; total %d ms over %s wall per server\n", theirs, theirsTotal.Milliseconds(), (seq / time.Duration(len(smp))).Round(time.Millisecond))
 	if t.failed && c.strict {
 		return fmt.Errorf("a goal was missed")
 	}
