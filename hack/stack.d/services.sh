@@ -12,6 +12,15 @@ hostport_of() {
 }
 
 # --- buildkitd ----------------------------------------------------------------------------
+# history_config: BuildKit keeps every build record of the last 48 hours by default (a record
+# is dropped only past both maxAge and maxEntries), with its blobs; a long-lived test stack
+# runs thousands of builds a day, and a buildkitd whose databases grew that way spent about
+# twice the CPU per build of a fresh one (hack/bench/publish). mcpbuild reads a build's record
+# right after the build (its provenance), so a short retention costs nothing.
+history_config() {
+  printf '[history]\n  maxAge = "15m"\n  maxEntries = 200\n'
+}
+
 prepare_buildkitd() {
   mkdir -p "$STATE/buildkitd"
   # The local registry speaks plain HTTP.
@@ -19,6 +28,7 @@ prepare_buildkitd() {
 [registry."$REGISTRY_ADDR"]
   http = true
   insecure = true
+$(history_config)
 EOF
 }
 
@@ -66,6 +76,7 @@ prepare_buildkitd_tls() {
   insecure = true
 [otel]
   socketPath = "$d/otel-grpc.sock"
+$(history_config)
 EOF
 }
 
