@@ -49,10 +49,15 @@ const (
 // largeItems is the Verifier's semaphore of large items.
 type largeItems chan struct{}
 
-// acquire waits for a slot when size is large, and returns its release.
+// acquire waits for a slot when size is large, and returns its release. A large item
+// makes its verification heavy first (budget_heavy.go): a large-item slot is held only by
+// verifications that hold a heavy slot, and so never wait for one.
 func (l largeItems) acquire(ctx context.Context, size int64) (func(), error) {
 	if size <= largeItem || l == nil {
 		return func() {}, nil
+	}
+	if err := budgetOf(ctx).waitHeavy(ctx); err != nil {
+		return nil, err
 	}
 	select {
 	case l <- struct{}{}:
@@ -81,13 +86,19 @@ func truncated(what string, n int) error {
 type budget struct {
 	limit int64
 	used  atomic.Int64
+	h     heavyState // budget_heavy.go
 }
 
 type budgetKey struct{}
 
-// withBudget gives ctx a fresh budget of MaxImageBytes.
-func withBudget(ctx context.Context) context.Context {
-	return context.WithValue(ctx, budgetKey{}, &budget{limit: MaxImageBytes})
+// withBudget gives ctx a fresh budget of MaxImageBytes, outside any run's heavy-image
+// slots (it never waits).
+func withBudget(ctx context.Context) context.Context { return (*heavySlots)(nil).withBudget(ctx) }
+
+// withBudget gives ctx a fresh budget of MaxImageBytes whose verification takes one of
+// h's slots past heavyImage (budget_heavy.go); give it back with done.
+func (h *heavySlots) withBudget(ctx context.Context) context.Context {
+	return context.WithValue(ctx, budgetKey{}, &budget{limit: MaxImageBytes, h: newHeavyState(h)})
 }
 
 // budgetOf returns ctx's budget, nil (unlimited) when it has none.
@@ -112,6 +123,7 @@ func (b *budget) charge(n int64, what string) error {
 	if b == nil {
 		return nil
 	}
+	b.h.charged(n)
 	if b.used.Add(n) > b.limit {
 		return b.overBudget(what)
 	}
@@ -129,11 +141,12 @@ func (b *budget) fits(n int64, what string) error {
 
 // readDescriptor reads a descriptor's content (embedded or as a blob) at most limit
 // bytes (getBlob refuses a declared size over limit, and reads no more than the declared
-// size), refusing before any read a declared size over what is left of the budget (the
-// bytes read are charged by the transport).
+// size), refusing before any read a declared size over what is left of the budget, and
+// taking a heavy slot first when the read makes the verification heavy (admit; the bytes
+// read are charged by the transport).
 func (v *Verifier) readDescriptor(ctx context.Context, repo name.Repository, d v1.Descriptor, limit int64) ([]byte, error) {
 	if len(d.Data) == 0 && d.Size <= limit {
-		if err := budgetOf(ctx).fits(d.Size, fmt.Sprintf("blob %s@%s", repo, d.Digest)); err != nil {
+		if err := budgetOf(ctx).admit(ctx, d.Size, fmt.Sprintf("blob %s@%s", repo, d.Digest)); err != nil {
 			return nil, err
 		}
 	}
@@ -142,13 +155,18 @@ func (v *Verifier) readDescriptor(ctx context.Context, repo name.Repository, d v
 
 // chargeJSON refuses a JSON document from the registry with more than MaxJSONValues
 // values and charges the budget for decoding it: its length again (decoded strings) and
-// jsonValueCost per value, plus extra for other copies the decoder makes (base64).
+// jsonValueCost per value, plus extra for other copies the decoder makes (base64). When
+// that makes the verification heavy, it first waits for a heavy slot (admit).
 func chargeJSON(ctx context.Context, raw []byte, extra int64, what string) error {
 	n, err := ocireg.CountJSONValues(raw, what)
 	if err != nil {
 		return &readError{err}
 	}
-	return budgetOf(ctx).charge(int64(len(raw))+int64(n)*jsonValueCost+extra, "decoding "+what)
+	b, cost := budgetOf(ctx), int64(len(raw))+int64(n)*jsonValueCost+extra
+	if err := b.admit(ctx, cost, "decoding "+what); err != nil {
+		return err
+	}
+	return b.charge(cost, "decoding "+what)
 }
 
 // imageOf returns the image manifest m holds (a read by AcceptImage has one); its
@@ -173,9 +191,17 @@ func manifestCost(size int64) int64 {
 // are read, by budgetTransport), and takes a slot of l when that is large, so that the
 // buffer and its decoding are held by at most maxLargeItems reads at a time. Once the
 // manifest is decoded, the slot is given back, and so is the reservation past the bytes
-// actually read.
+// actually read. When the read makes the verification heavy and no heavy slot is free,
+// it refuses with errNeedSlot instead of waiting with the response open: the caller
+// waits with nothing held and reads again (readManifest).
 func (l largeItems) manifestRead(ctx context.Context, what string, size int64) (func(int64), error) {
 	b := budgetOf(ctx)
+	if err := b.fits(manifestCost(size), "decoding "+what); err != nil {
+		return nil, err
+	}
+	if err := b.tryHeavy(size + manifestCost(size)); err != nil {
+		return nil, err
+	}
 	if err := b.charge(manifestCost(size), "decoding "+what); err != nil {
 		_ = b.charge(-manifestCost(size), what) // refused: nothing is held
 		return nil, err

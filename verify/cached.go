@@ -100,45 +100,57 @@ func (c *registryClient) sigReader(known bool) func(context.Context, name.Refere
 // cachedManifest returns the manifest cached under h, checked as ocireg checks a GET's:
 // an accepted media type, a valid manifest of it, the descriptor's media type and size
 // (when d is given); the bytes are charged to the budget and the decoding reserved as a
-// read's (manifestRead). hit is false when the cache does not hold it (or holds it as a
-// blob, without a media type): the caller reads it from the registry. Content that
-// hashes to h but fails a check is what the registry would serve for h: the same error
-// as a GET's (the registry failing).
+// read's (manifestRead; when that needs a heavy slot that is not free, the bytes are
+// dropped while it waits, and read again). hit is false when the cache does not hold it
+// (or holds it as a blob, without a media type): the caller reads it from the registry.
+// Content that hashes to h but fails a check is what the registry would serve for h: the
+// same error as a GET's (the registry failing).
 func (c *registryClient) cachedManifest(ctx context.Context, repo name.Repository, h v1.Hash, acc ocireg.Accept, d *v1.Descriptor) (m *manifest, hit bool, err error) {
 	if c.cache == nil {
 		return nil, false, nil
 	}
-	mt, raw, ok := c.cache.get(h, ocireg.MaxManifest)
-	if !ok || mt == "" {
-		c.stats.cache(false)
-		return nil, false, nil
-	}
-	c.stats.cache(true)
+	m, err = readManifest(ctx, func() (*manifest, error) {
+		mt, raw, ok := c.cache.get(h, ocireg.MaxManifest)
+		if hit = ok && mt != ""; !hit {
+			return nil, nil
+		}
+		return c.decodeCached(ctx, repo, h, mt, raw, acc, d)
+	})
+	c.stats.cache(hit)
+	return decoded(m), hit, err
+}
+
+// decodeCached is cachedManifest's check of raw, the bytes of media type mt cached under
+// h; the manifest returned holds raw (readManifest settles the budget with it).
+func (c *registryClient) decodeCached(ctx context.Context, repo name.Repository, h v1.Hash, mt string, raw []byte, acc ocireg.Accept, d *v1.Descriptor) (*manifest, error) {
 	what := fmt.Sprintf("manifest %s@%s (cached)", repo.Name(), h)
 	b := budgetOf(ctx)
 	if err := b.charge(int64(len(raw)), what); err != nil {
-		return nil, true, err
+		return nil, err
 	}
 	done, err := c.large.manifestRead(ctx, what, int64(len(raw)))
+	if errors.Is(err, errNeedSlot) {
+		_ = b.charge(-int64(len(raw)), what) // dropped: read again once the slot is held
+	}
 	if err != nil {
-		return nil, true, err
+		return nil, err
 	}
 	defer done(int64(len(raw)))
 	if _, err := ocireg.CountJSONValues(raw, what); err != nil {
-		return nil, true, &readError{err}
+		return nil, &readError{err}
 	}
-	m, err = ocireg.Decode(raw, mt, acc)
+	m, err := ocireg.Decode(raw, mt, acc)
 	if err != nil {
-		return nil, true, badContent("reading %s: %v", what, err)
+		return nil, badContent("reading %s: %v", what, err)
 	}
 	m.Digest = h
 	if d != nil && d.MediaType != "" && string(d.MediaType) != m.MediaType {
-		return nil, true, badContent("%s is %s, its descriptor says %s", what, m.MediaType, d.MediaType)
+		return nil, badContent("%s is %s, its descriptor says %s", what, m.MediaType, d.MediaType)
 	}
 	if d != nil && int64(len(raw)) != d.Size {
-		return nil, true, badContent("%s is %d bytes, its descriptor says %d", what, len(raw), d.Size)
+		return nil, badContent("%s is %d bytes, its descriptor says %d", what, len(raw), d.Size)
 	}
-	return decoded(m), true, nil
+	return m, nil
 }
 
 // cachedBlob returns d's blob from the cache when it holds d's size in bytes hashing to

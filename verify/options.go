@@ -37,6 +37,8 @@ type options struct {
 
 	transportSet   bool
 	requestTimeout time.Duration // of the default transport; 0: its default
+
+	limits *limits // shared memory bounds (withLimits); nil: the Verifier's own
 }
 
 // WithLogger sets the logger (default: discard).

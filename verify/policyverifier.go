@@ -32,10 +32,11 @@ func NewPolicyVerifier(tp TrustPolicy, opts ...Option) (*PolicyVerifier, error) 
 		return nil, err
 	}
 	pv := &PolicyVerifier{}
+	lim := newLimits() // one memory bound for all the keys' Verifiers
 	for i, p := range tp.Publishers {
 		bp := boundPublisher{pub: p, patterns: pats[i]}
 		for j, k := range p.Keys {
-			v, err := New(k.Key, append(append([]Option(nil), opts...), p.Options...)...)
+			v, err := New(k.Key, append(append([]Option{withLimits(lim)}, opts...), p.Options...)...)
 			if err != nil {
 				return nil, fmt.Errorf("publisher %q, key %d (%s): %w", p.Name, j+1, k.Ref, err)
 			}

@@ -79,7 +79,7 @@ func (c *registryClient) get(ctx context.Context, ref name.Reference, acc ocireg
 
 // getKnown is get, and reports whether the cache already held what it read.
 func (c *registryClient) getKnown(ctx context.Context, ref name.Reference, acc ocireg.Accept) (*manifest, bool, error) {
-	m, err := c.cl.Manifest(ctx, ref, acc)
+	m, err := readManifest(ctx, func() (*manifest, error) { return c.cl.Manifest(ctx, ref, acc) })
 	known := false
 	if err == nil && c.cache != nil {
 		known = c.cache.has(m.Digest)
@@ -103,7 +103,7 @@ func (c *registryClient) getManifestFor(ctx context.Context, repo name.Repositor
 	if m, hit, err := c.cachedManifest(ctx, repo, d.Digest, acc, &d); hit {
 		return m, err
 	}
-	m, err := c.cl.ManifestFor(ctx, repo, d, acc)
+	m, err := readManifest(ctx, func() (*manifest, error) { return c.cl.ManifestFor(ctx, repo, d, acc) })
 	if err == nil {
 		c.cache.put(m.Digest, m.MediaType, m.Raw)
 	}

@@ -66,7 +66,8 @@ type Verifier struct {
 	o      *options
 	reg    *registryClient
 	rekor  *rekorTrust
-	large  largeItems // budget.go
+	large  largeItems  // budget.go
+	heavy  *heavySlots // budget_heavy.go
 }
 
 // New returns a Verifier trusting key (the publisher's public key). It refuses an
@@ -85,7 +86,11 @@ func New(key crypto.PublicKey, opts ...Option) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading public key: %w", err)
 	}
-	v := &Verifier{key: key, sigVer: sv, o: o, large: make(largeItems, maxLargeItems)}
+	lim := o.limits
+	if lim == nil {
+		lim = newLimits()
+	}
+	v := &Verifier{key: key, sigVer: sv, o: o, large: lim.large, heavy: lim.heavy}
 	v.reg = newRegistryClient(&countingTransport{inner: budgetTransport{o.transport}, stats: o.stats, kind: kindRegistry, logger: o.logger}, o.keychain, v.large, o.cache, o.stats)
 	if !o.noTLog {
 		v.rekor = &rekorTrust{given: o.logKeys(), url: o.rekorURL,
@@ -159,7 +164,8 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	repo := ref.Context()
 	sigRepo := v.SignaturesRepository(repo)
 	wantAtt := p.Provenance != ProvenanceSkip
-	ctx = withBudget(ctx) // bounds what this verification reads and decodes (budget.go)
+	ctx = v.heavy.withBudget(ctx) // bounds what this verification reads and decodes (budget.go)
+	defer budgetOf(ctx).done()    // every read has returned: its heavy slot, if any, is given back
 
 	// Authenticate once per registry for both repositories before the parallel reads. A
 	// failure here surfaces again, classified, at the first read.

@@ -36,7 +36,7 @@ func TestE2EHostileContentMemory(t *testing.T) {
 			f.SigRepo = sigRepo
 			key, rekorKey := f.WriteKeys(t.TempDir())
 			flags := []string{"--key", key, "--rekor-key", rekorKey, "--registry", s.registry, "--signatures-repo", sigRepo.Name()}
-			checkHostileMemory(t, f, flags, c, func(i int) name.Repository {
+			checkHostileMemory(t, f, flags, c, hostileRun{8, []string{"-j", "8"}}, func(i int) name.Repository {
 				r, err := name.NewRepository(fmt.Sprintf("%s-%d", prefix, i))
 				if err != nil {
 					t.Fatal(err)

@@ -46,8 +46,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// The memory goal: 8 images at -j 8, each with hostile content as large as the per-item
-// limits allow, stay under this peak RSS.
+// The memory goal: images with hostile content as large as the per-item limits allow
+// stay under this peak RSS, at -j 8 and at mcpverify's defaults and -j 64.
 const maxPeakRSS = 256 << 20
 
 // killRSS ends a child that goes far past the goal (a regression must not take the
@@ -151,7 +151,7 @@ func bigImage(cfg, man int) func(*verifytest.Fixture, name.Repository) name.Dige
 	}
 }
 
-// A registry serving hostile content as large as each per-item limit allows (the
+// A registry serving hostile content as large as each per-item limits allow (the
 // issue's .att of 32 DSSE layers of 8 MiB, the same at the envelope limit, bundle
 // referrers at that limit, a .sig manifest of 4 MiB of empty layers, an .att manifest of
 // 4 MiB, every manifest and the config at its limit at once, an 8 MiB config) must not
@@ -164,20 +164,57 @@ func TestHostileContentMemory(t *testing.T) {
 	for _, c := range hostileCases() {
 		t.Run(c.name, func(t *testing.T) {
 			f, flags := setup(t)
-			checkHostileMemory(t, f, flags, c, func(i int) name.Repository { return f.Repo(fmt.Sprintf("mcp/hostile%d", i)) })
+			checkHostileMemory(t, f, flags, c, hostileRun{8, []string{"-j", "8"}}, func(i int) name.Repository { return f.Repo(fmt.Sprintf("mcp/hostile%d", i)) })
 		})
 	}
 }
 
-// checkHostileMemory puts c's content next to 8 images (in the repositories repo names)
-// and runs mcpverify -j 8 on them with flags, in a process of its own: its peak RSS must
-// stay under maxPeakRSS and every verdict must be c.want.
-func checkHostileMemory(t *testing.T, f *verifytest.Fixture, flags []string, c hostileCase, repo func(i int) name.Repository) {
+// The same goal at mcpverify's default concurrency (-j 32, 16 images in flight on one
+// registry) and at -j 64 --jobs-per-registry 64, with the hostile content that holds the
+// most per image (every read at its limit at once) and with images that each hold an
+// 8 MiB config and verify: what images hold is bounded by the run, not by the images in
+// flight (before, the first case peaked at 374 MiB with the defaults and past 1 GiB at
+// 64).
+func TestHostileContentMemoryAtScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns mcpverify on 32 and 64 hostile images")
+	}
+	runs := []hostileRun{{32, nil}, {64, []string{"-j", "64", "--jobs-per-registry", "64"}}}
+	for _, c := range hostileCases() {
+		if !strings.HasPrefix(c.name, "all:") && !strings.HasPrefix(c.name, "config:") {
+			continue
+		}
+		for _, r := range runs {
+			t.Run(fmt.Sprintf("%s/%d images %s", c.name, r.images, r.flags()), func(t *testing.T) {
+				f, flags := setup(t)
+				checkHostileMemory(t, f, flags, c, r, func(i int) name.Repository { return f.Repo(fmt.Sprintf("mcp/hostile%d", i)) })
+			})
+		}
+	}
+}
+
+// hostileRun is how many images checkHostileMemory puts the hostile content next to,
+// and the concurrency flags mcpverify runs with (none: its defaults).
+type hostileRun struct {
+	images int
+	jobs   []string
+}
+
+func (r hostileRun) flags() string {
+	if len(r.jobs) == 0 {
+		return "(default -j)"
+	}
+	return strings.Join(r.jobs, " ")
+}
+
+// checkHostileMemory puts c's content next to r.images images (in the repositories repo
+// names) and runs mcpverify on them with flags and r's concurrency flags, in a process of
+// its own: its peak RSS must stay under maxPeakRSS and every verdict must be c.want.
+func checkHostileMemory(t *testing.T, f *verifytest.Fixture, flags []string, c hostileCase, r hostileRun, repo func(i int) name.Repository) {
 	t.Helper()
-	const images = 8
 	var args []string
 	var shared []byte
-	for i := range images {
+	for i := range r.images {
 		var img name.Digest
 		if c.image != nil {
 			img = c.image(f, repo(i))
@@ -188,10 +225,11 @@ func checkHostileMemory(t *testing.T, f *verifytest.Fixture, flags []string, c h
 		args = append(args, img.String())
 	}
 	start := time.Now()
-	code, out, peak := runChild(t, append(append(flags, "-j", "8", "--require-provenance", "--commit", verifytest.PinCommit), args...)...)
-	t.Logf("%s: exit %d, peak RSS %d MiB, %s", c.name, code, peak>>20, time.Since(start).Round(time.Millisecond))
+	args = append(append(append(append([]string(nil), flags...), r.jobs...), "--require-provenance", "--commit", verifytest.PinCommit), args...)
+	code, out, peak := runChild(t, args...)
+	t.Logf("%s: %d images %s: exit %d, peak RSS %d MiB, %s", c.name, r.images, r.flags(), code, peak>>20, time.Since(start).Round(time.Millisecond))
 	if peak > maxPeakRSS {
-		t.Errorf("peak RSS %d MiB for %d hostile images at -j 8, want at most %d MiB", peak>>20, images, maxPeakRSS>>20)
+		t.Errorf("peak RSS %d MiB for %d hostile images %s, want at most %d MiB", peak>>20, r.images, r.flags(), maxPeakRSS>>20)
 	}
 	wantCode := cliutil.ExitUnreachable
 	switch {
@@ -200,7 +238,7 @@ func checkHostileMemory(t *testing.T, f *verifytest.Fixture, flags []string, c h
 	case c.want == "VERIFIED":
 		wantCode = cliutil.ExitOK
 	}
-	if code != wantCode || strings.Count(out, ": "+c.want) != images {
+	if code != wantCode || strings.Count(out, ": "+c.want) != r.images {
 		t.Errorf("exit %d, want %d with every image %q\n%s", code, wantCode, c.want, out)
 	}
 }
