@@ -161,7 +161,11 @@ func coverageOf(m *manifest, imgs []platformImage) *coverage {
 	if m == nil || m.Index == nil || len(imgs) == 0 {
 		return nil
 	}
-	return &coverage{platforms: imgs}
+	c := &coverage{}
+	for _, pi := range imgs { // not the configs: Verify drops them once their labels are checked
+		c.platforms = append(c.platforms, platformImage{platform: pi.platform, digest: pi.digest})
+	}
+	return c
 }
 
 // uncovered returns the first platform image c requires that subjects (sha256 hex

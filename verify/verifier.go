@@ -202,6 +202,11 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	if f.cfgErr == nil {
 		p.covers = coverageOf(f.img, f.imgs)
 	}
+	labels := labelChecks(f.imgs, f.cfgErr, p.Pin.Commit)
+	// Checked: the decoded image manifest and configs (up to 4 and 8 MiB each from a
+	// hostile registry) are not held through the signature and provenance checks, nor the
+	// .sig manifest through the provenance's.
+	f.img, f.imgs = nil, nil
 	checkProv := func(ctx context.Context) {
 		prov = v.checkProvenance(ctx, refs, digest, f.att, f.attErr, p, errors.Is(f.sigErr, errNotFound))
 	}
@@ -211,8 +216,9 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	expected := expectedPayloads(repo, digest, p.Pin) // cosign CLI signatures: no blob read (signature.go)
 	fetchAll(ctx, func(ctx context.Context) {
 		s = v.checkSignaturesOf(ctx, refs, repo, digest, f.sig, f.sigErr, expected)
+		f.sig = nil // not held while the provenance is checked
 	}, checkProv)
-	vd.Checks = append(vd.Checks, s.sig, s.tlog, labelChecks(f.imgs, f.cfgErr, p.Pin.Commit), claimCheck(s, p), prov)
+	vd.Checks = append(vd.Checks, s.sig, s.tlog, labels, claimCheck(s, p), prov)
 	return v.conclude(ctx, vd)
 }
 
