@@ -158,19 +158,26 @@
 // response body read from the registry, plus what decoding it costs (the document again,
 // 160 bytes per JSON value, base64 copies); real signatures and provenance take a few to
 // tens of KiB. Both are charged before they are held: a declared size before the read, a
-// manifest's decoding (for the most its body can be) before its body is read, into a
-// buffer of the declared size, decoded once (and its raw bytes dropped). Attestations and
-// bundles are read and checked one at a time, each dropped before the next, signatures
-// and referrer manifests four at a time, and the first valid answer (a signature whose
-// log entry verifies, a provenance that passes) ends the reading. Items over 1 MiB
-// (envelopes, bundles, manifests, configs) are read and decoded at most two at a time
-// per Verifier, across its verifications. Past the budget or a limit, or with more
-// entries listed than are examined and none of those verifying, the verification stops
-// reading and is indeterminate: the registry failed to serve something checkable, and
-// what was not read might have been the answer. mcpverify -j 8 on 8 images whose .att
-// holds 32 envelopes of 8 MiB, or at the limit, peaks at about 30 or 90 MiB of RSS, with
-// every read at its limit at once (config, image, .sig and .att manifests) about 160 MiB
-// (the goal is 256 MiB: cmd/mcpverify TestHostileContentMemory).
+// manifest's decoding (for the most its body can be, settled to its JSON values once
+// read) before its body is read, into a buffer of the declared size, decoded once (and
+// its raw bytes dropped). Attestations and bundles are read and checked one at a time,
+// each dropped before the next, signatures and referrer manifests four at a time, and the
+// first valid answer (a signature whose log entry verifies, a provenance that passes)
+// ends the reading; the image manifest and configs are dropped once checked. Items over 1
+// MiB (envelopes, bundles, manifests, configs) are read and decoded at most two at a time
+// per Verifier, across its verifications. What a verification holds is held until its
+// verdict, so the Verifier bounds that too: one about to hold more than 1 MiB, or to take
+// what its other verifications hold past 32 MiB, first takes one of two heavy-image slots
+// and keeps it until its verdict; waiting for one holds no response, and ctx's end ends
+// the wait (indeterminate). A Verifier's verifications then hold at most two budgets plus
+// 32 MiB however many run at once, and ordinary ones never wait. A PolicyVerifier's
+// Verifiers share these bounds. Past the budget or a limit, or with more entries listed
+// than are examined and none of those verifying, the verification stops reading and is
+// indeterminate: the registry failed to serve something checkable, and what was not read
+// might have been the answer. mcpverify on images whose every read is at its limit
+// (config, image, .sig and .att manifests) peaks at about 115 MiB of RSS at -j 8 and with
+// its defaults, and 140 MiB at -j 64 --jobs-per-registry 64 (the goal is 256 MiB:
+// cmd/mcpverify TestHostileContentMemory, TestHostileContentMemoryAtScale).
 //
 // Library code logs only through the logger given with WithLogger and reads no
 // environment variables.
