@@ -67,11 +67,12 @@ var errNeedSlot = errors.New("a heavy-image slot is needed first")
 // heavyState is the budget's part of the bound: the run's slots, whether this
 // verification holds one, and what it adds to the run's light bytes while it does not.
 type heavyState struct {
-	run   *heavySlots   // nil: never waits (a budget outside a Verifier's)
-	turn  chan struct{} // one goroutine of the verification waits for the slot at a time
-	held  atomic.Bool
-	ended atomic.Bool  // the verdict is given: no slot is taken any more
-	light atomic.Int64 // this verification's part of run.light
+	run     *heavySlots   // nil: never waits (a budget outside a Verifier's)
+	turn    chan struct{} // one goroutine of the verification waits for the slot at a time
+	held    atomic.Bool
+	ended   atomic.Bool  // the verdict is given: no slot is taken any more
+	light   atomic.Int64 // this verification's part of run.light
+	prepaid atomic.Int64 // admitted into run.light (light) ahead of being charged
 }
 
 func newHeavyState(run *heavySlots) heavyState {
@@ -79,27 +80,54 @@ func newHeavyState(run *heavySlots) heavyState {
 }
 
 // charged counts n bytes charged to the budget in the run's light bytes while the
-// verification holds no slot.
+// verification holds no slot, but for what was admitted (prepaid) already.
 func (h *heavyState) charged(n int64) {
-	if h.run != nil && !h.held.Load() && !h.ended.Load() {
-		h.light.Add(n)
-		h.run.light.Add(n)
+	if h.run == nil || h.held.Load() || h.ended.Load() {
+		return
 	}
+	for n > 0 {
+		p := h.prepaid.Load()
+		if p <= 0 {
+			break
+		}
+		if use := min(p, n); h.prepaid.CompareAndSwap(p, p-use) {
+			n -= use
+		}
+	}
+	h.light.Add(n)
+	h.run.light.Add(n)
 }
 
 // take marks the slot taken: this verification's bytes are no longer the run's light ones.
 func (h *heavyState) take() {
 	h.held.Store(true)
 	h.run.light.Add(-h.light.Swap(0))
+	h.prepaid.Store(0)
 }
 
-// heavy reports whether holding n more bytes makes b's verification heavy while it holds
-// no slot yet.
-func (b *budget) heavy(n int64) bool {
+// light admits n more bytes for b's verification without a slot when that keeps it light
+// (at most heavyImage bytes, counting those admitted and not yet charged) and the run's
+// light bytes at most maxLightBytes: it adds them to those at once (prepaid), so that
+// verifications admitted together cannot exceed it. True also when b holds a slot or
+// has no run.
+func (b *budget) light(n int64) bool {
 	if b == nil || b.h.run == nil || b.h.held.Load() {
+		return true
+	}
+	if b.used.Load()+b.h.prepaid.Load()+n > heavyImage {
 		return false
 	}
-	return b.used.Load()+n > heavyImage || b.h.run.light.Load()+n > maxLightBytes
+	for {
+		cur := b.h.run.light.Load()
+		if cur+n > maxLightBytes {
+			return false
+		}
+		if b.h.run.light.CompareAndSwap(cur, cur+n) {
+			b.h.light.Add(n)
+			b.h.prepaid.Add(n)
+			return true
+		}
+	}
 }
 
 // admit makes room for n more bytes about to be read or decoded: past the budget it
@@ -109,7 +137,7 @@ func (b *budget) admit(ctx context.Context, n int64, what string) error {
 	if err := b.fits(n, what); err != nil {
 		return err
 	}
-	if !b.heavy(n) {
+	if b.light(n) {
 		return nil
 	}
 	return b.waitHeavy(ctx)
@@ -118,7 +146,7 @@ func (b *budget) admit(ctx context.Context, n int64, what string) error {
 // tryHeavy takes a heavy slot when n more bytes make the verification heavy and one is
 // free, else returns errNeedSlot (nothing waits: see manifestRead).
 func (b *budget) tryHeavy(n int64) error {
-	if !b.heavy(n) {
+	if b.light(n) {
 		return nil
 	}
 	select {
@@ -181,6 +209,7 @@ func (b *budget) done() {
 		<-b.h.run.slots
 	}
 	b.h.run.light.Add(-b.h.light.Swap(0))
+	b.h.prepaid.Store(0)
 	<-b.h.turn
 }
 

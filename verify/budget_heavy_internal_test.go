@@ -130,17 +130,62 @@ func TestLightImagesNeverWait(t *testing.T) {
 		}
 		light = append(light, b)
 	}
-	if b := budgetOf(run.withBudget(ctx)); !b.heavy(per) || b.heavy(0) {
-		t.Fatalf("with %d light bytes in the run, %d more are heavy: %v, 0 more: %v", run.light.Load(), per, b.heavy(per), b.heavy(0))
+	if b := budgetOf(run.withBudget(ctx)); b.light(per) || !b.light(0) {
+		t.Fatalf("with %d light bytes in the run, %d more stay light", run.light.Load(), per)
 	}
 	light[0].done()
-	if b := budgetOf(run.withBudget(ctx)); b.heavy(per) {
+	if b := budgetOf(run.withBudget(ctx)); !b.light(per) {
 		t.Fatalf("a verdict did not give back its light bytes: %d in the run", run.light.Load())
+	} else {
+		b.done()
 	}
 	for _, b := range light[1:] {
 		b.done()
 	}
 	release()
+	if run.light.Load() != 0 {
+		t.Fatalf("%d light bytes after every verdict", run.light.Load())
+	}
+}
+
+// Verifications admitted at once cannot take the run's light bytes past maxLightBytes:
+// what is admitted is counted before it is read.
+func TestLightBytesAdmittedAtOnce(t *testing.T) {
+	run := newLimits().heavy
+	defer fill(run)()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	per := int64(heavyImage - 1)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted := 0
+	var budgets []*budget
+	for range 2 * maxLightBytes / per {
+		b := budgetOf(run.withBudget(ctx))
+		budgets = append(budgets, b)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if b.admit(ctx, per, "x") == nil {
+				mu.Lock()
+				admitted++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if int64(admitted) != maxLightBytes/per || run.light.Load() > maxLightBytes {
+		t.Fatalf("%d verifications of %d bytes admitted at once (%d light bytes), want %d", admitted, per, run.light.Load(), maxLightBytes/per)
+	}
+	for _, b := range budgets {
+		_ = b.charge(per, "x") // the admitted bytes read: no more light bytes
+	}
+	if got := run.light.Load(); got != int64(admitted)*per+int64(len(budgets)-admitted)*per {
+		t.Fatalf("%d light bytes after the reads, want what was admitted plus what was charged without", got)
+	}
+	for _, b := range budgets {
+		b.done()
+	}
 	if run.light.Load() != 0 {
 		t.Fatalf("%d light bytes after every verdict", run.light.Load())
 	}
