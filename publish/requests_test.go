@@ -2,9 +2,6 @@ package publish_test
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/mcpbuild/mcpbuild/build"
@@ -13,36 +10,6 @@ import (
 	"github.com/mcpbuild/mcpbuild/publish"
 	"github.com/mcpbuild/mcpbuild/sign/signtest"
 )
-
-// byKind sums the requests of entries by "METHOD kind": ping (/v2/), image or sig (a
-// manifest of a server's repository or of a .sig/.att tag), blob, upload.
-func byKind(entries []hostile.Entry) map[string]int {
-	out := map[string]int{}
-	for _, e := range entries {
-		kind := "ping"
-		switch {
-		case strings.Contains(e.Path, "/manifests/sha256-"):
-			kind = "sig"
-		case strings.Contains(e.Path, "/manifests/"):
-			kind = "image"
-		case strings.Contains(e.Path, "/blobs/uploads/"):
-			kind = "upload"
-		case strings.Contains(e.Path, "/blobs/"):
-			kind = "blob"
-		}
-		out[e.Method+" "+kind]++
-	}
-	return out
-}
-
-func kinds(m map[string]int) string {
-	var out []string
-	for k, n := range m {
-		out = append(out, fmt.Sprintf("%s=%d", k, n))
-	}
-	sort.Strings(out)
-	return strings.Join(out, " ")
-}
 
 // The registry requests publish makes (the build's push aside), pinned so that they cannot
 // grow unnoticed. A first publish of a server: the check (the tag: 404), the confirmation
@@ -92,17 +59,17 @@ func TestPublishRequests(t *testing.T) {
 
 	publishAll("warm")
 	first := publishAll("alpha", "beta")
-	perServer := map[string]int{"GET image": 3, "GET blob": 1, // check, confirmation
+	perServer := map[string]int{"GET manifest": 3, "GET blob": 1, // check, confirmation
 		"GET sig": 12, "POST upload": 4, "PUT upload": 4, "PUT sig": 4}
-	want := map[string]int{}
+	want := hostile.Tally{}
 	for k, n := range perServer {
 		want[k] = 2 * n
 	}
-	if got := byKind(first); kinds(got) != kinds(want) {
-		t.Errorf("first publish of 2 servers: %s (%d requests); want %s (2 x 28)", kinds(got), len(first), kinds(want))
+	if got := hostile.TallyOf(first); got.String() != want.String() {
+		t.Errorf("first publish of 2 servers: %s (%d requests); want %s (2 x 28)", got, len(first), want)
 	}
 	again := publishAll("alpha", "beta")
-	if got := byKind(again); kinds(got) != kinds(map[string]int{"GET image": 2, "GET sig": 4}) {
-		t.Errorf("re-publish of 2 servers: %s; want 3 GETs each (tag, .sig, .att)", kinds(got))
+	if got := hostile.TallyOf(again); got.String() != (hostile.Tally{"GET manifest": 2, "GET sig": 4}).String() {
+		t.Errorf("re-publish of 2 servers: %s; want 3 GETs each (tag, .sig, .att)", got)
 	}
 }

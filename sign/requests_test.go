@@ -2,42 +2,11 @@ package sign_test
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/mcpbuild/mcpbuild/internal/hostile"
 	"github.com/mcpbuild/mcpbuild/sign/signtest"
 )
-
-// requests sums s's log after the first since, by "METHOD kind" where kind is ping
-// (/v2/), tag (a manifest), blob or upload.
-func requests(s *hostile.Server, since int) map[string]int {
-	out := map[string]int{}
-	for _, e := range s.Log()[since:] {
-		kind := "ping"
-		switch {
-		case strings.Contains(e.Path, "/manifests/"):
-			kind = "tag"
-		case strings.Contains(e.Path, "/blobs/uploads/"):
-			kind = "upload"
-		case strings.Contains(e.Path, "/blobs/"):
-			kind = "blob"
-		}
-		out[e.Method+" "+kind]++
-	}
-	return out
-}
-
-func show(m map[string]int) string {
-	var out []string
-	for k, n := range m {
-		out = append(out, fmt.Sprintf("%s=%d", k, n))
-	}
-	sort.Strings(out)
-	return strings.Join(out, " ")
-}
 
 // The registry requests of signing and attesting an image that has neither (a first
 // publish), pinned so that they cannot grow unnoticed. Per item (signature, attestation):
@@ -63,10 +32,10 @@ func TestFirstSignatureRequests(t *testing.T) {
 	}
 	// Once per Store: three pings (reads; blob pushes; manifest PUTs) and the empty
 	// signatures config.
-	if got := requests(s, start); got["GET ping"] != 3 || got["POST upload"] != 5 {
-		t.Errorf("first image: %s; want 3 pings, 5 uploads (2 payloads, 2 configs and the empty config once)", show(got))
+	if got := hostile.TallyOf(s.Log()[start:]); got["GET ping"] != 3 || got["POST upload"] != 5 {
+		t.Errorf("first image: %s; want 3 pings, 5 uploads (2 payloads, 2 configs and the empty config once)", got.String())
 	}
-	perItem := map[string]int{"GET tag": 6, "POST upload": 2, "PUT upload": 2, "PUT tag": 2}
+	perItem := hostile.Tally{"GET sig": 6, "POST upload": 2, "PUT upload": 2, "PUT sig": 2}
 	for _, tc := range []struct {
 		name string
 		do   func() error
@@ -78,8 +47,8 @@ func TestFirstSignatureRequests(t *testing.T) {
 		if err := tc.do(); err != nil {
 			t.Fatal(err)
 		}
-		if got := requests(s, before); show(got) != show(perItem) {
-			t.Errorf("%s of a new image: %s (%d requests); want %s (12)", tc.name, show(got), len(s.Log())-before, show(perItem))
+		if got := hostile.TallyOf(s.Log()[before:]); got.String() != perItem.String() {
+			t.Errorf("%s of a new image: %s (%d requests); want %s (12)", tc.name, got.String(), len(s.Log())-before, perItem.String())
 		}
 	}
 }
