@@ -129,7 +129,7 @@ With several images: 2 before 3 before 1.`,
 	c.catalog.AddFlags(cmd)
 	cmd.PersistentFlags().BoolVarP(&c.verbose, "verbose", "v", false, "log debug messages to stderr")
 	cmd.Flags().StringVar(&commit, "commit", "", "pin: the git commit the images must be built from (overrides the catalog)")
-	cmd.Flags().IntVarP(&jobs, "jobs", "j", defaultJobs, "images verified in parallel (see --jobs-per-registry)")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", defaultJobs, "images verified in parallel (see --jobs-per-registry; memory does not grow with it: a run holds at most two heavy images' budgets plus 32 MiB)")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cliutil.UsageError{Err: err} })
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	cmd.AddCommand(newAuditCmd(c))
