@@ -103,6 +103,7 @@ func (c *Cache) get(h v1.Hash, limit int64) (mediaType string, b []byte, ok bool
 		return "", nil, false
 	}
 	raw, err := io.ReadAll(io.LimitReader(f, min(limit, maxCacheEntry)+maxCacheType+2))
+	fi, serr := f.Stat()
 	f.Close()
 	if err != nil {
 		return "", nil, false
@@ -115,8 +116,11 @@ func (c *Cache) get(h v1.Hash, limit int64) (mediaType string, b []byte, ok bool
 		}
 		return "", nil, false
 	}
-	now := time.Now()
-	_ = os.Chtimes(p, now, now) // recently used
+	// Recently used: touched at most once a minute (the eviction order needs no finer
+	// grain), not on every read of a run.
+	if now := time.Now(); serr != nil || now.Sub(fi.ModTime()) > time.Minute {
+		_ = os.Chtimes(p, now, now)
+	}
 	return string(mt), body, true
 }
 

@@ -73,6 +73,17 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	if fi, _ := os.Stat(c.path(hs[1])); !fi.ModTime().After(t0.Add(3 * time.Minute)) {
 		t.Fatalf("a read did not mark entry 1 used: %v", fi.ModTime())
 	}
+	// Used less than a minute ago: a read does not touch it again (one write a minute).
+	recent := time.Now().Add(-10 * time.Second).Truncate(time.Second)
+	if err := os.Chtimes(c.path(hs[1]), recent, recent); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := c.get(hs[1], 1<<20); !ok {
+		t.Fatal("entry 1 missing")
+	}
+	if fi, _ := os.Stat(c.path(hs[1])); !fi.ModTime().Equal(recent) {
+		t.Fatalf("a read touched entry 1 used %v ago: %v", time.Since(recent), fi.ModTime())
+	}
 	// Now 2, 3, 0, 1. A bound of three entries keeps three quarters of it: two entries.
 	c.max = 3 * (2<<10 + 1)
 	c.put(ocireg.SHA256([]byte("x")), "", []byte("x")) // over the bound: evicts

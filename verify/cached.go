@@ -75,12 +75,15 @@ func (c *registryClient) fromHead(ctx context.Context, ref name.Reference, acc o
 	return m, false, err
 }
 
-// getImage reads an image reference's manifest (getManifest) and reports whether the
-// cache held it (see sigReader).
+// getImage reads an image reference's manifest and reports whether the cache held it
+// (see sigReader). A tag without a hint (fetch) is read with one GET, whatever the cache
+// holds: its digest is the hash of the bytes read, which are cached under it, and a HEAD
+// first would only add a round trip (a GET by tag is counted by registries as a GET by
+// digest is, and the cache could spare at most the GET after the HEAD). By digest, from
+// the cache or a GET.
 func (c *registryClient) getImage(ctx context.Context, ref name.Reference) (*manifest, bool, error) {
-	if c.cache == nil {
-		m, err := c.get(ctx, ref, ocireg.AcceptImageRef)
-		return m, false, err
+	if _, ok := ref.(name.Tag); ok || c.cache == nil {
+		return c.getKnown(ctx, ref, ocireg.AcceptImageRef)
 	}
 	return c.resolve(ctx, ref, ocireg.AcceptImageRef)
 }

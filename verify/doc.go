@@ -93,16 +93,19 @@
 // content-addressed (<dir>/sha256/<hex>, never by tag; written atomically, 0600 files in
 // 0700 directories, at most 8 MiB an entry, least recently used entries evicted past the
 // total bound), and hashed again on every read: an entry that does not hash to its name
-// is deleted and the content read from the registry again. With a cache, a tag (the
-// image's, the .sig, .att and referrers tags) is resolved with a HEAD, whose
+// is deleted and the content read from the registry again. With a cache, an image's tag
+// without a hint (below) is read with one GET, as without a cache: its digest is the hash
+// of the bytes (the Docker-Content-Digest header is never trusted), and they are cached
+// under it. The other tags (a hinted image's, the .sig, .att and referrers tags of an
+// image the cache held) are resolved with a HEAD, whose
 // Docker-Content-Digest picks the cache entry, else the digest to GET by; a HEAD without
 // a sha256 digest falls back to one GET of the tag (its digest is the hash of the bytes,
 // as without a cache), a 404 proves absence as a GET's does, any other answer is could
 // not check, and so is a digest the HEAD names that the registry then does not serve. A
 // .sig or .att manifest is read again exactly when its tag's digest changed: the tag's
 // last digest needs no index of its own, since the digest-keyed entry is that index. An
-// image new to the cache costs one round trip more than without one (its tag's HEAD, then
-// a GET by digest; its .sig and .att, new too, are read by GET at once). Tag hints: the
+// image new to the cache costs what it costs without one: 2 round trips (its tag's GET,
+// then the config and its .sig and .att, new too, by GET at once). Tag hints: the
 // digest an image's tag last resolved to is kept beside the entries (<dir>/tags/<sha256
 // of the tag's name>, "sha256:<hex>\n", read at most 128 bytes; anything else is no hint),
 // and the next verification of the tag sends the tag's HEAD and, in parallel, the HEADs of

@@ -75,3 +75,11 @@ func (c *Cache) setHint(tag name.Tag, h v1.Hash) {
 	c.size += int64(len(b))
 	c.mu.Unlock()
 }
+
+// updateHint is setHint after a fetch that read old (ok: a well-formed hint) at its
+// start: an unchanged hint is neither read nor written again.
+func (c *Cache) updateHint(tag name.Tag, h, old v1.Hash, ok bool) {
+	if !ok || h != old {
+		c.setHint(tag, h)
+	}
+}

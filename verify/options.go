@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/mcpbuild/mcpbuild/catalog"
 	"github.com/mcpbuild/mcpbuild/internal/httpx"
 	"github.com/mcpbuild/mcpbuild/internal/trustsrc"
 )
@@ -97,9 +98,17 @@ func WithCache(c *Cache) Option {
 }
 
 // WithSignaturesRepository sets where signatures and attestations are stored (cosign's
-// COSIGN_REPOSITORY). Default: <image registry>/mcp/signatures.
+// COSIGN_REPOSITORY). Default: <image registry>/mcp/signatures. A repository outside the
+// distribution grammar (catalog.CheckRepository: a "." or ".." path component, which a
+// registry may resolve to another repository) is refused.
 func WithSignaturesRepository(r name.Repository) Option {
-	return func(o *options) error { o.sigRepo = &r; return nil }
+	return func(o *options) error {
+		if err := catalog.CheckRepository(r); err != nil {
+			return fmt.Errorf("WithSignaturesRepository: %w", err)
+		}
+		o.sigRepo = &r
+		return nil
+	}
 }
 
 // WithPlatform checks only this platform of a multi-platform index (its label, and that

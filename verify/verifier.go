@@ -134,7 +134,8 @@ type fetched struct {
 //     IndeterminateInternal (a panic: hostile content crashing a parser).
 //   - *InputError: ref or p cannot be checked (nil ref, invalid Policy, a digest of an
 //     algorithm it cannot hash); nothing was read, the Verdict is neither verified nor
-//     indeterminate (asking again will not help), and Reason names the input.
+//     indeterminate (asking again will not help), and Reason names the input (a "." or
+//     ".." path component too: catalog.CheckRepository).
 func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd *Verdict, err error) {
 	vd = &Verdict{MediaType: MediaType, Pin: p.Pin}
 	// Content from a registry is hostile: a panic in a parser (ours or a library's) must
@@ -150,6 +151,9 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 		return v.invalid(vd, "reference", errors.New("no image reference"))
 	}
 	vd.Image = ref.Name()
+	if err := catalog.CheckRepository(ref.Context()); err != nil {
+		return v.invalid(vd, "reference", err)
+	}
 	if err := p.validate(); err != nil {
 		return v.invalid(vd, "policy", err)
 	}
@@ -222,12 +226,12 @@ func (v *Verifier) Verify(ctx context.Context, ref name.Reference, p Policy) (vd
 	return v.conclude(ctx, vd)
 }
 
-// fetch makes the first reads: by tag, the manifest (round trip 1) then the config, the
-// .sig and the .att manifests in parallel (round trip 2); by digest, the manifest, .sig and
-// .att in parallel, then the config. An index adds one round trip for the platforms'
-// manifests (read in parallel) before their configs. With a cache, each tag is resolved
-// by a HEAD and what the cache holds is not requested (cached.go); with a hint of the
-// tag's last digest, the .sig and .att HEADs go out with the tag's (speculate.go).
+// fetch makes the first reads: by tag, the manifest (round trip 1) then the config, .sig
+// and .att manifests in parallel (2); by digest, the manifest, .sig and .att in parallel,
+// then the config. An index adds a round trip (the platforms' manifests). With a cache,
+// what it holds is not requested (cached.go; the .sig and .att of an image it held are
+// resolved by HEAD); with a hint of the tag's last digest, the tag is resolved by HEAD,
+// with the .sig and .att HEADs of that digest in the same round trip (speculate.go).
 func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.Repository, wantAtt bool, plat *v1.Platform) (*fetched, error) {
 	repo := ref.Context()
 	f := &fetched{}
@@ -276,7 +280,7 @@ func (v *Verifier) fetch(ctx context.Context, ref name.Reference, sigRepo name.R
 		return f, nil
 	}
 	f.digest = f.img.Digest
-	v.reg.cache.setHint(tag, f.digest)
+	v.reg.cache.updateHint(tag, f.digest, hint, hinted)
 	if hinted && f.digest == hint {
 		fetchAll(ctx, getCfg, spec.readSig(v.reg, f), spec.readAtt(v.reg, f))
 		return f, nil

@@ -77,7 +77,7 @@ entry is invalid or not verified; 3, first, when one could not be checked).`,
 			return resultsErr(results)
 		},
 	}
-	cmd.Flags().IntVarP(&jobs, "jobs", "j", jobs, "servers verified in parallel (see --jobs-per-registry)")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", jobs, "servers verified in parallel (see --jobs-per-registry; memory does not grow with it: a run holds at most two heavy images' budgets plus 32 MiB)")
 	cmd.Flags().StringVar(&tag, "tag", "", "tag to verify for every image (default: the catalog's reference, i.e. latest)")
 	return cmd
 }

@@ -25,8 +25,9 @@ func TestAuditWarmCache(t *testing.T) {
 	dir := t.TempDir()
 	args := append(flags, "--cache-dir", dir, "audit", "--catalog", cat, "--stats")
 	code, cold, coldErrs := cli(t, nil, args...)
-	// Cold: new images, so their .sig and .att tags are read with a GET at once.
-	if code != cliutil.ExitOK || !strings.Contains(coldErrs, "HEADs: 3") {
+	// Cold: each tag is read with one GET (no hint yet), and the images are new, so their
+	// .sig and .att tags are read with a GET at once: no HEAD, and everything cached.
+	if code != cliutil.ExitOK || !strings.Contains(coldErrs, "HEADs: 0") || !strings.Contains(coldErrs, "cache: 0 hits") {
 		t.Fatalf("cold audit: exit %d\n%s\n%s", code, cold, coldErrs)
 	}
 	code, warm, errs := cli(t, nil, args...)
@@ -55,7 +56,7 @@ func TestCacheFlags(t *testing.T) {
 	xdg := t.TempDir()
 	env := map[string]string{"XDG_CACHE_HOME": xdg, "HOME": t.TempDir()}
 	code, out, errs := cli(t, env, append(flags, "--skip-provenance", "--stats", "--commit", verifytest.PinCommit, "mcp/alpha:latest")...)
-	if code != cliutil.ExitOK || !strings.Contains(errs, "HEAD 1)") {
+	if code != cliutil.ExitOK || !strings.Contains(errs, "HEAD 0)") || !strings.Contains(errs, "cache: 0 hits, 1 misses") {
 		t.Fatalf("default cache: exit %d\n%s\n%s", code, out, errs)
 	}
 	if es, err := os.ReadDir(filepath.Join(xdg, "mcpverify", "sha256")); err != nil || len(es) == 0 {

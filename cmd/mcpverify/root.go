@@ -77,13 +77,14 @@ index one round trip more.
 
 Cache: what is read by digest is kept under --cache-dir (default <user cache
 dir>/mcpverify; --no-cache: none), named by its digest and hashed again on every read.
-Tags are then resolved with HEAD, and the digest each tag last resolved to is kept as a
-hint: the .sig and .att HEADs of that digest go out with the tag's, so an unchanged image
+An image not yet cached costs what it costs without one: its tag is read with one GET
+(its digest is the hash of the bytes, never a header), cached under that digest. The
+digest each tag last resolved to is kept as a hint, and the next run resolves the tag with
+HEAD: the .sig and .att HEADs of that digest go out with the tag's, so an unchanged image
 costs 3 HEADs in 1 round trip and no GET (registries count GETs against rate limits;
 --stats shows their rate-limit headers). A tag that moved costs those HEADs (at most two) and
 is read as new; the hint never decides anything, every check is of the digest the tag's
-HEAD names. An image not yet cached costs one round trip more than without a cache (the
-tag's HEAD, then a GET by digest).
+HEAD names.
 
 Output: per image "VERIFIED", "NOT VERIFIED: <first failing check>: <detail>" (exit 1)
 or "COULD NOT VERIFY: <check>: <error>" (exit 3: a failed lookup is never reported as
@@ -129,7 +130,7 @@ With several images: 2 before 3 before 1.`,
 	c.catalog.AddFlags(cmd)
 	cmd.PersistentFlags().BoolVarP(&c.verbose, "verbose", "v", false, "log debug messages to stderr")
 	cmd.Flags().StringVar(&commit, "commit", "", "pin: the git commit the images must be built from (overrides the catalog)")
-	cmd.Flags().IntVarP(&jobs, "jobs", "j", defaultJobs, "images verified in parallel (see --jobs-per-registry)")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", defaultJobs, "images verified in parallel (see --jobs-per-registry; memory does not grow with it: a run holds at most two heavy images' budgets plus 32 MiB)")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cliutil.UsageError{Err: err} })
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	cmd.AddCommand(newAuditCmd(c))
