@@ -38,6 +38,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/mcpbuild/mcpbuild/hack/bench/benchtable"
 )
 
 const (
@@ -220,22 +222,22 @@ func run(ctx context.Context, c config) error {
 	builds := c.n - again.count("unchanged")
 	moved := again.movedIndexes(first)
 
-	t := table{n: c.n, k: len(smp)}
+	t := benchtable.Table{W: os.Stdout, Tool: "mcpbuild", N: c.n, K: len(smp)}
 	fmt.Printf("mcpbuild publish vs the script a user would write (buildctl build + cosign sign v2 per server), one run:\n")
 	fmt.Printf("%d `FROM scratch` servers over %d git repositories; both --no-cache; mcpbuild also signs and logs a provenance attestation per server;\n", c.n, c.repos)
 	if len(smp) < c.n {
 		fmt.Printf("the script was timed on %d of the %d servers and extrapolated linearly (x%.1f).\n", len(smp), c.n, scale)
 	}
 	fmt.Printf("\n")
-	t.header()
-	t.ratio(fmt.Sprintf("first publish, script sequential (mcpbuild -j %d)", c.jobs), first.elapsed, seqN, 0.2, true)
-	t.ratio(fmt.Sprintf("first publish, script with %d workers (mcpbuild -j %d)", c.jobs, c.jobs), first.elapsed, parN, 0, false)
-	t.bound(fmt.Sprintf("re-publish, %v per registry request (mcpbuild -j %d)", c.latency, c.rejobs), again.elapsed.Round(time.Millisecond).String(), "≤ 5s", again.elapsed <= 5*time.Second)
-	t.info(fmt.Sprintf("re-publish, no latency (mcpbuild -j %d)", c.rejobs), fast.elapsed.Round(time.Millisecond).String())
-	t.bound("re-publish: builds (servers not \"unchanged\")", fmt.Sprint(builds), "0", builds == 0)
-	t.bound("re-publish: new Rekor log entries (POSTs to Rekor)", fmt.Sprint(logWrites), "0", logWrites == 0)
-	t.bound("re-publish: log indexes differing from the first publish's", fmt.Sprint(moved), "0", moved == 0)
-	t.bound("re-publish: registry requests per server", fmt.Sprintf("%.2f + %d per run (%d: %s)", float64(perServer)/float64(c.n), reqs-perServer, reqs, byMethod), "≤ 3", perServer <= 3*c.n)
+	t.Header()
+	t.Ratio(fmt.Sprintf("first publish, script sequential (mcpbuild -j %d)", c.jobs), first.elapsed, seqN, 0.2, true, true)
+	t.Ratio(fmt.Sprintf("first publish, script with %d workers (mcpbuild -j %d)", c.jobs, c.jobs), first.elapsed, parN, 0, false, true)
+	t.Bound(fmt.Sprintf("re-publish, %v per registry request (mcpbuild -j %d)", c.latency, c.rejobs), again.elapsed.Round(time.Millisecond).String(), "≤ 5s", again.elapsed <= 5*time.Second)
+	t.Info(fmt.Sprintf("re-publish, no latency (mcpbuild -j %d)", c.rejobs), fast.elapsed.Round(time.Millisecond).String())
+	t.Bound("re-publish: builds (servers not \"unchanged\")", fmt.Sprint(builds), "0", builds == 0)
+	t.Bound("re-publish: new Rekor log entries (POSTs to Rekor)", fmt.Sprint(logWrites), "0", logWrites == 0)
+	t.Bound("re-publish: log indexes differing from the first publish's", fmt.Sprint(moved), "0", moved == 0)
+	t.Bound("re-publish: registry requests per server", fmt.Sprintf("%.2f + %d per run (%d: %s)", float64(perServer)/float64(c.n), reqs-perServer, reqs, byMethod), "≤ 3", perServer <= 3*c.n)
 	fmt.Printf("\nfirst publish: %d registry requests (%.1f per server), Rekor tree +%d; re-publish: Rekor tree +%d (the log is shared with other users of the stack)\n",
 		firstReqs, float64(firstReqs)/float64(c.n), firstLog, after-before)
 	mine, mineTotal := firstCPU.perServer("mcpbuild", c.n)
@@ -243,7 +245,7 @@ func run(ctx context.Context, c config) error {
 	fmt.Printf("CPU per server (ms of CPU time, /proc and getrusage; the stack is shared, so other users' work counts too):\n")
 	fmt.Printf("  first publish (mcpbuild -j %d): %s; total %d ms over %s wall per server\n", c.jobs, mine, mineTotal.Milliseconds(), (first.elapsed / time.Duration(c.n)).Round(time.Millisecond))
 	fmt.Printf("  script, sequential:            %s; total %d ms over %s wall per server\n", theirs, theirsTotal.Milliseconds(), (seq / time.Duration(len(smp))).Round(time.Millisecond))
-	if t.failed && c.strict {
+	if t.Failed && c.strict {
 		return fmt.Errorf("a goal was missed")
 	}
 	return nil
@@ -343,44 +345,4 @@ func (r *result) movedIndexes(first *result) int {
 		}
 	}
 	return k
-}
-
-// table prints the Markdown table: metric, mcpbuild, reference, ratio, goal, result.
-type table struct {
-	n, k   int
-	failed bool
-}
-
-func (t *table) header() {
-	fmt.Printf("| metric (N=%d) | mcpbuild | reference | ratio | goal | result |\n|---|---|---|---|---|---|\n", t.n)
-}
-
-func (t *table) ratio(metric string, got, ref time.Duration, goal float64, checked bool) {
-	r := float64(got) / float64(ref)
-	refS := ref.Round(time.Millisecond).String()
-	if t.k < t.n {
-		refS += fmt.Sprintf(" (K=%d, extrapolated)", t.k)
-	}
-	goalS, res := "-", "(info)"
-	if checked {
-		goalS, res = fmt.Sprintf("≤ %.1f", goal), verdict(r <= goal)
-		t.failed = t.failed || r > goal
-	}
-	fmt.Printf("| %s | %s | %s | %.3f | %s | %s |\n", metric, got.Round(time.Millisecond), refS, r, goalS, res)
-}
-
-func (t *table) bound(metric, got, goal string, ok bool) {
-	t.failed = t.failed || !ok
-	fmt.Printf("| %s | %s | - | - | %s | %s |\n", metric, got, goal, verdict(ok))
-}
-
-func (t *table) info(metric, got string) {
-	fmt.Printf("| %s | %s | - | - | - | (info) |\n", metric, got)
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "pass"
-	}
-	return "FAIL"
 }

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpbuild/mcpbuild/hack/bench/benchtable"
 	"github.com/mcpbuild/mcpbuild/hack/bench/latencyproxy"
 )
 
@@ -192,7 +193,7 @@ func bench(c config) error {
 		return err
 	}
 
-	t := table{n: c.n, k: k}
+	t := benchtable.Table{W: os.Stdout, Tool: "mcpverify", N: c.n, K: k}
 	layout := "publish layout (payloads embedded in the .sig descriptors)"
 	if !c.embed {
 		layout = "cosign layout (payload blobs)"
@@ -204,26 +205,26 @@ func bench(c config) error {
 		fmt.Printf("cosign verify was timed on %d of the %d images and extrapolated linearly (x%.1f).\n", k, c.n, scale)
 	}
 	fmt.Printf("\n")
-	t.header()
-	t.ratio("one image, cosign layout: mcpverify --no-cache vs cosign v2 (median of 3)", r.one.elapsed, r.oneCosign2.elapsed, 0.45, true, false)
-	t.bound("one image: registry round trips after the ping", strconv.Itoa(r.one.roundTrips), "2", r.one.roundTrips == 2)
-	t.ratio("audit, cold cache (--skip-provenance) vs cosign v2 loop", r.cold.elapsed, r.cosign2N, 0.02, true, true)
-	t.bound("audit, cold cache: time", r.cold.elapsed.Round(time.Millisecond).String(), "≤ 1.5s", r.cold.elapsed <= 1500*time.Millisecond)
-	t.ratio("audit, warm cache vs the cold audit", r.warm.elapsed, r.cold.elapsed, 0.5, true, false)
-	t.bound("audit, warm cache: manifest GETs", strconv.Itoa(r.warm.counts.ManifestGets), "0", r.warm.counts.ManifestGets == 0)
-	t.ratio("audit, --no-cache vs cosign v2 loop", r.noCache.elapsed, r.cosign2N, 0.02, true, true)
-	t.bound("audit, --no-cache: time", r.noCache.elapsed.Round(time.Millisecond).String(), "≤ 1.5s", r.noCache.elapsed <= 1500*time.Millisecond)
-	t.ratio("audit with provenance (default), cold cache vs cosign v2 loop", r.provCold.elapsed, r.cosign2N, 0, false, true)
-	t.ratio("audit with provenance, warm vs cold", r.provWarm.elapsed, r.provCold.elapsed, 0, false, false)
+	t.Header()
+	t.Ratio("one image, cosign layout: mcpverify --no-cache vs cosign v2 (median of 3)", r.one.elapsed, r.oneCosign2.elapsed, 0.45, true, false)
+	t.Bound("one image: registry round trips after the ping", strconv.Itoa(r.one.roundTrips), "2", r.one.roundTrips == 2)
+	t.Ratio("audit, cold cache (--skip-provenance) vs cosign v2 loop", r.cold.elapsed, r.cosign2N, 0.02, true, true)
+	t.Bound("audit, cold cache: time", r.cold.elapsed.Round(time.Millisecond).String(), "≤ 1.5s", r.cold.elapsed <= 1500*time.Millisecond)
+	t.Ratio("audit, warm cache vs the cold audit", r.warm.elapsed, r.cold.elapsed, 0.5, true, false)
+	t.Bound("audit, warm cache: manifest GETs", strconv.Itoa(r.warm.counts.ManifestGets), "0", r.warm.counts.ManifestGets == 0)
+	t.Ratio("audit, --no-cache vs cosign v2 loop", r.noCache.elapsed, r.cosign2N, 0.02, true, true)
+	t.Bound("audit, --no-cache: time", r.noCache.elapsed.Round(time.Millisecond).String(), "≤ 1.5s", r.noCache.elapsed <= 1500*time.Millisecond)
+	t.Ratio("audit with provenance (default), cold cache vs cosign v2 loop", r.provCold.elapsed, r.cosign2N, 0, false, true)
+	t.Ratio("audit with provenance, warm vs cold", r.provWarm.elapsed, r.provCold.elapsed, 0, false, false)
 	if e.cosign3 != "" {
-		t.ratio("audit, cold cache vs cosign v3 loop", r.cold.elapsed, r.cosign3N, 0, false, true)
+		t.Ratio("audit, cold cache vs cosign v3 loop", r.cold.elapsed, r.cosign3N, 0, false, true)
 	}
 	if r.defCold.elapsed > 0 {
-		t.info("audit, cold cache, mcpverify's default -j and --jobs-per-registry", r.defCold.elapsed.Round(time.Millisecond).String())
-		t.info("audit, warm cache, mcpverify's default -j and --jobs-per-registry", fmt.Sprintf("%s (%.3f of cold)", r.defWarm.elapsed.Round(time.Millisecond), float64(r.defWarm.elapsed)/float64(r.defCold.elapsed)))
+		t.Info("audit, cold cache, mcpverify's default -j and --jobs-per-registry", r.defCold.elapsed.Round(time.Millisecond).String())
+		t.Info("audit, warm cache, mcpverify's default -j and --jobs-per-registry", fmt.Sprintf("%s (%.3f of cold)", r.defWarm.elapsed.Round(time.Millisecond), float64(r.defWarm.elapsed)/float64(r.defCold.elapsed)))
 	}
-	t.info("one image, warm cache (median of 3)", fmt.Sprintf("%s, %d round trip(s)", r.oneWarm.elapsed.Round(time.Millisecond), r.oneWarm.roundTrips))
-	t.info("audit, cold cache, no latency (the floor: start-up and CPU)", r.floor.elapsed.Round(time.Millisecond).String())
+	t.Info("one image, warm cache (median of 3)", fmt.Sprintf("%s, %d round trip(s)", r.oneWarm.elapsed.Round(time.Millisecond), r.oneWarm.roundTrips))
+	t.Info("audit, cold cache, no latency (the floor: start-up and CPU)", r.floor.elapsed.Round(time.Millisecond).String())
 
 	fmt.Printf("\n| run | time | CPU | registry requests (proxy) | round trips per image | connections |\n|---|---|---|---|---|---|\n")
 	for _, x := range []struct {
@@ -250,7 +251,7 @@ func bench(c config) error {
 			return err
 		}
 	}
-	if t.failed && c.strict {
+	if t.Failed && c.strict {
 		return fmt.Errorf("a goal was missed")
 	}
 	return nil
