@@ -113,8 +113,11 @@
 //   - No HEAD of a blob before pushing it, and no PATCH: what this package makes
 //     (payloads, envelopes, configs) is pushed by internal/ocireg's PushBlob, a POST
 //     asking the registry to mount the blob from the signatures repository itself (one
-//     that holds it answers 201 and nothing is sent, the answer a HEAD gave), else one PUT
-//     of the bytes. A blob the Store pushed is not pushed again in its life (our payload
+//     that holds it answers 201 and nothing is sent), else one PUT of the bytes. A blob
+//     the registry only said it holds (that 201, or an upload location on another host;
+//     redirects are not followed) is read back and hashed before it counts as pushed, so a
+//     registry claiming every blob cannot get a signature cosign cannot fetch (it costs a
+//     GET only when a blob is already there). A blob the Store pushed is not pushed again in its life (our payload
 //     staged, then listed by the final write; the empty config). Layers of other parties
 //     pushed again go through the Pusher, which asks HEAD first, as before. A registry's
 //     word that it holds a blob was never what made a write succeed: a blob that must be

@@ -144,14 +144,21 @@ func (s *Store) pushes() (*remote.Pusher, error) {
 
 // pushBlob uploads content as a blob of the signatures repository unless this Store
 // pushed it already (ocireg's PushBlob: a POST asking to mount it from the repository
-// itself, then one PUT of the bytes when the registry does not hold it).
+// itself, then one PUT of the bytes when the registry does not hold it). A blob the
+// registry only said it holds (a mount) is read back and hashed before it counts as pushed.
 func (s *Store) pushBlob(ctx context.Context, content []byte) error {
 	h := ocireg.SHA256(content)
 	if _, ok := s.pushed.Load(h); ok {
 		return nil
 	}
-	if _, err := s.reg.PushBlob(ctx, s.repo, content); err != nil {
+	_, uploaded, err := s.reg.PushBlob(ctx, s.repo, content)
+	if err != nil {
 		return err
+	}
+	if !uploaded { // a mount's 201, or an upload elsewhere: read it back before relying on it
+		if err := s.blobBack(ctx, v1.Descriptor{Digest: h, Size: int64(len(content))}); err != nil {
+			return fmt.Errorf("reading back blob %s the registry says it holds: %w", h, err)
+		}
 	}
 	s.pushed.Store(h, true)
 	return nil

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -49,11 +50,11 @@ func TestPushBlob(t *testing.T) {
 	repo, seen := pushRegistry(t, nil)
 	c := ocireg.New(nil, nil)
 	content := []byte(`{"payload":1}`)
-	h, err := c.PushBlob(ctx, repo, content)
-	if err != nil || h != ocireg.SHA256(content) {
-		t.Fatalf("PushBlob() = %v, %v; want %v", h, err, ocireg.SHA256(content))
+	h, uploaded, err := c.PushBlob(ctx, repo, content)
+	if err != nil || h != ocireg.SHA256(content) || !uploaded {
+		t.Fatalf("PushBlob() = %v, %v, %v; want %v, uploaded", h, uploaded, err, ocireg.SHA256(content))
 	}
-	if _, err := c.PushBlob(ctx, repo, []byte("second")); err != nil {
+	if _, _, err := c.PushBlob(ctx, repo, []byte("second")); err != nil {
 		t.Fatal(err)
 	}
 	want := "GET /v2/ POST /v2/mcp/signatures/blobs/uploads/ PUT POST /v2/mcp/signatures/blobs/uploads/ PUT"
@@ -85,8 +86,8 @@ func TestPushBlobMountedOrRefused(t *testing.T) {
 		return false
 	})
 	c := ocireg.New(nil, nil)
-	if _, err := c.PushBlob(ctx, repo, []byte("held")); err != nil {
-		t.Fatal(err)
+	if _, uploaded, err := c.PushBlob(ctx, repo, []byte("held")); err != nil || uploaded {
+		t.Fatalf("PushBlob() = uploaded %v, %v; want a mount (not uploaded: the caller reads it back)", uploaded, err)
 	}
 	if got := seen(); len(got) != 2 || got[1] != "POST /v2/mcp/signatures/blobs/uploads/" {
 		t.Errorf("requests %q; want the ping and one POST", got)
@@ -99,9 +100,48 @@ func TestPushBlobMountedOrRefused(t *testing.T) {
 		}
 		return false
 	})
-	_, err := ocireg.New(nil, nil).PushBlob(ctx, repo, []byte("refused"))
+	_, _, err := ocireg.New(nil, nil).PushBlob(ctx, repo, []byte("refused"))
 	var te *transport.Error
 	if !errors.As(err, &te) || te.StatusCode != http.StatusForbidden {
 		t.Errorf("PushBlob() error = %v; want a *transport.Error with status 403", err)
+	}
+}
+
+// A redirect is not followed (net/http would carry the POST to any host as a GET, whose
+// 201 would read as a mount), and an upload location on another host is not the registry:
+// the bytes may go there, but PushBlob does not say they were uploaded.
+func TestPushBlobElsewhere(t *testing.T) {
+	ctx := context.Background()
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	t.Cleanup(other.Close)
+
+	repo, _ := pushRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost {
+			http.Redirect(w, r, other.URL+"/x", http.StatusFound)
+			return true
+		}
+		return false
+	})
+	if _, _, err := ocireg.New(nil, nil).PushBlob(ctx, repo, []byte("redirected")); err == nil {
+		t.Error("PushBlob() followed a redirect of its POST and took the answer as a mount")
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the other host got %d requests; want none", n)
+	}
+
+	repo, _ = pushRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost {
+			w.Header().Set("Location", other.URL+"/upload/1")
+			w.WriteHeader(http.StatusAccepted)
+			return true
+		}
+		return false
+	})
+	if _, uploaded, err := ocireg.New(nil, nil).PushBlob(ctx, repo, []byte("elsewhere")); err != nil || uploaded {
+		t.Errorf("PushBlob() to an upload location on another host = uploaded %v, %v; want not uploaded (read it back)", uploaded, err)
 	}
 }
